@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvmsight: introspection of Linux guests from outside, through their
+ * physical memory.
+ *
+ * This header is the whole public API. Handles and records are opaque.
+ * Fallible calls return 0 or a negative errno value with one meaning each:
+ *
+ *   -EFAULT   the address is not mapped (physical hole or no translation)
+ *   -ENOENT   absent; a fallback may find it
+ *   -EBADMSG  inconsistent guest or dump data
+ *   -ELOOP    a cycle in guest data
+ *   -E2BIG    over a bound
+ *   -ENOTSUP  unsupported format or feature
+ *   -EIO      the source failed
+ *   -EINVAL   caller error
+ *   -ENOMEM   out of memory
+ *
+ * The detail of the first error is kept in the session: vms_errmsg().
+ * The library never prints; set a log callback to see its messages.
+ * Guest data is copied into caller buffers. No call is thread-safe on
+ * the same session; distinct sessions are independent.
+ */
+#ifndef VMSIGHT_VMSIGHT_H
+#define VMSIGHT_VMSIGHT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef VMS_API
+#define VMS_API __attribute__((visibility("default")))
+#endif
+
+/** Library version, as "MAJOR.MINOR.PATCH". */
+VMS_API const char *vms_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Sessions                                                            */
+/* ------------------------------------------------------------------ */
+
+struct vms_session;
+
+enum vms_log_level {
+	VMS_LOG_ERROR,
+	VMS_LOG_WARN,
+	VMS_LOG_INFO,
+	VMS_LOG_DEBUG,
+};
+
+/** Log callback. @msg is one line without newline, valid during the call. */
+typedef void (*vms_log_fn)(enum vms_log_level level, const char *msg,
+			   void *arg);
+
+/**
+ * Options for vms_session_create(). Set @sz to sizeof(struct
+ * vms_session_opts); fields the library does not know of are rejected if
+ * non-zero, fields the caller does not know of take their defaults.
+ */
+struct vms_session_opts {
+	size_t sz;		/**< sizeof(struct vms_session_opts) */
+	vms_log_fn log;		/**< log callback, or NULL for silence */
+	void *log_arg;		/**< passed to @log */
+	uint32_t max_tasks;	/**< bound on task-list walks; 0: 4194304 */
+};
+
+/**
+ * Create an empty session. @opts may be NULL. On success *@ret owns a new
+ * session, freed by vms_session_destroy().
+ */
+VMS_API int vms_session_create(const struct vms_session_opts *opts,
+			       struct vms_session **ret);
+
+/** Free a session and everything it owns. Accepts NULL. */
+VMS_API void vms_session_destroy(struct vms_session *s);
+
+/**
+ * Open a memory dump as the session's source. The format (raw, ELF core,
+ * kdump-compressed plain or flattened, LiME) is detected from the content.
+ * A session has at most one source.
+ */
+VMS_API int vms_session_open_dump(struct vms_session *s, const char *path);
+
+/**
+ * The detail of the session's first unreported error: one line naming
+ * what failed and, where one exists, the guest address or file offset.
+ * Owned by the session, valid until the next call on it. Never NULL.
+ */
+VMS_API const char *vms_errmsg(const struct vms_session *s);
+
+/** Forget the recorded error, so that the next one is recorded. */
+VMS_API void vms_errclear(struct vms_session *s);
+
+/* ------------------------------------------------------------------ */
+/* Physical memory                                                     */
+/* ------------------------------------------------------------------ */
+
+/** A range of guest-physical addresses that the source holds. */
+struct vms_phys_range {
+	uint64_t start;	/**< first guest-physical address */
+	uint64_t size;	/**< length in bytes */
+};
+
+/** Name of the source's format: "raw", "elf", "kdump", "kdump-flat", "lime". */
+VMS_API const char *vms_source_format(const struct vms_session *s);
+
+/** Number of physical ranges; 0 without a source. */
+VMS_API size_t vms_phys_range_count(const struct vms_session *s);
+
+/** Physical range @i (0 <= @i < vms_phys_range_count()). */
+VMS_API int vms_phys_range_get(const struct vms_session *s, size_t i,
+			       struct vms_phys_range *ret);
+
+/** Read @len bytes of guest-physical memory at @paddr into @buf. */
+VMS_API int vms_read_phys(struct vms_session *s, uint64_t paddr, void *buf,
+			  size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Kernel                                                              */
+/* ------------------------------------------------------------------ */
+
+/**
+ * What vms_kernel_load() found. Strings are owned by the session and stay
+ * valid until it is destroyed.
+ */
+struct vms_kernel_info {
+	size_t sz;		  /**< set by the caller: sizeof(*info) */
+	const char *banner;	  /**< "Linux version ..." */
+	const char *release;	  /**< e.g. "6.1.0-56-amd64" */
+	uint64_t text_vaddr;	  /**< runtime address of _text */
+	uint64_t text_paddr;	  /**< physical address of _text */
+	int64_t kaslr_slide;	  /**< text_vaddr - 0xffffffff81000000 */
+	uint64_t pgd_paddr;	  /**< kernel page-table root (init_top_pgt) */
+	int paging_levels;	  /**< 4 or 5 */
+	const char *pgd_source;	  /**< "symbols", "cpu-state" or "vmcoreinfo" */
+	uint64_t kallsyms_paddr;  /**< physical address of kallsyms_token_table */
+	uint32_t nr_symbols;	  /**< symbols decoded from kallsyms */
+	const char *kallsyms_source; /**< "memory-scan" or "vmcoreinfo" */
+	uint64_t btf_vaddr;	  /**< virtual address of the kernel's BTF */
+	uint32_t btf_size;	  /**< bytes of BTF */
+	uint32_t nr_types;	  /**< BTF types */
+	bool has_vmcoreinfo;	  /**< the source carried VMCOREINFO */
+};
+
+/**
+ * Find the kernel in guest memory: the kallsyms tables, the image's
+ * physical and virtual base (the KASLR slide), the kernel page tables and
+ * the BTF type information. Needs nothing but the source. Idempotent;
+ * every call that needs the kernel makes it implicitly.
+ */
+VMS_API int vms_kernel_load(struct vms_session *s);
+
+/** Fill @ret (whose sz the caller set) with what vms_kernel_load() found. */
+VMS_API int vms_kernel_info_get(struct vms_session *s,
+				struct vms_kernel_info *ret);
+
+/* ------------------------------------------------------------------ */
+/* Virtual memory                                                      */
+/* ------------------------------------------------------------------ */
+
+/** Address-space root meaning "the kernel's own page tables". */
+#define VMS_KERNEL_AS 0
+
+/**
+ * Translate guest-virtual @vaddr in the address space whose top-level
+ * page table is at physical @root (VMS_KERNEL_AS for the kernel's).
+ * On success *@ret is the physical address and, if @page_size is not
+ * NULL, *@page_size the size of the mapping page (4K, 2M or 1G).
+ */
+VMS_API int vms_translate(struct vms_session *s, uint64_t root,
+			  uint64_t vaddr, uint64_t *ret, uint64_t *page_size);
+
+/** Read @len bytes of guest-virtual memory; fails on the first hole. */
+VMS_API int vms_read_virt(struct vms_session *s, uint64_t root,
+			  uint64_t vaddr, void *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Symbols and types                                                   */
+/* ------------------------------------------------------------------ */
+
+/** Address of kernel symbol @name (from kallsyms). -ENOENT if absent. */
+VMS_API int vms_symbol_lookup(struct vms_session *s, const char *name,
+			      uint64_t *ret);
+
+/** A kallsyms entry. @name is owned by the session. */
+struct vms_symbol {
+	const char *name;
+	uint64_t addr;
+	char type; /**< nm-style type letter, as /proc/kallsyms shows it */
+};
+
+/** Number of kallsyms entries, in the kernel's own order. */
+VMS_API size_t vms_symbol_count(struct vms_session *s);
+
+/** Entry @i of kallsyms, 0 <= @i < vms_symbol_count(). */
+VMS_API int vms_symbol_get(struct vms_session *s, size_t i,
+			   struct vms_symbol *ret);
+
+/** Size in bytes of struct @type_name, from the kernel's BTF. */
+VMS_API int vms_type_size(struct vms_session *s, const char *type_name,
+			  size_t *ret);
+
+/**
+ * Byte offset and size of @member in struct or union @type_name, looking
+ * through anonymous members. -ENOENT if either is absent.
+ */
+VMS_API int vms_type_member(struct vms_session *s, const char *type_name,
+			    const char *member, size_t *ret_offset,
+			    size_t *ret_size);
+
+/* ------------------------------------------------------------------ */
+/* Processes                                                           */
+/* ------------------------------------------------------------------ */
+
+struct vms_proc;
+struct vms_proc_iter;
+
+/**
+ * Start a walk of the kernel's task list (thread-group leaders; the idle
+ * task, pid 0, is not listed, as /proc does not list it). The walk is
+ * bounded and detects cycles. Free with vms_proc_iter_destroy().
+ */
+VMS_API int vms_proc_iter_create(struct vms_session *s,
+				 struct vms_proc_iter **ret);
+
+/**
+ * The next process. Returns 1 and sets *@ret (valid until the next call
+ * on @it), 0 at the end, or a negative error; after an error the walk
+ * is over.
+ */
+VMS_API int vms_proc_iter_next(struct vms_proc_iter *it,
+			       const struct vms_proc **ret);
+
+/** Free an iterator. Accepts NULL. */
+VMS_API void vms_proc_iter_destroy(struct vms_proc_iter *it);
+
+VMS_API int32_t vms_proc_pid(const struct vms_proc *p);
+VMS_API int32_t vms_proc_ppid(const struct vms_proc *p);
+VMS_API uint32_t vms_proc_uid(const struct vms_proc *p);
+VMS_API uint32_t vms_proc_gid(const struct vms_proc *p);
+VMS_API uint32_t vms_proc_euid(const struct vms_proc *p);
+VMS_API uint32_t vms_proc_egid(const struct vms_proc *p);
+/** One-letter state as /proc/PID/stat shows it ('R', 'S', 'I', ...). */
+VMS_API char vms_proc_state(const struct vms_proc *p);
+VMS_API int32_t vms_proc_nr_threads(const struct vms_proc *p);
+/** Virtual address of the task_struct. */
+VMS_API uint64_t vms_proc_task_addr(const struct vms_proc *p);
+/** True for kernel threads (no user address space). */
+VMS_API bool vms_proc_is_kthread(const struct vms_proc *p);
+/**
+ * Copy the command name into @buf (always NUL-terminated when @len > 0).
+ * Returns the full length of the name; a result >= @len means truncated.
+ */
+VMS_API size_t vms_proc_comm(const struct vms_proc *p, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VMSIGHT_VMSIGHT_H */

@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The source object: opening and mapping a dump, detecting its format
+ * from content, and the guest-physical memory map shared by all drivers
+ * (lookup, reads across segments, holes, whole-memory scans).
+ *
+ * Nothing here trusts the file: drivers add segments only after checking
+ * them against the file size, and this file checks them again for
+ * overlap and overflow.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "source.h"
+
+#define LAYER "access"
+
+int vms_source_add_seg(struct vms_source *src, uint64_t start, uint64_t size,
+		       enum vms_seg_kind kind, const uint8_t *ptr)
+{
+	uint64_t end;
+
+	if (!size)
+		return 0;
+	if (vms_add_overflows(start, size, &end))
+		return vms_err_at(src->ctx, -EBADMSG, LAYER, start,
+				  "%s: segment at physical %#llx of %#llx bytes "
+				  "wraps the address space",
+				  src->path, (unsigned long long)start,
+				  (unsigned long long)size);
+	if (src->nsegs == src->segs_cap) {
+		size_t ncap = src->segs_cap ? src->segs_cap * 2 : 16;
+		struct vms_seg *n;
+
+		if (ncap > (1u << 24))
+			return vms_err(src->ctx, -E2BIG, LAYER,
+				       "%s: more than %u memory segments",
+				       src->path, 1u << 24);
+		n = realloc(src->segs, ncap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		src->segs = n;
+		src->segs_cap = ncap;
+	}
+	src->segs[src->nsegs++] = (struct vms_seg){
+		.start = start, .size = size, .kind = kind, .ptr = ptr };
+	return 0;
+}
+
+static int seg_cmp(const void *a, const void *b)
+{
+	const struct vms_seg *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int vms_source_finish_segs(struct vms_source *src)
+{
+	size_t out = 0;
+
+	/* A stable order keeps "earlier added wins": qsort is not stable,
+	 * so break ties by trimming below, which keeps the first kept. */
+	qsort(src->segs, src->nsegs, sizeof(*src->segs), seg_cmp);
+	for (size_t i = 0; i < src->nsegs; i++) {
+		struct vms_seg s = src->segs[i];
+		if (out) {
+			struct vms_seg *prev = &src->segs[out - 1];
+			uint64_t pend = prev->start + prev->size;
+			if (s.start < pend) {
+				uint64_t cut = pend - s.start;
+				if (cut >= s.size)
+					continue;
+				s.start += cut;
+				s.size -= cut;
+				if (s.kind == VMS_SEG_MAPPED)
+					s.ptr += cut;
+			}
+		}
+		src->segs[out++] = s;
+	}
+	src->nsegs = out;
+	if (!out)
+		return vms_err(src->ctx, -EBADMSG, LAYER,
+			       "%s: the dump holds no memory", src->path);
+	return 0;
+}
+
+/* The segment holding @paddr, or the first one after it (NULL if none). */
+static const struct vms_seg *seg_find(const struct vms_source *src,
+				      uint64_t paddr, bool *inside)
+{
+	size_t lo = 0, hi = src->nsegs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct vms_seg *s = &src->segs[mid];
+		if (paddr < s->start)
+			hi = mid;
+		else if (paddr - s->start >= s->size)
+			lo = mid + 1;
+		else {
+			*inside = true;
+			return s;
+		}
+	}
+	*inside = false;
+	return lo < src->nsegs ? &src->segs[lo] : NULL;
+}
+
+int vms_source_seg_of(struct vms_source *src, uint64_t paddr,
+		      const struct vms_seg **ret)
+{
+	bool inside;
+	const struct vms_seg *s = seg_find(src, paddr, &inside);
+
+	if (!inside)
+		return -EFAULT;
+	*ret = s;
+	return 0;
+}
+
+static int read_paged(struct vms_source *src, uint64_t paddr, uint8_t *buf,
+		      size_t len)
+{
+	while (len) {
+		uint64_t pfn = paddr / VMS_PAGE_SIZE;
+		size_t off = paddr % VMS_PAGE_SIZE;
+		size_t n = VMS_MIN(len, VMS_PAGE_SIZE - off);
+
+		if (!src->cached_valid || src->cached_pfn != pfn) {
+			int err = src->ops->read_page(src, pfn,
+						      src->cached_page);
+			if (err) {
+				src->cached_valid = false;
+				return err;
+			}
+			src->cached_pfn = pfn;
+			src->cached_valid = true;
+		}
+		memcpy(buf, src->cached_page + off, n);
+		buf += n;
+		paddr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int vms_source_read(struct vms_source *src, uint64_t paddr, void *buf,
+		    size_t len)
+{
+	uint8_t *out = buf;
+
+	while (len) {
+		bool inside;
+		const struct vms_seg *s = seg_find(src, paddr, &inside);
+		uint64_t off, n;
+		int err = 0;
+
+		if (!inside)
+			return vms_err_at(src->ctx, -EFAULT, LAYER, paddr,
+					  "physical address %#llx is not in "
+					  "the dump",
+					  (unsigned long long)paddr);
+		off = paddr - s->start;
+		n = VMS_MIN((uint64_t)len, s->size - off);
+		switch (s->kind) {
+		case VMS_SEG_MAPPED:
+			memcpy(out, s->ptr + off, n);
+			break;
+		case VMS_SEG_ZERO:
+			memset(out, 0, n);
+			break;
+		case VMS_SEG_PAGED:
+			err = read_paged(src, paddr, out, n);
+			break;
+		}
+		if (err)
+			return err;
+		out += n;
+		paddr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+const uint8_t *vms_source_ptr(struct vms_source *src, uint64_t paddr,
+			      size_t len)
+{
+	bool inside;
+	const struct vms_seg *s = seg_find(src, paddr, &inside);
+
+	if (!inside || s->kind != VMS_SEG_MAPPED ||
+	    len > s->size - (paddr - s->start))
+		return NULL;
+	return s->ptr + (paddr - s->start);
+}
+
+static int scan_paged(struct vms_source *src, const struct vms_seg *s,
+		      size_t chunk, size_t overlap, vms_chunk_fn fn, void *arg)
+{
+	uint8_t *buf;
+	size_t fill = 0;       /* bytes valid in buf */
+	uint64_t base = 0;     /* physical address of buf[0] */
+	int ret = 0;
+
+	chunk = VMS_MAX(chunk, overlap + VMS_PAGE_SIZE);
+	buf = malloc(chunk + VMS_PAGE_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	for (uint64_t pa = s->start; pa < s->start + s->size;
+	     pa += VMS_PAGE_SIZE) {
+		if (fill && base + fill != pa) {
+			/* A page the dump lacks: flush, restart. */
+			ret = fn(base, buf, fill, arg);
+			if (ret)
+				goto out;
+			fill = 0;
+		}
+		if (src->ops->read_page(src, pa / VMS_PAGE_SIZE, buf + fill))
+			continue;
+		if (!fill)
+			base = pa;
+		fill += VMS_PAGE_SIZE;
+		if (fill >= chunk) {
+			ret = fn(base, buf, fill, arg);
+			if (ret)
+				goto out;
+			size_t keep = VMS_MIN(overlap, fill);
+			memmove(buf, buf + fill - keep, keep);
+			base += fill - keep;
+			fill = keep;
+		}
+	}
+	if (fill > overlap || (fill && base == s->start))
+		ret = fn(base, buf, fill, arg);
+out:
+	free(buf);
+	vms_err_clear(src->ctx); /* holes in a scan are not errors */
+	return ret;
+}
+
+int vms_source_scan(struct vms_source *src, size_t chunk, size_t overlap,
+		    vms_chunk_fn fn, void *arg)
+{
+	uint8_t *zeros = NULL;
+	int ret = 0;
+
+	if (chunk <= overlap)
+		return -EINVAL;
+	for (size_t i = 0; i < src->nsegs && !ret; i++) {
+		const struct vms_seg *s = &src->segs[i];
+
+		if (s->kind == VMS_SEG_PAGED) {
+			ret = scan_paged(src, s, chunk, overlap, fn, arg);
+			continue;
+		}
+		for (uint64_t off = 0; off < s->size && !ret;) {
+			uint64_t n = VMS_MIN((uint64_t)chunk, s->size - off);
+			const uint8_t *p;
+
+			if (s->kind == VMS_SEG_MAPPED) {
+				p = s->ptr + off;
+			} else {
+				if (!zeros && !(zeros = calloc(1, chunk)))
+					return -ENOMEM;
+				p = zeros;
+			}
+			ret = fn(s->start + off, p, n, arg);
+			if (off + n >= s->size)
+				break;
+			off += n - overlap;
+		}
+	}
+	free(zeros);
+	return ret;
+}
+
+/*
+ * ELF notes, shared by the ELF driver and the kdump driver (whose
+ * sub-header points at a copy of the same notes).
+ *
+ *   Elf64_Nhdr: namesz u32 | descsz u32 | type u32 | name, pad 4 | desc, pad 4
+ *
+ * Notes used:
+ *   "VMCOREINFO"          the kernel's VMCOREINFO text
+ *   "QEMU", type 0        QEMU's CPU state (target/i386/arch_dump.c):
+ *       u32 version, u32 size, 16 GPRs, rip, rflags,
+ *       8 segment records of 24 bytes (cs ds es fs gs ss ldt tr),
+ *       gdt, idt (24 bytes each), cr[5], kernel_gs_base
+ */
+#define QEMU_CPU_RIP 136
+#define QEMU_CPU_CR0 392
+#define QEMU_CPU_MIN 440
+
+void vms_source_parse_elf_notes(struct vms_source *src, const uint8_t *p,
+				uint64_t len)
+{
+	uint64_t off = 0;
+
+	while (len - off >= 12 && off < len) {
+		uint32_t namesz = vms_le32(p + off);
+		uint32_t descsz = vms_le32(p + off + 4);
+		uint32_t type = vms_le32(p + off + 8);
+		uint64_t name_off = off + 12;
+		uint64_t desc_off = name_off + (((uint64_t)namesz + 3) & ~3ull);
+		uint64_t next = desc_off + (((uint64_t)descsz + 3) & ~3ull);
+		const char *name = (const char *)p + name_off;
+
+		if (next > len || desc_off > len) {
+			vms_log(src->ctx, VMS_LOG_WARN,
+				"%s: ELF note at offset %#llx runs past its "
+				"segment; later notes ignored",
+				src->path, (unsigned long long)off);
+			return;
+		}
+		if (namesz == 11 && !memcmp(name, "VMCOREINFO", 11) &&
+		    !src->vmcoreinfo && descsz < (1u << 20)) {
+			src->vmcoreinfo = malloc(descsz + 1);
+			if (src->vmcoreinfo) {
+				memcpy(src->vmcoreinfo, p + desc_off, descsz);
+				src->vmcoreinfo[descsz] = 0;
+			}
+		} else if (namesz == 5 && !memcmp(name, "QEMU", 5) &&
+			   type == 0 && descsz >= QEMU_CPU_MIN &&
+			   src->ncpus < VMS_MAX_CPUS) {
+			const uint8_t *d = p + desc_off;
+			struct vms_cpu *c = &src->cpus[src->ncpus++];
+			c->rip = vms_le64(d + QEMU_CPU_RIP);
+			c->cr3 = vms_le64(d + QEMU_CPU_CR0 + 3 * 8);
+			c->cr4 = vms_le64(d + QEMU_CPU_CR0 + 4 * 8);
+		}
+		off = next;
+	}
+}
+
+static const struct {
+	const char *name;
+	bool (*probe)(const uint8_t *p, uint64_t len);
+} probes[] = {
+	{ "elf", vms_elf_probe },
+	{ "kdump", vms_kdump_probe },
+	{ "kdump-flat", vms_kdump_flat_probe },
+	{ "lime", vms_lime_probe },
+};
+
+int vms_source_open(struct vms_ctx *ctx, const char *path,
+		    struct vms_source **ret)
+{
+	struct vms_source *src;
+	struct stat st;
+	int err;
+
+	src = calloc(1, sizeof(*src));
+	if (!src)
+		return -ENOMEM;
+	src->ctx = ctx;
+	src->path = path;
+	src->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (src->fd < 0) {
+		err = -errno;
+		vms_err(ctx, err == -ENOENT ? -ENOENT : -EIO, LAYER,
+			"%s: cannot open: %s", path, strerror(-err));
+		err = err == -ENOENT ? -ENOENT : -EIO;
+		goto fail;
+	}
+	if (fstat(src->fd, &st)) {
+		err = vms_err(ctx, -EIO, LAYER, "%s: cannot stat: %s", path,
+			      strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		err = vms_err(ctx, -EINVAL, LAYER,
+			      "%s: not a regular file (a %s)", path,
+			      S_ISDIR(st.st_mode)    ? "directory"
+			      : S_ISFIFO(st.st_mode) ? "FIFO"
+			      : S_ISCHR(st.st_mode)  ? "character device"
+						     : "special file");
+		goto fail;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		off_t end = lseek(src->fd, 0, SEEK_END);
+		st.st_size = end < 0 ? 0 : end;
+	}
+	if (st.st_size <= 0) {
+		err = vms_err(ctx, -EBADMSG, LAYER,
+			      "%s: empty file, not a memory dump", path);
+		goto fail;
+	}
+	src->map_len = (uint64_t)st.st_size;
+	src->map = mmap(NULL, src->map_len, PROT_READ, MAP_PRIVATE,
+			src->fd, 0);
+	if (src->map == MAP_FAILED) {
+		src->map = NULL;
+		err = vms_err(ctx, -EIO, LAYER, "%s: cannot map: %s", path,
+			      strerror(errno));
+		goto fail;
+	}
+	src->format = "raw";
+	for (size_t i = 0; i < VMS_ARRAY_SIZE(probes); i++)
+		if (probes[i].probe(src->map, src->map_len))
+			src->format = probes[i].name;
+
+	if (!strcmp(src->format, "elf"))
+		err = vms_elf_open(src);
+	else if (!strcmp(src->format, "kdump"))
+		err = vms_kdump_open(src, false);
+	else if (!strcmp(src->format, "kdump-flat"))
+		err = vms_kdump_open(src, true);
+	else if (!strcmp(src->format, "lime"))
+		err = vms_lime_open(src);
+	else
+		err = vms_raw_open(src);
+	if (!err)
+		err = vms_source_finish_segs(src);
+	if (err)
+		goto fail;
+	*ret = src;
+	return 0;
+fail:
+	vms_source_close(src);
+	return err;
+}
+
+void vms_source_close(struct vms_source *src)
+{
+	if (!src)
+		return;
+	if (src->ops && src->ops->close)
+		src->ops->close(src);
+	if (src->map)
+		munmap((void *)src->map, src->map_len);
+	if (src->fd >= 0)
+		close(src->fd);
+	free(src->segs);
+	free(src->vmcoreinfo);
+	free(src);
+}

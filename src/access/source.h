@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * access: a memory dump as a set of guest-physical segments.
+ *
+ * A driver (raw, elf, kdump, lime) parses its headers and fills the
+ * segment table; everything above reads guest-physical memory through
+ * vms_source_read() and never sees a file offset. Segments that the
+ * file holds verbatim point straight into the read-only file mapping
+ * (zero copy); compressed pages are produced by the driver's page hook.
+ * Drivers must bound every length they take from the file against the
+ * file size before use.
+ */
+#ifndef VMS_ACCESS_SOURCE_H
+#define VMS_ACCESS_SOURCE_H
+
+#include "../core/core.h"
+
+#define VMS_PAGE_SIZE 4096u
+
+enum vms_seg_kind {
+	VMS_SEG_MAPPED, /* bytes at @ptr */
+	VMS_SEG_ZERO,	/* reads as zeros (ELF p_memsz beyond p_filesz) */
+	VMS_SEG_PAGED,	/* page by page through the driver's read_page */
+};
+
+struct vms_seg {
+	uint64_t start;		/* first guest-physical address */
+	uint64_t size;		/* bytes */
+	enum vms_seg_kind kind;	/* how the bytes are produced */
+	const uint8_t *ptr;	/* VMS_SEG_MAPPED: bytes of @start */
+};
+
+/* CPU state found in dump notes; registers the kernel model may use. */
+struct vms_cpu {
+	uint64_t cr3;		/* page-table root, with PCID/flag bits */
+	uint64_t cr4;		/* bit 12: LA57 (5-level paging) */
+	uint64_t rip;		/* instruction pointer */
+};
+
+#define VMS_MAX_CPUS 256
+
+struct vms_source;
+
+struct vms_source_ops {
+	/* Produce page @pfn of a VMS_SEG_PAGED segment into @page
+	 * (VMS_PAGE_SIZE bytes). -EFAULT if the dump does not hold it. */
+	int (*read_page)(struct vms_source *src, uint64_t pfn, uint8_t *page);
+	void (*close)(struct vms_source *src);
+};
+
+struct vms_source {
+	struct vms_ctx *ctx;		/* error record and log */
+	const char *format;		/* "raw", "elf", ... (static string) */
+	const char *path;		/* as opened, for messages */
+	int fd;				/* the dump file */
+	const uint8_t *map;		/* the whole file, read-only */
+	uint64_t map_len;		/* its size */
+	const struct vms_source_ops *ops; /* driver hooks, may be NULL */
+	void *priv;			/* driver state */
+
+	struct vms_seg *segs;		/* sorted by start, disjoint */
+	size_t nsegs;			/* entries in @segs */
+	size_t segs_cap;		/* allocated entries */
+
+	char *vmcoreinfo;		/* NUL-terminated VMCOREINFO, or NULL */
+	struct vms_cpu cpus[VMS_MAX_CPUS]; /* from dump notes */
+	unsigned int ncpus;		/* valid entries in @cpus */
+
+	uint64_t cached_pfn;		/* VMS_SEG_PAGED one-page cache */
+	bool cached_valid;		/* @cached_page holds @cached_pfn */
+	uint8_t cached_page[VMS_PAGE_SIZE];
+};
+
+/* Open @path, detect its format from its content, parse it. */
+int vms_source_open(struct vms_ctx *ctx, const char *path,
+		    struct vms_source **ret);
+void vms_source_close(struct vms_source *src);
+
+/* Read guest-physical memory; -EFAULT names the first missing address. */
+int vms_source_read(struct vms_source *src, uint64_t paddr, void *buf,
+		    size_t len);
+
+/* A direct pointer to @len bytes at @paddr if one segment maps them all
+ * verbatim, else NULL. Valid while the source is open. */
+const uint8_t *vms_source_ptr(struct vms_source *src, uint64_t paddr,
+			      size_t len);
+
+/*
+ * Visit all guest-physical memory in chunks of at most @chunk bytes; each
+ * chunk but a segment's first starts @overlap bytes before the previous
+ * one ended, so that a pattern of up to @overlap + 1 bytes is never
+ * split. Pages a dump does not hold are skipped. @fn returns non-zero to
+ * stop the walk; that value is returned.
+ */
+typedef int (*vms_chunk_fn)(uint64_t paddr, const uint8_t *data, size_t len,
+			    void *arg);
+int vms_source_scan(struct vms_source *src, size_t chunk, size_t overlap,
+		    vms_chunk_fn fn, void *arg);
+
+/* The segment holding @paddr: its bounds and kind; -EFAULT if none. */
+int vms_source_seg_of(struct vms_source *src, uint64_t paddr,
+		      const struct vms_seg **ret);
+
+/* For drivers. */
+int vms_source_add_seg(struct vms_source *src, uint64_t start, uint64_t size,
+		       enum vms_seg_kind kind, const uint8_t *ptr);
+/* Sort the segments and make them disjoint (earlier added wins where
+ * two overlap, as in /proc/vmcore's duplicate kernel-text segment). */
+int vms_source_finish_segs(struct vms_source *src);
+void vms_source_parse_elf_notes(struct vms_source *src, const uint8_t *p,
+				uint64_t len);
+
+int vms_raw_open(struct vms_source *src);
+int vms_elf_open(struct vms_source *src);
+int vms_kdump_open(struct vms_source *src, bool flattened);
+int vms_lime_open(struct vms_source *src);
+
+bool vms_elf_probe(const uint8_t *p, uint64_t len);
+bool vms_kdump_probe(const uint8_t *p, uint64_t len);
+bool vms_kdump_flat_probe(const uint8_t *p, uint64_t len);
+bool vms_lime_probe(const uint8_t *p, uint64_t len);
+
+#endif /* VMS_ACCESS_SOURCE_H */

@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The public API: sessions, and thin wrappers that route each call to its
+ * layer. This is the only file that sees every layer; it holds no logic
+ * of its own beyond argument checks and lazy kernel loading.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../linux/kernel.h"
+
+#define VMS_VERSION_STR "0.1.0"
+
+struct vms_session {
+	struct vms_ctx ctx;		/* errors, log, bounds */
+	struct vms_source *src;		/* the dump, once opened */
+	char *path;			/* its path, owned */
+	struct vms_kernel *kernel;	/* loaded on first use */
+	int kernel_err;			/* result of the one load attempt */
+	bool kernel_tried;		/* the load was attempted */
+	struct vms_phys_range *ranges;	/* merged segments, for the API */
+	size_t nranges;			/* entries in @ranges */
+};
+
+struct vms_proc {
+	struct vms_task t;
+};
+
+struct vms_proc_iter {
+	struct vms_session *s;
+	struct vms_task_walk walk;
+	struct vms_proc cur;
+};
+
+VMS_API const char *vms_version(void)
+{
+	return VMS_VERSION_STR;
+}
+
+VMS_API int vms_session_create(const struct vms_session_opts *opts,
+			       struct vms_session **ret)
+{
+	struct vms_session *s;
+
+	if (!ret)
+		return -EINVAL;
+	if (opts && opts->sz < sizeof(size_t))
+		return -EINVAL;
+	/* Reject unknown, non-zero trailing fields of a newer caller. */
+	if (opts && opts->sz > sizeof(*opts)) {
+		const uint8_t *p = (const uint8_t *)opts;
+		for (size_t i = sizeof(*opts); i < opts->sz; i++)
+			if (p[i])
+				return -EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	vms_ctx_init(&s->ctx);
+	if (opts) {
+		struct vms_session_opts o = { 0 };
+		memcpy(&o, opts, VMS_MIN(opts->sz, sizeof(o)));
+		s->ctx.log = o.log;
+		s->ctx.log_arg = o.log_arg;
+		if (o.max_tasks)
+			s->ctx.max_tasks = o.max_tasks;
+	}
+	*ret = s;
+	return 0;
+}
+
+VMS_API void vms_session_destroy(struct vms_session *s)
+{
+	if (!s)
+		return;
+	vms_kernel_free(s->kernel);
+	vms_source_close(s->src);
+	free(s->ranges);
+	free(s->path);
+	free(s);
+}
+
+VMS_API int vms_session_open_dump(struct vms_session *s, const char *path)
+{
+	int err;
+
+	if (!s || !path)
+		return -EINVAL;
+	if (s->src)
+		return vms_err(&s->ctx, -EINVAL, "api",
+			       "the session already has a source");
+	s->path = strdup(path);
+	if (!s->path)
+		return -ENOMEM;
+	err = vms_source_open(&s->ctx, s->path, &s->src);
+	if (err)
+		return err;
+	s->ranges = calloc(s->src->nsegs, sizeof(*s->ranges));
+	if (!s->ranges)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->src->nsegs; i++) {
+		const struct vms_seg *g = &s->src->segs[i];
+		struct vms_phys_range *r = &s->ranges[s->nranges - !!s->nranges];
+		if (s->nranges && r->start + r->size == g->start)
+			r->size += g->size;
+		else
+			s->ranges[s->nranges++] = (struct vms_phys_range){
+				.start = g->start, .size = g->size };
+	}
+	return 0;
+}
+
+VMS_API const char *vms_errmsg(const struct vms_session *s)
+{
+	if (!s)
+		return "no session";
+	return s->ctx.err.code ? s->ctx.err.msg : "no error recorded";
+}
+
+VMS_API void vms_errclear(struct vms_session *s)
+{
+	if (s)
+		vms_err_clear(&s->ctx);
+}
+
+static int need_source(struct vms_session *s)
+{
+	if (!s)
+		return -EINVAL;
+	if (!s->src)
+		return vms_err(&s->ctx, -EINVAL, "api",
+			       "the session has no source");
+	return 0;
+}
+
+VMS_API const char *vms_source_format(const struct vms_session *s)
+{
+	return s && s->src ? s->src->format : "none";
+}
+
+VMS_API size_t vms_phys_range_count(const struct vms_session *s)
+{
+	return s ? s->nranges : 0;
+}
+
+VMS_API int vms_phys_range_get(const struct vms_session *s, size_t i,
+			       struct vms_phys_range *ret)
+{
+	if (!s || !ret || i >= s->nranges)
+		return -EINVAL;
+	*ret = s->ranges[i];
+	return 0;
+}
+
+VMS_API int vms_read_phys(struct vms_session *s, uint64_t paddr, void *buf,
+			  size_t len)
+{
+	int err = need_source(s);
+	return err ? err : vms_source_read(s->src, paddr, buf, len);
+}
+
+VMS_API int vms_kernel_load(struct vms_session *s)
+{
+	int err = need_source(s);
+
+	if (err)
+		return err;
+	if (!s->kernel_tried) {
+		s->kernel_tried = true;
+		s->kernel_err = vms_kernel_load_impl(&s->ctx, s->src,
+						     &s->kernel);
+	} else if (s->kernel_err && !s->ctx.err.code) {
+		vms_err(&s->ctx, s->kernel_err, "linux",
+			"the kernel could not be loaded (see the first error)");
+	}
+	return s->kernel_err;
+}
+
+VMS_API int vms_kernel_info_get(struct vms_session *s,
+				struct vms_kernel_info *ret)
+{
+	struct vms_kernel_info i = { 0 };
+	struct vms_kernel *k;
+	int err;
+
+	if (!ret || ret->sz < sizeof(size_t))
+		return -EINVAL;
+	err = vms_kernel_load(s);
+	if (err)
+		return err;
+	k = s->kernel;
+	i.sz = VMS_MIN(ret->sz, sizeof(i));
+	i.banner = k->banner;
+	i.release = k->release;
+	i.text_vaddr = k->text_va;
+	i.text_paddr = k->text_pa;
+	i.kaslr_slide = (int64_t)(k->text_va - 0xffffffff81000000ull);
+	i.pgd_paddr = k->pgd;
+	i.paging_levels = k->mmu.mode->levels;
+	i.pgd_source = k->pgd_source;
+	i.kallsyms_paddr = k->ks.token_table;
+	i.nr_symbols = k->ks.n;
+	i.kallsyms_source = k->kallsyms_source;
+	i.btf_vaddr = k->btf_va;
+	i.btf_size = k->btf_size;
+	i.nr_types = vms_btf_type_count(k->btf);
+	i.has_vmcoreinfo = s->src->vmcoreinfo != NULL;
+	memcpy(ret, &i, i.sz);
+	return 0;
+}
+
+VMS_API int vms_translate(struct vms_session *s, uint64_t root,
+			  uint64_t vaddr, uint64_t *ret, uint64_t *page_size)
+{
+	int err;
+
+	if (!ret)
+		return -EINVAL;
+	if (root == VMS_KERNEL_AS) {
+		err = vms_kernel_load(s);
+		if (err)
+			return err;
+		root = s->kernel->pgd;
+	} else if ((err = vms_kernel_load(s))) {
+		/* The paging mode comes from the kernel. */
+		return err;
+	}
+	return vms_mmu_translate(&s->kernel->mmu, root, vaddr, ret, page_size,
+				 false);
+}
+
+VMS_API int vms_read_virt(struct vms_session *s, uint64_t root,
+			  uint64_t vaddr, void *buf, size_t len)
+{
+	int err = vms_kernel_load(s);
+
+	if (err)
+		return err;
+	if (root == VMS_KERNEL_AS)
+		root = s->kernel->pgd;
+	return vms_mmu_read(&s->kernel->mmu, root, vaddr, buf, len);
+}
+
+VMS_API int vms_symbol_lookup(struct vms_session *s, const char *name,
+			      uint64_t *ret)
+{
+	int err;
+
+	if (!name || !ret)
+		return -EINVAL;
+	err = vms_kernel_load(s);
+	return err ? err : vms_kernel_sym(s->kernel, name, ret);
+}
+
+VMS_API size_t vms_symbol_count(struct vms_session *s)
+{
+	return vms_kernel_load(s) ? 0 : s->kernel->ks.n;
+}
+
+VMS_API int vms_symbol_get(struct vms_session *s, size_t i,
+			   struct vms_symbol *ret)
+{
+	int err = vms_kernel_load(s);
+	const struct vms_ksyms *ks;
+
+	if (err)
+		return err;
+	ks = &s->kernel->ks;
+	if (!ret || i >= ks->n)
+		return -EINVAL;
+	ret->name = ks->pool + ks->name[i];
+	ret->addr = ks->addr[i];
+	ret->type = ks->type[i];
+	return 0;
+}
+
+VMS_API int vms_type_size(struct vms_session *s, const char *type_name,
+			  size_t *ret)
+{
+	int err = vms_kernel_load(s);
+
+	if (err)
+		return err;
+	if (!type_name || !ret)
+		return -EINVAL;
+	err = vms_btf_struct_size(s->kernel->btf, type_name, ret);
+	if (err)
+		return vms_err(&s->ctx, err, "linux",
+			       "struct %s is not in the kernel's BTF",
+			       type_name);
+	return 0;
+}
+
+VMS_API int vms_type_member(struct vms_session *s, const char *type_name,
+			    const char *member, size_t *ret_offset,
+			    size_t *ret_size)
+{
+	int err = vms_kernel_load(s);
+
+	if (err)
+		return err;
+	if (!type_name || !member || !ret_offset)
+		return -EINVAL;
+	err = vms_btf_member(s->kernel->btf, type_name, member, ret_offset,
+			     ret_size);
+	if (err)
+		return vms_err(&s->ctx, err, "linux",
+			       "%s.%s is not in the kernel's BTF", type_name,
+			       member);
+	return 0;
+}
+
+VMS_API int vms_proc_iter_create(struct vms_session *s,
+				 struct vms_proc_iter **ret)
+{
+	struct vms_proc_iter *it;
+	int err = vms_kernel_load(s);
+
+	if (err)
+		return err;
+	if (!ret)
+		return -EINVAL;
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	it->s = s;
+	err = vms_task_walk_init(&it->walk, s->kernel);
+	if (err) {
+		vms_proc_iter_destroy(it);
+		return err;
+	}
+	*ret = it;
+	return 0;
+}
+
+VMS_API int vms_proc_iter_next(struct vms_proc_iter *it,
+			       const struct vms_proc **ret)
+{
+	int r;
+
+	if (!it || !ret)
+		return -EINVAL;
+	r = vms_task_walk_next(&it->walk, &it->cur.t);
+	if (r == 1)
+		*ret = &it->cur;
+	return r;
+}
+
+VMS_API void vms_proc_iter_destroy(struct vms_proc_iter *it)
+{
+	if (!it)
+		return;
+	vms_task_walk_fini(&it->walk);
+	free(it);
+}
+
+VMS_API int32_t vms_proc_pid(const struct vms_proc *p) { return p->t.tgid; }
+VMS_API int32_t vms_proc_ppid(const struct vms_proc *p) { return p->t.ppid; }
+VMS_API uint32_t vms_proc_uid(const struct vms_proc *p) { return p->t.uid; }
+VMS_API uint32_t vms_proc_gid(const struct vms_proc *p) { return p->t.gid; }
+VMS_API uint32_t vms_proc_euid(const struct vms_proc *p) { return p->t.euid; }
+VMS_API uint32_t vms_proc_egid(const struct vms_proc *p) { return p->t.egid; }
+VMS_API char vms_proc_state(const struct vms_proc *p) { return p->t.state; }
+VMS_API bool vms_proc_is_kthread(const struct vms_proc *p)
+{
+	return p->t.kthread;
+}
+VMS_API int32_t vms_proc_nr_threads(const struct vms_proc *p)
+{
+	return p->t.nr_threads;
+}
+VMS_API uint64_t vms_proc_task_addr(const struct vms_proc *p)
+{
+	return p->t.addr;
+}
+
+VMS_API size_t vms_proc_comm(const struct vms_proc *p, char *buf, size_t len)
+{
+	if (len) {
+		size_t n = VMS_MIN(p->t.comm_len, len - 1);
+		memcpy(buf, p->t.comm, n);
+		buf[n] = 0;
+	}
+	return p->t.comm_len;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * arch: guest-virtual to guest-physical translation for x86-64.
+ *
+ * The paging modes are data (struct vms_paging_mode); one walker drives
+ * them. A small direct-mapped cache of translations sits in front of the
+ * walker. Page-table pages are read through the source, whose segments
+ * are zero copy for uncompressed dumps.
+ */
+#ifndef VMS_ARCH_MMU_H
+#define VMS_ARCH_MMU_H
+
+#include "../access/source.h"
+
+struct vms_paging_mode {
+	const char *name;	/* "x86-64 4-level", ... */
+	int levels;		/* page-table levels */
+	int va_bits;		/* implemented virtual-address bits */
+	uint8_t large_ok;	/* bit L set: PS allowed at level L (1 = PT) */
+};
+
+extern const struct vms_paging_mode vms_x86_64_4level;
+extern const struct vms_paging_mode vms_x86_64_5level;
+
+#define VMS_TLB_SIZE 4096 /* entries, power of two */
+
+struct vms_tlb_entry {
+	uint64_t root;		/* page-table root, 0: empty */
+	uint64_t vpn;		/* virtual address >> 12 */
+	uint64_t ppn_addr;	/* physical address of that 4K page */
+	uint64_t page_size;	/* size of the mapping page */
+};
+
+struct vms_mmu {
+	struct vms_source *src;		 /* physical memory */
+	const struct vms_paging_mode *mode; /* how to walk */
+	struct vms_tlb_entry tlb[VMS_TLB_SIZE]; /* translation cache */
+	uint64_t walks;			 /* statistics: full walks */
+	uint64_t hits;			 /* statistics: cache hits */
+};
+
+void vms_mmu_init(struct vms_mmu *mmu, struct vms_source *src,
+		  const struct vms_paging_mode *mode);
+/* Drop cached translations (after the mode or the memory changed). */
+void vms_mmu_flush(struct vms_mmu *mmu);
+
+/* Translate @vaddr under the top-level table at physical @root. Errors
+ * are recorded unless @quiet (for probing walks that may fail). */
+int vms_mmu_translate(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
+		      uint64_t *ret, uint64_t *page_size, bool quiet);
+
+/* Lowest address of the upper (kernel) half under the mode. */
+static inline uint64_t vms_mmu_kernel_half(const struct vms_mmu *mmu)
+{
+	return ~((1ull << (mmu->mode->va_bits - 1)) - 1);
+}
+
+/* Read @len bytes of virtual memory; stops at the first hole. */
+int vms_mmu_read(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
+		 void *buf, size_t len);
+
+#endif /* VMS_ARCH_MMU_H */

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86-64 page-table walker (Intel SDM vol. 3, ch. 4; the kernel's view is
+ * arch/x86/include/asm/pgtable_types.h).
+ *
+ *   63  62..52   51 ........................ 12  11..8  7   6 5 4 3 2 1 0
+ *  +--+-------+-------------------------------+------+---+---------------+
+ *  |NX| avail |  physical address of next table| avail| PS|  ... U/S R/W P|
+ *  +--+-------+-------------------------------+------+---+---------------+
+ *
+ * Each level indexes 9 bits of the virtual address: bits 56..48 (PML5,
+ * only with LA57), 47..39 (PML4), 38..30 (PDPT; PS=1 maps 1 GiB), 29..21
+ * (PD; PS=1 maps 2 MiB), 20..12 (PT, 4 KiB). A walk ends at the first
+ * entry without P. Addresses must be canonical: the bits above the
+ * implemented width copy the top implemented bit.
+ *
+ * Guest page tables are untrusted: a walk has exactly mode->levels steps,
+ * so a table that points at itself cannot make it loop.
+ */
+#include <string.h>
+
+#include "mmu.h"
+
+#define LAYER "arch"
+#define PTE_P 0x1ull
+#define PTE_PS 0x80ull
+#define PTE_ADDR 0x000ffffffffff000ull
+
+const struct vms_paging_mode vms_x86_64_4level = {
+	.name = "x86-64 4-level", .levels = 4, .va_bits = 48,
+	.large_ok = 1 << 2 | 1 << 3,
+};
+
+const struct vms_paging_mode vms_x86_64_5level = {
+	.name = "x86-64 5-level (LA57)", .levels = 5, .va_bits = 57,
+	.large_ok = 1 << 2 | 1 << 3,
+};
+
+void vms_mmu_init(struct vms_mmu *mmu, struct vms_source *src,
+		  const struct vms_paging_mode *mode)
+{
+	memset(mmu, 0, sizeof(*mmu));
+	mmu->src = src;
+	mmu->mode = mode;
+}
+
+void vms_mmu_flush(struct vms_mmu *mmu)
+{
+	memset(mmu->tlb, 0, sizeof(mmu->tlb));
+}
+
+static bool canonical(const struct vms_paging_mode *m, uint64_t va)
+{
+	int64_t s = (int64_t)(va << (64 - m->va_bits)) >> (64 - m->va_bits);
+	return (uint64_t)s == va;
+}
+
+static size_t tlb_slot(uint64_t root, uint64_t vpn)
+{
+	uint64_t h = (vpn ^ (root >> 12) * 0x9e3779b97f4a7c15ull);
+	return (size_t)(h & (VMS_TLB_SIZE - 1));
+}
+
+int vms_mmu_translate(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
+		      uint64_t *ret, uint64_t *page_size, bool quiet)
+{
+	const struct vms_paging_mode *m = mmu->mode;
+	uint64_t vpn = vaddr >> 12, table = root & PTE_ADDR, entry = 0;
+	struct vms_tlb_entry *t = &mmu->tlb[tlb_slot(table, vpn)];
+	int shift = 12 + 9 * (m->levels - 1);
+
+	if (t->root == (table | 1) && t->vpn == vpn) {
+		mmu->hits++;
+		*ret = t->ppn_addr | (vaddr & 0xfff);
+		if (page_size)
+			*page_size = t->page_size;
+		return 0;
+	}
+	if (!canonical(m, vaddr))
+		return quiet ? -EFAULT
+			     : vms_err_at(mmu->src->ctx, -EFAULT, LAYER, vaddr,
+					  "virtual address %#llx is not "
+					  "canonical for %s",
+					  (unsigned long long)vaddr, m->name);
+	mmu->walks++;
+	for (int level = m->levels; level >= 1; level--, shift -= 9) {
+		uint64_t idx = (vaddr >> shift) & 0x1ff;
+		uint64_t eaddr = table + idx * 8;
+		uint8_t raw[8];
+		const uint8_t *p = vms_source_ptr(mmu->src, eaddr, 8);
+
+		if (!p) {
+			int err = vms_source_read(mmu->src, eaddr, raw, 8);
+			if (err) {
+				if (quiet)
+					vms_err_clear(mmu->src->ctx);
+				return err;
+			}
+			p = raw;
+		}
+		entry = vms_le64(p);
+		if (!(entry & PTE_P))
+			return quiet ? -EFAULT
+				     : vms_err_at(mmu->src->ctx, -EFAULT,
+						  LAYER, vaddr,
+						  "virtual address %#llx is "
+						  "not mapped (level %d entry "
+						  "at physical %#llx is not "
+						  "present)",
+						  (unsigned long long)vaddr,
+						  level,
+						  (unsigned long long)eaddr);
+		if (level > 1 && (entry & PTE_PS) &&
+		    (m->large_ok >> level & 1)) {
+			uint64_t size = 1ull << shift;
+			uint64_t base = entry & PTE_ADDR & ~(size - 1);
+			uint64_t pa = base | (vaddr & (size - 1));
+			*t = (struct vms_tlb_entry){ .root = table | 1,
+						     .vpn = vpn,
+						     .ppn_addr = pa & ~0xfffull,
+						     .page_size = size };
+			*ret = pa;
+			if (page_size)
+				*page_size = size;
+			return 0;
+		}
+		table = entry & PTE_ADDR;
+	}
+	*t = (struct vms_tlb_entry){ .root = (root & PTE_ADDR) | 1, .vpn = vpn,
+				     .ppn_addr = table, .page_size = 4096 };
+	*ret = table | (vaddr & 0xfff);
+	if (page_size)
+		*page_size = 4096;
+	return 0;
+}
+
+int vms_mmu_read(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
+		 void *buf, size_t len)
+{
+	uint8_t *out = buf;
+
+	while (len) {
+		uint64_t pa;
+		size_t n = VMS_MIN(len, 4096 - (size_t)(vaddr & 0xfff));
+		int err = vms_mmu_translate(mmu, root, vaddr, &pa, NULL, false);
+
+		if (!err)
+			err = vms_source_read(mmu->src, pa, out, n);
+		if (err)
+			return err;
+		out += n;
+		vaddr += n;
+		len -= n;
+	}
+	return 0;
+}

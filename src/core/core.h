@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core: the context every layer shares (error record, log callback,
+ * bounds) and small helpers. It knows nothing of sources, paging or
+ * Linux; the layers above it pass a struct vms_ctx down.
+ */
+#ifndef VMS_CORE_H
+#define VMS_CORE_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <vmsight/vmsight.h>
+
+#define VMS_HIDDEN __attribute__((visibility("hidden")))
+#define VMS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+#define VMS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define VMS_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define VMS_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* The one error a call chain reports: recorded once, by the layer that
+ * detected it, and kept until cleared. */
+struct vms_error {
+	int code;		/* negative errno, 0 when none is recorded */
+	const char *layer;	/* "access", "arch", "linux", ... */
+	bool has_addr;		/* @addr is meaningful */
+	uint64_t addr;		/* guest address or file offset involved */
+	char msg[512];		/* one line, no newline */
+};
+
+struct vms_ctx {
+	struct vms_error err;	/* first unreported error */
+	vms_log_fn log;		/* log callback, may be NULL */
+	void *log_arg;		/* passed to @log */
+	uint32_t max_tasks;	/* bound on task-list walks */
+};
+
+void vms_ctx_init(struct vms_ctx *ctx);
+
+/* Record an error (unless one is already recorded) and return @code, so
+ * that callers can write "return vms_err(...)". */
+int vms_err(struct vms_ctx *ctx, int code, const char *layer,
+	    const char *fmt, ...) VMS_PRINTF(4, 5);
+/* The same, with the guest address or file offset involved. */
+int vms_err_at(struct vms_ctx *ctx, int code, const char *layer,
+	       uint64_t addr, const char *fmt, ...) VMS_PRINTF(5, 6);
+void vms_err_clear(struct vms_ctx *ctx);
+
+void vms_log(struct vms_ctx *ctx, enum vms_log_level level,
+	     const char *fmt, ...) VMS_PRINTF(3, 4);
+
+/* Overflow-checked arithmetic for untrusted sizes. */
+static inline bool vms_add_overflows(uint64_t a, uint64_t b, uint64_t *ret)
+{
+	return __builtin_add_overflow(a, b, ret);
+}
+
+static inline bool vms_mul_overflows(uint64_t a, uint64_t b, uint64_t *ret)
+{
+	return __builtin_mul_overflow(a, b, ret);
+}
+
+static inline uint16_t vms_le16(const void *p)
+{
+	const uint8_t *b = p;
+	return (uint16_t)(b[0] | b[1] << 8);
+}
+
+static inline uint32_t vms_le32(const void *p)
+{
+	const uint8_t *b = p;
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+	       (uint32_t)b[3] << 24;
+}
+
+static inline uint64_t vms_le64(const void *p)
+{
+	const uint8_t *b = p;
+	return (uint64_t)vms_le32(b) | (uint64_t)vms_le32(b + 4) << 32;
+}
+
+static inline uint64_t vms_be64(const void *p)
+{
+	const uint8_t *b = p;
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+/*
+ * A set of 64-bit keys, for cycle detection in guest lists. Open
+ * addressing; grows by doubling. Key 0 is never stored (NULL pointers
+ * end walks before they reach the set).
+ */
+struct vms_addrset {
+	uint64_t *slots;	/* 0 marks an empty slot */
+	size_t cap;		/* power of two */
+	size_t len;		/* keys stored */
+};
+
+void vms_addrset_init(struct vms_addrset *set);
+void vms_addrset_fini(struct vms_addrset *set);
+/* 1 if inserted, 0 if already present, -ENOMEM. */
+int vms_addrset_add(struct vms_addrset *set, uint64_t key);
+
+#endif /* VMS_CORE_H */

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The shared context: the first-error record and the log callback. The
+ * library never prints; messages go to the callback or nowhere.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+void vms_ctx_init(struct vms_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->max_tasks = 4194304; /* PID_MAX_LIMIT on 64-bit */
+}
+
+static int err_record(struct vms_ctx *ctx, int code, const char *layer,
+		      bool has_addr, uint64_t addr, const char *fmt,
+		      va_list ap) VMS_PRINTF(6, 0);
+
+static int err_record(struct vms_ctx *ctx, int code, const char *layer,
+		      bool has_addr, uint64_t addr, const char *fmt,
+		      va_list ap)
+{
+	if (ctx->err.code)
+		return code;
+	ctx->err.code = code;
+	ctx->err.layer = layer;
+	ctx->err.has_addr = has_addr;
+	ctx->err.addr = addr;
+	vsnprintf(ctx->err.msg, sizeof(ctx->err.msg), fmt, ap);
+	vms_log(ctx, VMS_LOG_DEBUG, "error recorded: %s", ctx->err.msg);
+	return code;
+}
+
+int vms_err(struct vms_ctx *ctx, int code, const char *layer,
+	    const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	err_record(ctx, code, layer, false, 0, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int vms_err_at(struct vms_ctx *ctx, int code, const char *layer,
+	       uint64_t addr, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	err_record(ctx, code, layer, true, addr, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void vms_err_clear(struct vms_ctx *ctx)
+{
+	memset(&ctx->err, 0, sizeof(ctx->err));
+}
+
+void vms_log(struct vms_ctx *ctx, enum vms_log_level level, const char *fmt,
+	     ...)
+{
+	char buf[512];
+	va_list ap;
+
+	if (!ctx->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ctx->log(level, buf, ctx->log_arg);
+}
+
+static uint64_t hash64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return x;
+}
+
+void vms_addrset_init(struct vms_addrset *set)
+{
+	memset(set, 0, sizeof(*set));
+}
+
+void vms_addrset_fini(struct vms_addrset *set)
+{
+	free(set->slots);
+	memset(set, 0, sizeof(*set));
+}
+
+static void addrset_put(uint64_t *slots, size_t cap, uint64_t key)
+{
+	size_t i = hash64(key) & (cap - 1);
+	while (slots[i])
+		i = (i + 1) & (cap - 1);
+	slots[i] = key;
+}
+
+int vms_addrset_add(struct vms_addrset *set, uint64_t key)
+{
+	if (!key)
+		return 0;
+	if ((set->len + 1) * 2 > set->cap) {
+		size_t ncap = set->cap ? set->cap * 2 : 64;
+		uint64_t *n = calloc(ncap, sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		for (size_t i = 0; i < set->cap; i++)
+			if (set->slots[i])
+				addrset_put(n, ncap, set->slots[i]);
+		free(set->slots);
+		set->slots = n;
+		set->cap = ncap;
+	}
+	size_t i = hash64(key) & (set->cap - 1);
+	while (set->slots[i]) {
+		if (set->slots[i] == key)
+			return 0;
+		i = (i + 1) & (set->cap - 1);
+	}
+	set->slots[i] = key;
+	set->len++;
+	return 1;
+}

@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kallsyms decoded straight from guest memory, with no VMCOREINFO and no
+ * System.map (torvalds/linux kernel/kallsyms.c, scripts/kallsyms.c).
+ *
+ * The generator emits these tables into .rodata, each label 8-aligned:
+ *
+ *   kallsyms_num_syms    u32 N
+ *   kallsyms_names       N entries: len (ULEB128, 1 or 2 bytes since
+ *                        v6.1, commit 73bbb94466fd), then len token bytes;
+ *                        the expansion's first char is the type letter
+ *   kallsyms_markers     u32 (unsigned long before v4.20) per 256 symbols:
+ *                        offset of entry 256*i in kallsyms_names
+ *   kallsyms_token_table 256 NUL-terminated strings; byte b expands to
+ *                        string b
+ *   kallsyms_token_index 256 u16: offset of string b in the token table
+ *   kallsyms_offsets     N s32/u32, relative to kallsyms_relative_base
+ *   kallsyms_relative_base  u64, relocated by KASLR: the runtime base
+ *
+ * The order of the tables changed between releases (6.1: offsets,
+ * relative_base, num_syms, names, markers, seqs_of_names, token_table,
+ * token_index; 6.12: num_syms, names, markers, token_table, token_index,
+ * offsets, relative_base, seqs_of_names), so nothing here depends on it.
+ * What is relied on:
+ *   - every byte that occurs in a symbol name is its own one-char token,
+ *     so the strings for '0'..'9' are consecutive single digits: the
+ *     signature that finds the token table;
+ *   - num_syms immediately precedes names (true since kallsyms began);
+ *   - names is followed by markers, within 8 bytes of padding;
+ *   - offsets either end just before relative_base, which precedes
+ *     num_syms, or start right after token_index.
+ * Everything found is cross-checked: token_index against the strings,
+ * every marker against the decoded names, addresses for order.
+ *
+ * All reads are bounded by the window; a hostile table yields -ENOENT or
+ * -EBADMSG, never a read outside it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kallsyms.h"
+
+#define LAYER "linux"
+#define TOKEN_MAX 256	     /* bound on one token's expansion */
+#define NAME_MAX_LEN 512     /* KSYM_NAME_LEN since v6.1 */
+#define MARKER_SEARCH (16u << 20)
+#define MAX_GROUP_BYTES (256u * (NAME_MAX_LEN + 2))
+
+const uint8_t vms_ksyms_digits[20] = "0\0" "1\0" "2\0" "3\0" "4\0"
+				     "5\0" "6\0" "7\0" "8\0" "9";
+
+struct win {
+	const uint8_t *d;	/* window bytes */
+	size_t len;		/* window length */
+	uint64_t base;		/* physical address of d[0] */
+};
+
+static bool rd32(const struct win *w, size_t off, uint32_t *v)
+{
+	if (off > w->len || w->len - off < 4)
+		return false;
+	*v = vms_le32(w->d + off);
+	return true;
+}
+
+static bool rd64(const struct win *w, size_t off, uint64_t *v)
+{
+	if (off > w->len || w->len - off < 8)
+		return false;
+	*v = vms_le64(w->d + off);
+	return true;
+}
+
+struct tokens {
+	size_t table;		/* window offset of the token table */
+	size_t index;		/* window offset of the token index */
+	const char *str[256];	/* expansion of each byte */
+	uint8_t len[256];	/* its length */
+};
+
+/* Find the token table and index around the digit signature. */
+static bool find_tokens(const struct win *w, size_t digits, struct tokens *t)
+{
+	size_t s = digits, e;
+	uint16_t off[256];
+
+	/* Walk back over the strings for bytes 0x2f .. 0x00. */
+	for (int i = 0; i < '0'; i++) {
+		size_t k;
+		if (s < 1 || w->d[s - 1])
+			return false;
+		k = s - 1;
+		while (k > 0 && w->d[k - 1] && s - k < TOKEN_MAX)
+			k--;
+		if (k > 0 && w->d[k - 1] && s - k >= TOKEN_MAX)
+			return false;
+		s = k;
+	}
+	t->table = s;
+	e = s;
+	for (int i = 0; i < 256; i++) {
+		const uint8_t *nul;
+		if (e - s > 0xffff || e >= w->len)
+			return false;
+		nul = memchr(w->d + e, 0, VMS_MIN(w->len - e, TOKEN_MAX));
+		if (!nul)
+			return false;
+		off[i] = (uint16_t)(e - s);
+		t->str[i] = (const char *)w->d + e;
+		t->len[i] = (uint8_t)(nul - (w->d + e));
+		e = (size_t)(nul - w->d) + 1;
+	}
+	/* The index follows after alignment padding. */
+	for (size_t pad = 0; pad < 16; pad++) {
+		size_t i = e + pad;
+		int j;
+		if (i > w->len || w->len - i < 512)
+			return false;
+		for (j = 0; j < 256; j++)
+			if (vms_le16(w->d + i + 2 * j) != off[j])
+				break;
+		if (j == 256) {
+			t->index = i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Length of the names entry at @p and the size of its header; false if
+ * it runs out of the window or is empty. */
+static bool entry_at(const struct win *w, size_t p, size_t *hdr, size_t *len)
+{
+	if (p >= w->len)
+		return false;
+	*len = w->d[p];
+	*hdr = 1;
+	if (*len & 0x80) {
+		if (p + 1 >= w->len)
+			return false;
+		*len = (*len & 0x7f) | (size_t)w->d[p + 1] << 7;
+		*hdr = 2;
+	}
+	return *len && *len <= w->len - p - *hdr;
+}
+
+/* Skip @count entries from @p; false if any is malformed. */
+static bool skip_entries(const struct win *w, size_t *p, uint32_t count)
+{
+	for (uint32_t i = 0; i < count; i++) {
+		size_t hdr, len;
+		if (!entry_at(w, *p, &hdr, &len))
+			return false;
+		*p += hdr + len;
+	}
+	return true;
+}
+
+struct layout {
+	size_t markers;		/* window offset */
+	uint32_t nmarkers;	/* ceil(N / 256) */
+	size_t num_syms;	/* window offset of kallsyms_num_syms */
+	size_t names;		/* window offset of kallsyms_names */
+	uint32_t n;		/* symbols */
+	size_t offsets;		/* window offset of kallsyms_offsets */
+	size_t relbase;		/* window offset of kallsyms_relative_base */
+	bool abs_percpu;	/* CONFIG_KALLSYMS_ABSOLUTE_PERCPU encoding */
+};
+
+/* Do the markers at @m (with @es-byte entries) describe the names at
+ * @names for @n symbols, and do the names end right before @m? */
+static bool check_names(const struct win *w, size_t m, size_t es,
+			size_t names, uint32_t n)
+{
+	uint32_t k = (n + 255) / 256;
+	size_t p = names;
+
+	for (uint32_t i = 0; i < k; i++) {
+		uint64_t mk;
+		uint32_t v32;
+		if (es == 4) {
+			if (!rd32(w, m + 4 * i, &v32))
+				return false;
+			mk = v32;
+		} else if (!rd64(w, m + 8 * i, &mk)) {
+			return false;
+		}
+		if (names + mk != p)
+			return false;
+		if (!skip_entries(w, &p, i + 1 < k ? 256 : n - 256 * i))
+			return false;
+	}
+	return p <= m && m - p < 8;
+}
+
+/* Find num_syms, names and markers: markers below the token table, then
+ * the u32 N just before names. */
+static bool find_names(const struct win *w, const struct tokens *t,
+		       struct layout *l)
+{
+	size_t lo = t->table > MARKER_SEARCH ? t->table - MARKER_SEARCH : 0;
+
+	for (size_t es = 4; es <= 8; es += 4) {
+		for (size_t m = (t->table - es) & ~(es - 1); m >= lo + es;
+		     m -= es) {
+			uint64_t m0, m1, last = 0, v;
+			uint32_t run = 0;
+
+			if (es == 4) {
+				uint32_t a, b;
+				if (!rd32(w, m, &a) || !rd32(w, m + 4, &b))
+					continue;
+				m0 = a, m1 = b;
+			} else if (!rd64(w, m, &m0) || !rd64(w, m + 8, &m1)) {
+				continue;
+			}
+			if (m0 || m1 < 256 * 2 || m1 > MAX_GROUP_BYTES)
+				continue;
+			/* Count the increasing run: up to ceil(N/256). */
+			for (size_t q = m; q + es <= t->table; q += es) {
+				uint32_t v32;
+				if (es == 4) {
+					if (!rd32(w, q, &v32))
+						break;
+					v = v32;
+				} else if (!rd64(w, q, &v)) {
+					break;
+				}
+				if (run && (v <= last ||
+					    v - last > MAX_GROUP_BYTES))
+					break;
+				last = v;
+				run++;
+			}
+			/* names lies below the markers; its last group starts
+			 * at names + m[run-1]; search N below that. */
+			size_t top = m > last ? m - (size_t)last : 0;
+			size_t bottom = top > MAX_GROUP_BYTES + 16
+						? top - MAX_GROUP_BYTES - 16
+						: 0;
+			for (size_t q = top & ~(size_t)3; q >= bottom + 4;
+			     q -= 4) {
+				uint32_t n;
+				if (!rd32(w, q, &n) || n < 2 ||
+				    n > VMS_KSYM_MAX)
+					continue;
+				uint32_t k = (n + 255) / 256;
+				if (k > run || k + 2 < run)
+					continue;
+				for (size_t gap = 4; gap <= 8; gap += 4) {
+					if (!check_names(w, m, es, q + gap, n))
+						continue;
+					l->markers = m;
+					l->nmarkers = k;
+					l->num_syms = q;
+					l->names = q + gap;
+					l->n = n;
+					return true;
+				}
+			}
+		}
+	}
+	return false;
+}
+
+/* Are the N offsets at @o, based at the u64 at @r, a sorted table? */
+static bool check_offsets(const struct win *w, size_t o, size_t r,
+			  uint32_t n, bool *abs_percpu)
+{
+	uint64_t base, prev = 0;
+	bool seen_rel = false;
+	uint32_t v = 0;
+
+	if (!rd64(w, r, &base) || base < 0xffff800000000000ull)
+		return false;
+	if (o > w->len || (w->len - o) / 4 < n)
+		return false;
+	/* Absolute-percpu encoding: non-negative entries are absolute
+	 * addresses and come first (per-cpu symbols sort below the kernel),
+	 * negative ones are base - 1 - offset. Otherwise all are unsigned
+	 * offsets from base. */
+	rd32(w, o + 4ull * (n - 1), &v);
+	*abs_percpu = (int32_t)v < 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t a;
+		rd32(w, o + 4ull * i, &v);
+		if (!*abs_percpu) {
+			a = base + v;
+		} else if ((int32_t)v >= 0) {
+			if (seen_rel)
+				return false;
+			a = v;
+		} else {
+			seen_rel = true;
+			a = base - 1 - (uint64_t)(int64_t)(int32_t)v;
+		}
+		if (a < prev)
+			return false;
+		prev = a;
+	}
+	return true;
+}
+
+static size_t align8(const struct win *w, size_t off)
+{
+	uint64_t pa = w->base + off;
+	return off + (size_t)((8 - (pa & 7)) & 7);
+}
+
+static bool find_offsets(const struct win *w, const struct tokens *t,
+			 struct layout *l)
+{
+	size_t cand[4][2];
+	size_t nc = 0;
+	size_t bytes = 4ull * l->n;
+
+	/* Before num_syms: offsets, padding, relative_base. */
+	if (l->num_syms >= 8 + bytes) {
+		size_t r = l->num_syms - 8;
+		cand[nc][0] = r - bytes, cand[nc++][1] = r;
+		if (r >= bytes + 4)
+			cand[nc][0] = r - bytes - 4, cand[nc++][1] = r;
+	}
+	/* After token_index: offsets, padding, relative_base. */
+	size_t o = align8(w, t->index + 512);
+	cand[nc][0] = o, cand[nc++][1] = align8(w, o + bytes);
+	for (size_t i = 0; i < nc; i++) {
+		if (check_offsets(w, cand[i][0], cand[i][1], l->n,
+				  &l->abs_percpu)) {
+			l->offsets = cand[i][0];
+			l->relbase = cand[i][1];
+			return true;
+		}
+	}
+	return false;
+}
+
+void vms_ksyms_fini(struct vms_ksyms *ks)
+{
+	free(ks->addr);
+	free(ks->type);
+	free(ks->name);
+	free(ks->pool);
+	free(ks->by_name);
+	memset(ks, 0, sizeof(*ks));
+}
+
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+/* by_name is an open-addressing hash table of 2^k slots holding
+ * index + 1 (0: empty); the first symbol of a name wins. */
+static int build_hash(struct vms_ksyms *ks)
+{
+	size_t cap = 1;
+	while (cap < (size_t)ks->n * 2)
+		cap <<= 1;
+	ks->by_name = calloc(cap + 1, sizeof(uint32_t));
+	if (!ks->by_name)
+		return -ENOMEM;
+	ks->by_name[0] = (uint32_t)cap; /* slot 0 holds the capacity */
+	for (uint32_t i = 0; i < ks->n; i++) {
+		const char *nm = ks->pool + ks->name[i];
+		size_t j = name_hash(nm) & (cap - 1);
+		for (;;) {
+			uint32_t v = ks->by_name[1 + j];
+			if (!v) {
+				ks->by_name[1 + j] = i + 1;
+				break;
+			}
+			if (!strcmp(ks->pool + ks->name[v - 1], nm))
+				break;
+			j = (j + 1) & (cap - 1);
+		}
+	}
+	return 0;
+}
+
+int64_t vms_ksyms_lookup(const struct vms_ksyms *ks, const char *name)
+{
+	size_t cap, j;
+
+	if (!ks->by_name)
+		return -1;
+	cap = ks->by_name[0];
+	j = name_hash(name) & (cap - 1);
+	for (;;) {
+		uint32_t v = ks->by_name[1 + j];
+		if (!v)
+			return -1;
+		if (!strcmp(ks->pool + ks->name[v - 1], name))
+			return v - 1;
+		j = (j + 1) & (cap - 1);
+	}
+}
+
+static int expand(struct vms_ctx *ctx, const struct win *w,
+		  const struct tokens *t, const struct layout *l,
+		  struct vms_ksyms *ks)
+{
+	size_t p = l->names, cap = (size_t)l->n * 24, used = 0;
+	uint64_t base = vms_le64(w->d + l->relbase);
+
+	ks->addr = malloc(sizeof(*ks->addr) * l->n);
+	ks->type = malloc(l->n);
+	ks->name = malloc(sizeof(*ks->name) * l->n);
+	ks->pool = malloc(cap);
+	if (!ks->addr || !ks->type || !ks->name || !ks->pool)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < l->n; i++) {
+		char buf[NAME_MAX_LEN + TOKEN_MAX];
+		size_t hdr, len, bl = 0;
+		uint32_t v = vms_le32(w->d + l->offsets + 4ull * i);
+
+		if (!entry_at(w, p, &hdr, &len))
+			return vms_err_at(ctx, -EBADMSG, LAYER,
+					  w->base + p,
+					  "kallsyms name %u at physical %#llx "
+					  "is malformed", i,
+					  (unsigned long long)(w->base + p));
+		for (size_t k = 0; k < len; k++) {
+			uint8_t tok = w->d[p + hdr + k];
+			if (bl + t->len[tok] > NAME_MAX_LEN)
+				return vms_err_at(ctx, -EBADMSG, LAYER,
+						  w->base + p,
+						  "kallsyms name %u at physical "
+						  "%#llx expands beyond %u "
+						  "bytes", i,
+						  (unsigned long long)(w->base +
+								       p),
+						  NAME_MAX_LEN);
+			memcpy(buf + bl, t->str[tok], t->len[tok]);
+			bl += t->len[tok];
+		}
+		p += hdr + len;
+		if (bl < 2)
+			return vms_err_at(ctx, -EBADMSG, LAYER, w->base + p,
+					  "kallsyms name %u is empty", i);
+		if (used + bl + 1 > cap) {
+			char *n;
+			cap = cap * 2 + bl;
+			if (cap > UINT32_MAX)
+				return -E2BIG;
+			n = realloc(ks->pool, cap);
+			if (!n)
+				return -ENOMEM;
+			ks->pool = n;
+		}
+		ks->type[i] = buf[0];
+		ks->name[i] = (uint32_t)used;
+		memcpy(ks->pool + used, buf + 1, bl - 1);
+		ks->pool[used + bl - 1] = 0;
+		used += bl;
+		if (!l->abs_percpu)
+			ks->addr[i] = base + v;
+		else if ((int32_t)v >= 0)
+			ks->addr[i] = v;
+		else
+			ks->addr[i] = base - 1 - (uint64_t)(int64_t)(int32_t)v;
+	}
+	ks->n = l->n;
+	ks->relative_base = base;
+	return build_hash(ks);
+}
+
+int vms_ksyms_decode(struct vms_ctx *ctx, const uint8_t *data, size_t len,
+		     uint64_t base, size_t digits, struct vms_ksyms *ret)
+{
+	struct win w = { .d = data, .len = len, .base = base };
+	struct tokens t;
+	struct layout l;
+	struct vms_ksyms ks = { 0 };
+	int err;
+
+	if (digits >= len || !find_tokens(&w, digits, &t))
+		return -ENOENT;
+	if (!find_names(&w, &t, &l)) {
+		vms_log(ctx, VMS_LOG_DEBUG,
+			"kallsyms: token table at physical %#llx, but no "
+			"names and markers near it",
+			(unsigned long long)(base + t.table));
+		return -ENOENT;
+	}
+	if (!find_offsets(&w, &t, &l)) {
+		vms_log(ctx, VMS_LOG_DEBUG,
+			"kallsyms: %u names at physical %#llx, but no sorted "
+			"offsets table", l.n,
+			(unsigned long long)(base + l.names));
+		return -ENOENT;
+	}
+	err = expand(ctx, &w, &t, &l, &ks);
+	if (err) {
+		vms_ksyms_fini(&ks);
+		return err;
+	}
+	ks.token_table = base + t.table;
+	ks.token_index = base + t.index;
+	ks.names = base + l.names;
+	ks.markers = base + l.markers;
+	ks.offsets = base + l.offsets;
+	*ret = ks;
+	return 0;
+}

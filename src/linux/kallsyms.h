@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * linux: kallsyms tables decoded from guest memory.
+ */
+#ifndef VMS_LINUX_KALLSYMS_H
+#define VMS_LINUX_KALLSYMS_H
+
+#include "../core/core.h"
+
+#define VMS_KSYM_MAX 4000000u /* bound on symbols; real kernels: ~200k */
+
+struct vms_ksyms {
+	uint32_t n;		/* symbols */
+	uint64_t *addr;		/* runtime address of each symbol */
+	char *type;		/* nm-style type letter of each symbol */
+	uint32_t *name;		/* offset of each name in @pool */
+	char *pool;		/* NUL-terminated names */
+	uint32_t *by_name;	/* symbol indices sorted by name */
+	uint64_t relative_base;	/* kallsyms_relative_base as stored */
+	/* Physical addresses of the tables, for reports and checks. */
+	uint64_t token_table;
+	uint64_t token_index;
+	uint64_t names;
+	uint64_t markers;
+	uint64_t offsets;
+};
+
+/*
+ * Decode kallsyms from a window of guest-physical memory: @len bytes at
+ * @data, which are the bytes of physical address @base. @digits is the
+ * offset in the window of a "0\0" "1\0" ... "9\0" run, the signature of
+ * the token table (see kallsyms.c). On success fills @ret, which the
+ * caller frees with vms_ksyms_fini(). -ENOENT if this is not a kallsyms
+ * table (a fallback may try the next candidate), -EBADMSG if it is one
+ * but inconsistent.
+ */
+int vms_ksyms_decode(struct vms_ctx *ctx, const uint8_t *data, size_t len,
+		     uint64_t base, size_t digits, struct vms_ksyms *ret);
+void vms_ksyms_fini(struct vms_ksyms *ks);
+
+/* The signature searched for: token strings for bytes '0'..'9'. */
+extern const uint8_t vms_ksyms_digits[20];
+
+/* Index of symbol @name, or -1. */
+int64_t vms_ksyms_lookup(const struct vms_ksyms *ks, const char *name);
+
+#endif /* VMS_LINUX_KALLSYMS_H */

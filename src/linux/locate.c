@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Finding the kernel in guest-physical memory, with nothing but the dump.
+ *
+ *  1. kallsyms: with VMCOREINFO (v6.0+ lists SYMBOL(kallsyms_token_table)
+ *     and NUMBER(phys_base)) go straight to the table; otherwise scan all
+ *     physical memory for the token table's digit signature and decode
+ *     each hit (kallsyms.c). A hit may be a stale copy of the image, such
+ *     as the decompressor's leftovers; step 2 rejects those.
+ *  2. placement: the kernel image is physically contiguous and mapped
+ *     linearly, so P(v) = text_pa + (v - _text). For every page-aligned
+ *     text_pa that puts the decoded tables inside the image, check that
+ *     linux_banner is there, then that the image's own init_top_pgt,
+ *     walked with 5-level and with 4-level paging, maps _text, the banner
+ *     and itself to exactly those physical addresses. Only the live image
+ *     passes: a stale copy's tables do not map themselves.
+ *  3. the paging mode is the one whose walk agreed; CR4.LA57 from dump
+ *     notes, when present, only decides which is tried first.
+ *
+ * No offset, address or kernel version is assumed beyond the x86-64
+ * kernel map base (__START_KERNEL_map), used only with VMCOREINFO's
+ * phys_base and to express the KASLR slide.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel.h"
+
+#define LAYER "linux"
+#define START_KERNEL_MAP 0xffffffff80000000ull
+#define MAX_HITS 64
+#define WIN_BEFORE (40u << 20)
+#define WIN_AFTER (24u << 20)
+#define MAX_IMAGE (1ull << 30)
+
+int vms_vmcoreinfo_get(const char *vmci, const char *key, char *buf,
+		       size_t len)
+{
+	size_t kl = strlen(key);
+	const char *p = vmci;
+
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t ll = eol ? (size_t)(eol - p) : strlen(p);
+		if (ll > kl && !memcmp(p, key, kl) && p[kl] == '=') {
+			size_t vl = VMS_MIN(ll - kl - 1, len - 1);
+			memcpy(buf, p + kl + 1, vl);
+			buf[vl] = 0;
+			return 0;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+struct hits {
+	uint64_t pa[MAX_HITS];
+	size_t n;
+};
+
+static int scan_cb(uint64_t paddr, const uint8_t *data, size_t len,
+		   void *arg)
+{
+	struct hits *h = arg;
+	const uint8_t *p = data, *end = data + len;
+
+	while (p < end && h->n < MAX_HITS) {
+		const uint8_t *q = memmem(p, (size_t)(end - p),
+					  vms_ksyms_digits,
+					  sizeof(vms_ksyms_digits));
+		if (!q)
+			break;
+		uint64_t pa = paddr + (uint64_t)(q - data);
+		if (!h->n || h->pa[h->n - 1] != pa) /* chunk overlap */
+			h->pa[h->n++] = pa;
+		p = q + 1;
+	}
+	return 0;
+}
+
+/* A readable window of physical memory around @pa, within its segment.
+ * *@owned is set when the window had to be copied. */
+static int window(struct vms_source *src, uint64_t pa, const uint8_t **data,
+		  size_t *len, uint64_t *base, uint8_t **owned)
+{
+	const struct vms_seg *s;
+	uint64_t lo, hi;
+
+	*owned = NULL;
+	if (vms_source_seg_of(src, pa, &s))
+		return -EFAULT;
+	/* Page-aligned, so that window offsets keep physical alignment. */
+	lo = pa - s->start > WIN_BEFORE ? (pa - WIN_BEFORE) & ~0xfffull
+					: s->start;
+	if (lo < s->start)
+		lo = s->start;
+	hi = s->start + s->size - pa > WIN_AFTER ? pa + WIN_AFTER
+						 : s->start + s->size;
+	*base = lo;
+	*len = (size_t)(hi - lo);
+	if ((*data = vms_source_ptr(src, lo, *len)))
+		return 0;
+	*owned = calloc(1, *len);
+	if (!*owned)
+		return -ENOMEM;
+	for (uint64_t a = lo; a < hi; a += VMS_PAGE_SIZE)
+		vms_source_read(src, a, *owned + (a - lo),
+				VMS_MIN(VMS_PAGE_SIZE, hi - a));
+	vms_err_clear(src->ctx);
+	*data = *owned;
+	return 0;
+}
+
+static int decode_at(struct vms_kernel *k, uint64_t pa)
+{
+	const uint8_t *data;
+	uint8_t *owned;
+	size_t len;
+	uint64_t base;
+	int err = window(k->src, pa, &data, &len, &base, &owned);
+
+	if (err)
+		return err;
+	err = vms_ksyms_decode(k->ctx, data, len, base, (size_t)(pa - base),
+			       &k->ks);
+	free(owned);
+	return err;
+}
+
+static bool banner_at(struct vms_source *src, uint64_t pa)
+{
+	char b[14];
+	const uint8_t *p = vms_source_ptr(src, pa, sizeof(b));
+
+	if (!p) {
+		if (vms_source_read(src, pa, b, sizeof(b))) {
+			vms_err_clear(src->ctx);
+			return false;
+		}
+		p = (const uint8_t *)b;
+	}
+	return !memcmp(p, "Linux version ", sizeof(b));
+}
+
+static bool maps_to(struct vms_mmu *mmu, uint64_t root, uint64_t va,
+		    uint64_t pa)
+{
+	uint64_t got;
+	return !vms_mmu_translate(mmu, root, va, &got, NULL, true) &&
+	       got == pa;
+}
+
+/* Step 2 and 3 of the file comment, for the symbols just decoded. */
+static int place(struct vms_kernel *k)
+{
+	uint64_t v_text = 0, v_end = 0, v_banner = 0, v_pgt = 0;
+	const struct vms_paging_mode *modes[2] = { &vms_x86_64_5level,
+						   &vms_x86_64_4level };
+	uint64_t anchor = k->ks.token_table, lo;
+
+	if ((vms_kernel_sym(k, "_text", &v_text) &&
+	     vms_kernel_sym(k, "_stext", &v_text)) ||
+	    vms_kernel_sym(k, "_end", &v_end) ||
+	    vms_kernel_sym(k, "linux_banner", &v_banner) ||
+	    vms_kernel_sym(k, "init_top_pgt", &v_pgt)) {
+		vms_err_clear(k->ctx);
+		return vms_err(k->ctx, -ENOENT, LAYER,
+			       "kallsyms lacks _text, _end, linux_banner or "
+			       "init_top_pgt: not an x86-64 kernel built "
+			       "with CONFIG_KALLSYMS_ALL");
+	}
+	if (v_end <= v_text || v_end - v_text > MAX_IMAGE ||
+	    v_banner < v_text || v_banner >= v_end || v_pgt < v_text ||
+	    v_pgt >= v_end)
+		return vms_err(k->ctx, -EBADMSG, LAYER,
+			       "kallsyms gives an implausible image: _text "
+			       "%#llx, _end %#llx",
+			       (unsigned long long)v_text,
+			       (unsigned long long)v_end);
+	if (k->src->ncpus && !(k->src->cpus[0].cr4 & (1u << 12))) {
+		modes[0] = &vms_x86_64_4level;
+		modes[1] = &vms_x86_64_5level;
+	}
+	lo = anchor > v_end - v_text ? anchor - (v_end - v_text) : 0;
+	for (uint64_t pa = anchor & ~0xfffull; pa >= lo && pa <= anchor;
+	     pa -= 0x1000) {
+		uint64_t pgd = pa + (v_pgt - v_text);
+		if (!banner_at(k->src, pa + (v_banner - v_text)))
+			continue;
+		for (int m = 0; m < 2; m++) {
+			vms_mmu_init(&k->mmu, k->src, modes[m]);
+			if (maps_to(&k->mmu, pgd, v_text, pa) &&
+			    maps_to(&k->mmu, pgd, v_banner,
+				    pa + (v_banner - v_text)) &&
+			    maps_to(&k->mmu, pgd, v_pgt, pgd)) {
+				k->text_va = v_text;
+				k->text_pa = pa;
+				k->pgd = pgd;
+				k->pgd_source = "symbols";
+				return 0;
+			}
+		}
+		if (pa < 0x1000)
+			break;
+	}
+	return vms_err_at(k->ctx, -ENOENT, LAYER, k->ks.token_table,
+			  "kallsyms at physical %#llx decoded, but no copy of "
+			  "the kernel image around it is mapped by its own "
+			  "page tables (stale copy?)",
+			  (unsigned long long)k->ks.token_table);
+}
+
+static int try_vmcoreinfo(struct vms_kernel *k)
+{
+	char v[32], pb[32];
+	uint64_t va, pa;
+	const uint8_t *d;
+	uint8_t page[VMS_PAGE_SIZE];
+
+	if (!k->src->vmcoreinfo ||
+	    vms_vmcoreinfo_get(k->src->vmcoreinfo,
+			       "SYMBOL(kallsyms_token_table)", v, sizeof(v)) ||
+	    vms_vmcoreinfo_get(k->src->vmcoreinfo, "NUMBER(phys_base)", pb,
+			       sizeof(pb)))
+		return -ENOENT;
+	va = strtoull(v, NULL, 16);
+	pa = va - START_KERNEL_MAP + strtoull(pb, NULL, 10);
+	/* The signature is within the first 1 KiB of the token table. */
+	if (vms_source_read(k->src, pa, page, sizeof(page))) {
+		vms_err_clear(k->ctx);
+		return -ENOENT;
+	}
+	d = memmem(page, sizeof(page), vms_ksyms_digits,
+		   sizeof(vms_ksyms_digits));
+	if (!d || decode_at(k, pa + (uint64_t)(d - page)))
+		return -ENOENT;
+	if (place(k)) {
+		vms_ksyms_fini(&k->ks);
+		vms_err_clear(k->ctx);
+		return -ENOENT;
+	}
+	k->kallsyms_source = "vmcoreinfo";
+	return 0;
+}
+
+static int find_kernel(struct vms_kernel *k)
+{
+	struct hits h = { .n = 0 };
+	int err;
+
+	if (!try_vmcoreinfo(k))
+		return 0;
+	err = vms_source_scan(k->src, 16u << 20, sizeof(vms_ksyms_digits),
+			      scan_cb, &h);
+	if (err)
+		return err;
+	for (size_t i = 0; i < h.n; i++) {
+		err = decode_at(k, h.pa[i]);
+		if (err == -ENOMEM)
+			return err;
+		if (err) {
+			vms_err_clear(k->ctx);
+			continue;
+		}
+		vms_log(k->ctx, VMS_LOG_DEBUG,
+			"kallsyms: %u symbols, token table at physical %#llx",
+			k->ks.n, (unsigned long long)k->ks.token_table);
+		if (!place(k)) {
+			k->kallsyms_source = "memory-scan";
+			return 0;
+		}
+		vms_log(k->ctx, VMS_LOG_DEBUG, "%s", k->ctx->err.msg);
+		vms_err_clear(k->ctx);
+		vms_ksyms_fini(&k->ks);
+	}
+	return vms_err(k->ctx, -ENOENT, LAYER,
+		       "no Linux kernel found: no kallsyms table in %s "
+		       "(%zu candidate%s checked); vmsight needs an x86-64 "
+		       "Linux guest with CONFIG_KALLSYMS_ALL (a System.map or "
+		       "vmlinux will be accepted by a later fallback)",
+		       k->src->path, h.n, h.n == 1 ? "" : "s");
+}
+
+static void read_banner(struct vms_kernel *k)
+{
+	uint64_t va = 0;
+	size_t n = 0;
+
+	if (vms_kernel_sym(k, "linux_banner", &va))
+		return;
+	while (n + 1 < sizeof(k->banner)) {
+		char c;
+		if (vms_kernel_read(k, va + n, &c, 1) || !c || c == '\n')
+			break;
+		k->banner[n++] = (char)((c >= 0x20 && c < 0x7f) ? c : '?');
+	}
+	k->banner[n] = 0;
+	vms_err_clear(k->ctx);
+	if (sscanf(k->banner, "Linux version %64s", k->release) != 1)
+		strcpy(k->release, "unknown");
+}
+
+/* task_state_array (fs/proc/array.c) holds "R (running)", "S (sleeping)",
+ * ...: read the letters from the guest rather than assume them. */
+static void read_state_letters(struct vms_kernel *k)
+{
+	uint64_t va = 0, p = 0;
+	char s[4];
+
+	strcpy(k->state_letters, "RSDTtXZPI");
+	k->nstates = 9;
+	if (vms_kernel_sym(k, "task_state_array", &va)) {
+		vms_err_clear(k->ctx);
+		return;
+	}
+	unsigned int n = 0;
+	char letters[16];
+	while (n < sizeof(letters) - 1 &&
+	       !vms_kernel_read_u64(k, va + 8 * n, &p) &&
+	       !vms_kernel_read(k, p, s, sizeof(s)) && s[1] == ' ' &&
+	       s[2] == '(')
+		letters[n++] = s[0];
+	vms_err_clear(k->ctx);
+	if (n >= 3) {
+		memcpy(k->state_letters, letters, n);
+		k->state_letters[n] = 0;
+		k->nstates = n;
+	}
+}
+
+int vms_kernel_load_impl(struct vms_ctx *ctx, struct vms_source *src,
+		    struct vms_kernel **ret)
+{
+	struct vms_kernel *k = calloc(1, sizeof(*k));
+	int err;
+
+	if (!k)
+		return -ENOMEM;
+	k->ctx = ctx;
+	k->src = src;
+	err = find_kernel(k);
+	if (!err) {
+		read_banner(k);
+		read_state_letters(k);
+		err = vms_btf_load(k);
+	}
+	if (!err)
+		err = vms_layout_resolve(ctx, k->btf, &k->l);
+	if (err) {
+		vms_kernel_free(k);
+		return err;
+	}
+	*ret = k;
+	return 0;
+}
+
+int vms_kernel_sym(struct vms_kernel *k, const char *name, uint64_t *ret)
+{
+	int64_t i = vms_ksyms_lookup(&k->ks, name);
+
+	if (i < 0)
+		return vms_err(k->ctx, -ENOENT, LAYER,
+			       "symbol %s is not in kallsyms", name);
+	*ret = k->ks.addr[i];
+	return 0;
+}
+
+int vms_kernel_read(struct vms_kernel *k, uint64_t va, void *buf, size_t len)
+{
+	return vms_mmu_read(&k->mmu, k->pgd, va, buf, len);
+}
+
+int vms_kernel_read_u64(struct vms_kernel *k, uint64_t va, uint64_t *ret)
+{
+	uint8_t b[8];
+	int err = vms_kernel_read(k, va, b, 8);
+
+	if (!err)
+		*ret = vms_le64(b);
+	return err;
+}
+
+void vms_kernel_free(struct vms_kernel *k)
+{
+	if (!k)
+		return;
+	vms_ksyms_fini(&k->ks);
+	vms_btf_free(k->btf);
+	free(k);
+}

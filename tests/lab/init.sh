@@ -1,0 +1,54 @@
+#!/bin/sh
+# /init of the lab guest. Starts known processes, then prints the guest's
+# own view of itself to the serial console (the ground truth that the
+# tests compare vmsight with), then prints a ready line and blocks without
+# creating any further process, so that the state dumped afterwards is the
+# state described.
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /tmp && mount -t tmpfs tmpfs /tmp
+echo "vmsight lab marker 7f3a9c" > /tmp/marker
+
+# Optional module: present only in the VMCOREINFO variant of the lab.
+[ -f /qemu_fw_cfg.ko ] && insmod /qemu_fw_cfg.ko
+
+ip link set lo up
+sleep 86400 &
+sleep 86401 &
+nc -l -p 4444 >/dev/null 2>&1 &
+/vmsight-lab-helper 4 1000 1001 &
+/vmsight-lab-helper 1 0 0 &
+# Let the kernel settle (deferred kthreads, the helpers' setuid) before the
+# snapshot of /proc below.
+sleep 3
+
+echo "VMS-TRUTH version $(cat /proc/version)"
+while read -r addr type name rest; do
+	case "$name" in
+	_text|_stext|_etext|_end|linux_banner|init_task|init_top_pgt|page_offset_base)
+		echo "VMS-TRUTH sym $addr $type $name" ;;
+	esac
+done < /proc/kallsyms
+echo "VMS-TRUTH kallsyms $(grep -vc '\[' /proc/kallsyms) $(grep -v '\[' /proc/kallsyms | md5sum)"
+
+# The process list, read with shell builtins only: no process is created
+# between the glob below and the ready line.
+for d in /proc/[0-9]*; do
+	pid=${d#/proc/}
+	uid=- gid=- thr=-
+	while read -r k v rest; do
+		case "$k" in
+		Uid:) uid=$v ;;
+		Gid:) gid=$v ;;
+		Threads:) thr=$v ;;
+		esac
+	done < "$d/status" 2>/dev/null
+	read -r stat < "$d/stat" 2>/dev/null || continue
+	echo "VMS-TRUTH ps $uid $gid $thr $stat"
+done
+echo "VMS-TRUTH ready"
+mkfifo /tmp/block
+read -r x < /tmp/block
