@@ -163,14 +163,20 @@ static int flat_index(struct vms_source *src, struct kdump *kd)
 		size = (int64_t)vms_be64(src->map + off + 8);
 		if (loff == -1 && size == -1)
 			break;
-		if (loff < 0 || size <= 0 ||
-		    (uint64_t)size > src->map_len - off - 16)
+		if (loff < 0 || size <= 0)
 			return vms_err_at(src->ctx, -EBADMSG, LAYER, off,
 					  "%s: bad flattened kdump record at "
 					  "offset %#llx (offset %lld, size "
 					  "%lld)",
 					  src->path, (unsigned long long)off,
 					  (long long)loff, (long long)size);
+		if ((uint64_t)size > src->map_len - off - 16)
+			return vms_err_at(src->ctx, -EBADMSG, LAYER, off,
+					  "%s: flattened kdump record at offset "
+					  "%#llx holds %lld bytes but the file "
+					  "ends first: truncated dump?",
+					  src->path, (unsigned long long)off,
+					  (long long)size);
 		if (kd->nrecs == cap) {
 			cap = cap ? cap * 2 : 1024;
 			if (cap > MAX_FLAT_RECS)

@@ -358,7 +358,8 @@ int vms_source_open(struct vms_ctx *ctx, const char *path,
 		return -ENOMEM;
 	src->ctx = ctx;
 	src->path = path;
-	src->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	src->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (src->fd < 0) {
 		err = -errno;
 		vms_err(ctx, err == -ENOENT ? -ENOENT : -EIO, LAYER,

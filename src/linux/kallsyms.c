@@ -41,7 +41,7 @@
 #include "kallsyms.h"
 
 #define LAYER "linux"
-#define TOKEN_MAX 256	     /* bound on one token's expansion */
+#define TOKEN_MAX 255	     /* bound on one token's expansion */
 #define NAME_MAX_LEN 512     /* KSYM_NAME_LEN since v6.1 */
 #define MARKER_SEARCH (16u << 20)
 #define MAX_GROUP_BYTES (256u * (NAME_MAX_LEN + 2))
@@ -78,48 +78,54 @@ struct tokens {
 	uint8_t len[256];	/* its length */
 };
 
-/* Find the token table and index around the digit signature. */
+/* End of the @count NUL-terminated strings from @s, or 0. */
+static size_t skip_strings(const struct win *w, size_t s, int count)
+{
+	for (int i = 0; i < count; i++) {
+		const uint8_t *nul;
+		if (s >= w->len)
+			return 0;
+		nul = memchr(w->d + s, 0, VMS_MIN(w->len - s, TOKEN_MAX));
+		if (!nul)
+			return 0;
+		s = (size_t)(nul - w->d) + 1;
+	}
+	return s;
+}
+
+/*
+ * Find the token table and index around the digit signature. Walking
+ * back from '0' to the table start is ambiguous (the first strings may be
+ * empty, and whatever precedes the table may not end in NUL), so walk
+ * forward to the table's end, take the index that follows it, and let
+ * index['0'] say where the table starts; then check all 256 entries.
+ */
 static bool find_tokens(const struct win *w, size_t digits, struct tokens *t)
 {
-	size_t s = digits, e;
-	uint16_t off[256];
+	size_t e = skip_strings(w, digits, 256 - '0');
 
-	/* Walk back over the strings for bytes 0x2f .. 0x00. */
-	for (int i = 0; i < '0'; i++) {
-		size_t k;
-		if (s < 1 || w->d[s - 1])
-			return false;
-		k = s - 1;
-		while (k > 0 && w->d[k - 1] && s - k < TOKEN_MAX)
-			k--;
-		if (k > 0 && w->d[k - 1] && s - k >= TOKEN_MAX)
-			return false;
-		s = k;
-	}
-	t->table = s;
-	e = s;
-	for (int i = 0; i < 256; i++) {
-		const uint8_t *nul;
-		if (e - s > 0xffff || e >= w->len)
-			return false;
-		nul = memchr(w->d + e, 0, VMS_MIN(w->len - e, TOKEN_MAX));
-		if (!nul)
-			return false;
-		off[i] = (uint16_t)(e - s);
-		t->str[i] = (const char *)w->d + e;
-		t->len[i] = (uint8_t)(nul - (w->d + e));
-		e = (size_t)(nul - w->d) + 1;
-	}
-	/* The index follows after alignment padding. */
+	if (!e)
+		return false;
 	for (size_t pad = 0; pad < 16; pad++) {
-		size_t i = e + pad;
+		size_t i = e + pad, s, p;
 		int j;
+
 		if (i > w->len || w->len - i < 512)
 			return false;
-		for (j = 0; j < 256; j++)
-			if (vms_le16(w->d + i + 2 * j) != off[j])
+		if (vms_le16(w->d + i + 2 * '0') > digits)
+			continue;
+		s = digits - vms_le16(w->d + i + 2 * '0');
+		for (j = 0, p = s; j < 256; j++) {
+			if (vms_le16(w->d + i + 2 * j) != p - s)
 				break;
-		if (j == 256) {
+			t->str[j] = (const char *)w->d + p;
+			t->len[j] = (uint8_t)strnlen(t->str[j], TOKEN_MAX);
+			p = skip_strings(w, p, 1);
+			if (!p)
+				break;
+		}
+		if (j == 256 && p == e) {
+			t->table = s;
 			t->index = i;
 			return true;
 		}

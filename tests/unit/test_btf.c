@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The layout resolver on BTF generated with libbpf's writer, with member
+ * offsets unlike any real kernel's, members inside anonymous unions, the
+ * pre-5.14 'state' name, and missing members that must all be named in
+ * one error.
+ */
+#include <bpf/btf.h>
+
+#include "testutil.h"
+#include "../../src/linux/kernel.h"
+
+struct ids {
+	int u32, s32, u64, chr, ptr, arr16, list, kuid;
+};
+
+static struct btf *base_types(struct ids *id)
+{
+	struct btf *b = btf__new_empty();
+	assert_non_null(b);
+	id->u32 = btf__add_int(b, "unsigned int", 4, 0);
+	id->s32 = btf__add_int(b, "int", 4, BTF_INT_SIGNED);
+	id->u64 = btf__add_int(b, "long unsigned int", 8, 0);
+	id->chr = btf__add_int(b, "char", 1, BTF_INT_SIGNED);
+	id->ptr = btf__add_ptr(b, 0);
+	id->arr16 = btf__add_array(b, id->u32, id->chr, 16);
+	id->list = btf__add_struct(b, "list_head", 16);
+	btf__add_field(b, "next", id->ptr, 0, 0);
+	btf__add_field(b, "prev", id->ptr, 64, 0);
+	id->kuid = btf__add_struct(b, "kuid_t", 4);
+	btf__add_field(b, "val", id->u32, 0, 0);
+	return b;
+}
+
+static void add_task(struct btf *b, struct ids *id, bool old_state,
+		     bool comm)
+{
+	int anon = btf__add_union(b, NULL, 8);
+	if (old_state)
+		btf__add_field(b, "state", id->u64, 0, 0);
+	else
+		btf__add_field(b, "__state", id->u32, 0, 0);
+	btf__add_struct(b, "task_struct", 5000);
+	btf__add_field(b, "mm", id->ptr, 8 * 16, 0);
+	btf__add_field(b, "tasks", id->list, 8 * 1000, 0);
+	btf__add_field(b, "pid", id->s32, 8 * 1504, 0);
+	btf__add_field(b, "tgid", id->s32, 8 * 1508, 0);
+	btf__add_field(b, "real_parent", id->ptr, 8 * 1520, 0);
+	btf__add_field(b, "real_cred", id->ptr, 8 * 1528, 0);
+	btf__add_field(b, "exit_state", id->s32, 8 * 1540, 0);
+	btf__add_field(b, "signal", id->ptr, 8 * 1544, 0);
+	if (comm)
+		btf__add_field(b, "comm", id->arr16, 8 * 2000, 0);
+	btf__add_field(b, "", anon, 8 * 3000, 0);
+}
+
+static void add_rest(struct btf *b, struct ids *id, bool egid)
+{
+	btf__add_struct(b, "cred", 64);
+	btf__add_field(b, "uid", id->kuid, 8 * 4, 0);
+	btf__add_field(b, "gid", id->kuid, 8 * 8, 0);
+	btf__add_field(b, "euid", id->kuid, 8 * 20, 0);
+	if (egid)
+		btf__add_field(b, "egid", id->kuid, 8 * 24, 0);
+	btf__add_struct(b, "signal_struct", 100);
+	btf__add_field(b, "nr_threads", id->s32, 8 * 12, 0);
+}
+
+/* Round-trip through the raw format, as the guest's blob would come. */
+static struct btf *reparse(struct btf *b)
+{
+	uint32_t size;
+	const void *raw = btf__raw_data(b, &size);
+	struct btf *r = btf__new(raw, size);
+	assert_non_null(r);
+	btf__free(b);
+	return r;
+}
+
+static void resolves_offsets_through_anonymous_unions(void **state)
+{
+	struct ids id;
+	struct vms_ctx ctx;
+	struct vms_layout l;
+	(void)state;
+
+	struct btf *b = base_types(&id);
+	add_task(b, &id, false, true);
+	add_rest(b, &id, true);
+	b = reparse(b);
+	vms_ctx_init(&ctx);
+	assert_int_equal(vms_layout_resolve(&ctx, b, &l), 0);
+	assert_int_equal(l.list_next, 0);
+	assert_int_equal(l.list_prev, 8);
+	assert_int_equal(l.task_size, 5000);
+	assert_int_equal(l.task_mm, 16);
+	assert_int_equal(l.task_tasks, 1000);
+	assert_int_equal(l.task_pid, 1504);
+	assert_int_equal(l.task_tgid, 1508);
+	assert_int_equal(l.task_real_parent, 1520);
+	assert_int_equal(l.task_real_cred, 1528);
+	assert_int_equal(l.task_exit_state, 1540);
+	assert_int_equal(l.task_signal, 1544);
+	assert_int_equal(l.task_comm, 2000);
+	assert_int_equal(l.task_comm_len, 16);
+	assert_int_equal(l.task_state, 3000);
+	assert_int_equal(l.task_state_size, 4);
+	assert_int_equal(l.cred_uid, 4);
+	assert_int_equal(l.cred_gid, 8);
+	assert_int_equal(l.cred_euid, 20);
+	assert_int_equal(l.cred_egid, 24);
+	assert_int_equal(l.signal_nr_threads, 12);
+	assert_int_equal(l.task_span_lo, 16);
+	assert_int_equal(l.task_span_hi, 3004);
+	btf__free(b);
+}
+
+static void accepts_pre_5_14_state_member(void **state)
+{
+	struct ids id;
+	struct vms_ctx ctx;
+	struct vms_layout l;
+	(void)state;
+
+	struct btf *b = base_types(&id);
+	add_task(b, &id, true, true);
+	add_rest(b, &id, true);
+	b = reparse(b);
+	vms_ctx_init(&ctx);
+	assert_int_equal(vms_layout_resolve(&ctx, b, &l), 0);
+	assert_int_equal(l.task_state, 3000);
+	assert_int_equal(l.task_state_size, 8);
+	btf__free(b);
+}
+
+static void one_error_names_every_missing_member(void **state)
+{
+	struct ids id;
+	struct vms_ctx ctx;
+	struct vms_layout l;
+	(void)state;
+
+	struct btf *b = base_types(&id);
+	add_task(b, &id, false, false);
+	add_rest(b, &id, false);
+	b = reparse(b);
+	vms_ctx_init(&ctx);
+	assert_int_equal(vms_layout_resolve(&ctx, b, &l), -ENOENT);
+	assert_non_null(strstr(ctx.err.msg, "2 members"));
+	assert_non_null(strstr(ctx.err.msg, "task_struct.comm"));
+	assert_non_null(strstr(ctx.err.msg, "cred.egid"));
+	btf__free(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(resolves_offsets_through_anonymous_unions),
+		cmocka_unit_test(accepts_pre_5_14_state_member),
+		cmocka_unit_test(one_error_names_every_missing_member),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The access layer on generated dumps: every format, with holes, read
+ * back byte for byte; and broken inputs, each refused with a clear error.
+ */
+#include <sys/stat.h>
+
+#include "testutil.h"
+#include "../../src/access/source.h"
+
+#define MEM (8u << 20)
+#define HOLE1 (1u << 20)
+#define HOLE1_LEN (64u << 10)
+#define HOLE2 (5u << 20)
+#define HOLE2_LEN 4096u
+
+static uint8_t *mem;
+static char *raw_path;
+
+static uint64_t word_at(uint64_t pa)
+{
+	return (pa * 0x9e3779b97f4a7c15ull) ^ 0x5a5a5a5a5a5a5a5aull;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	mem = malloc(MEM);
+	for (uint64_t pa = 0; pa < MEM; pa += 8) {
+		uint64_t w = word_at(pa);
+		/* Some zero pages, so that compression varies. */
+		if ((pa >> 12) % 7 == 3)
+			w = 0;
+		memcpy(mem + pa, &w, 8);
+	}
+	raw_path = tmpfile_with(mem, MEM);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlink(raw_path);
+	free(raw_path);
+	free(mem);
+	return 0;
+}
+
+static char *mkdump(const char *fmt, bool holes)
+{
+	char *out = tmpfile_with(NULL, 0), cmd[1024];
+	snprintf(cmd, sizeof(cmd), "%s %s %s %s %s", getenv("VMSIGHT_MKDUMP"),
+		 fmt, raw_path, out,
+		 holes ? "--hole 0x100000:0x10000 --hole 0x500000:0x1000"
+		       : "");
+	assert_int_equal(system(cmd), 0);
+	return out;
+}
+
+static void check_reads(struct vms_source *src, bool holes)
+{
+	struct vms_ctx *ctx = src->ctx;
+	uint64_t probes[] = { 0, 8, 4096 - 8, HOLE1 - 8, HOLE1 + HOLE1_LEN,
+			      3 * 4096 + 16, HOLE2 - 4096, HOLE2 + HOLE2_LEN,
+			      MEM - 8 };
+	uint8_t buf[64];
+
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		assert_int_equal(vms_source_read(src, probes[i], buf, 8), 0);
+		assert_memory_equal(buf, mem + probes[i], 8);
+	}
+	/* A read across a page boundary. */
+	assert_int_equal(vms_source_read(src, 8192 - 20, buf, 40), 0);
+	assert_memory_equal(buf, mem + 8192 - 20, 40);
+	if (holes) {
+		vms_err_clear(ctx);
+		assert_int_equal(vms_source_read(src, HOLE1 + 8, buf, 8),
+				 -EFAULT);
+		assert_non_null(strstr(ctx->err.msg, "0x100008"));
+		vms_err_clear(ctx);
+		/* A read that runs into the hole fails too. */
+		assert_int_equal(vms_source_read(src, HOLE2 - 16, buf, 32),
+				 -EFAULT);
+		vms_err_clear(ctx);
+	}
+	assert_int_equal(vms_source_read(src, MEM, buf, 8), -EFAULT);
+	vms_err_clear(ctx);
+}
+
+static void round_trip(const char *fmt, const char *want, bool holes)
+{
+	struct vms_ctx ctx;
+	struct vms_source *src = NULL;
+	char *path = mkdump(fmt, holes);
+
+	vms_ctx_init(&ctx);
+	assert_int_equal(vms_source_open(&ctx, path, &src), 0);
+	assert_string_equal(src->format, want);
+	check_reads(src, holes);
+	vms_source_close(src);
+	unlink(path);
+	free(path);
+}
+
+static void raw_reads_back_every_byte(void **state)
+{
+	struct vms_ctx ctx;
+	struct vms_source *src;
+	(void)state;
+	vms_ctx_init(&ctx);
+	assert_int_equal(vms_source_open(&ctx, raw_path, &src), 0);
+	assert_string_equal(src->format, "raw");
+	check_reads(src, false);
+	vms_source_close(src);
+}
+
+static void elf_with_holes_reads_back(void **state)
+{
+	(void)state;
+	round_trip("elf", "elf", true);
+}
+
+static void lime_with_holes_reads_back(void **state)
+{
+	(void)state;
+	round_trip("lime", "lime", true);
+}
+
+static void kdump_every_compression_reads_back(void **state)
+{
+	static const char *c[] = { "none", "zlib", "lzo", "snappy", "zstd" };
+	char fmt[64];
+	(void)state;
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(fmt, sizeof(fmt), "kdump-%s", c[i]);
+		round_trip(fmt, "kdump", true);
+		snprintf(fmt, sizeof(fmt), "flat-kdump-%s", c[i]);
+		round_trip(fmt, "kdump-flat", true);
+	}
+}
+
+struct scan_acc {
+	uint64_t bytes;		/* distinct bytes seen */
+	uint64_t last_end;	/* end of the previous chunk */
+};
+
+static int scan_cb(uint64_t pa, const uint8_t *d, size_t len, void *arg)
+{
+	struct scan_acc *x = arg;
+	uint64_t start = pa < x->last_end ? x->last_end : pa;
+
+	/* Chunks carry the right bytes; overlaps are counted once. */
+	assert_memory_equal(d, mem + pa, len);
+	x->bytes += pa + len - start;
+	x->last_end = pa + len;
+	return 0;
+}
+
+static void scan_visits_all_present_memory(void **state)
+{
+	struct vms_ctx ctx;
+	struct vms_source *src;
+	struct scan_acc a = { 0, 0 };
+	char *path = mkdump("flat-kdump-zlib", true);
+	(void)state;
+
+	vms_ctx_init(&ctx);
+	assert_int_equal(vms_source_open(&ctx, path, &src), 0);
+	assert_int_equal(vms_source_scan(src, 1u << 20, 64, scan_cb, &a), 0);
+	assert_int_equal(a.bytes, MEM - HOLE1_LEN - HOLE2_LEN);
+	vms_source_close(src);
+	unlink(path);
+	free(path);
+}
+
+static void expect_open_error(const char *path, int code, const char *needle)
+{
+	struct vms_ctx ctx;
+	struct vms_source *src = NULL;
+	vms_ctx_init(&ctx);
+	assert_int_equal(vms_source_open(&ctx, path, &src), code);
+	assert_null(src);
+	if (!strstr(ctx.err.msg, needle))
+		fail_msg("%s: error \"%s\" lacks \"%s\"", path, ctx.err.msg,
+			 needle);
+}
+
+static void truncate_copy(const char *fmt, uint64_t keep, int code,
+			  const char *needle)
+{
+	char *path = mkdump(fmt, true);
+	assert_int_equal(truncate(path, (off_t)keep), 0);
+	expect_open_error(path, code, needle);
+	unlink(path);
+	free(path);
+}
+
+static void broken_inputs_get_clear_errors(void **state)
+{
+	(void)state;
+	char *p = tmpfile_with("hello, world\n", 13);
+	expect_open_error(p, -ENOTSUP, "not a memory dump");
+	unlink(p);
+	free(p);
+	p = tmpfile_with(NULL, 0);
+	expect_open_error(p, -EBADMSG, "empty file");
+	unlink(p);
+	free(p);
+	expect_open_error("/tmp", -EINVAL, "directory");
+	expect_open_error("/nonexistent/dump", -ENOENT, "cannot open");
+	char fifo[64];
+	snprintf(fifo, sizeof(fifo), "/tmp/vmsight-test-fifo-%d", getpid());
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	expect_open_error(fifo, -EINVAL, "FIFO");
+	unlink(fifo);
+	/* Truncated at header boundaries. */
+	truncate_copy("elf", 40, -EBADMSG, "truncated");
+	truncate_copy("elf", 4096, -EBADMSG, "truncated");
+	truncate_copy("flat-kdump-zlib", 4096 + 8, -EBADMSG, "truncated");
+	truncate_copy("flat-kdump-zlib", 100000, -EBADMSG, "truncated");
+	truncate_copy("kdump-zlib", 600, -EBADMSG, "truncated");
+	truncate_copy("lime", 4000, -EBADMSG, "overruns");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(raw_reads_back_every_byte),
+		cmocka_unit_test(elf_with_holes_reads_back),
+		cmocka_unit_test(lime_with_holes_reads_back),
+		cmocka_unit_test(kdump_every_compression_reads_back),
+		cmocka_unit_test(scan_visits_all_present_memory),
+		cmocka_unit_test(broken_inputs_get_clear_errors),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
