@@ -154,7 +154,7 @@ static int cmd_info(struct opts *o, struct vms_session *s)
 	for (size_t i = 0; i < n; i++) {
 		struct vms_phys_range r;
 		vms_phys_range_get(s, i, &r);
-		printf("  %#018" PRIx64 "-%#018" PRIx64 "\n", r.start,
+		printf("  0x%016" PRIx64 "-0x%016" PRIx64 "\n", r.start,
 		       r.start + r.size - 1);
 	}
 	printf("kernel:          %s\n", ki.release);

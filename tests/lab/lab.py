@@ -2,6 +2,9 @@
 """Build the vmsight lab: real Debian kernels booted under QEMU TCG, and
 dumps of their stopped state in every format QEMU writes.
 
+Usage: lab.py                       build the lab, print guests.json's path
+       lab.py --dump 6.1-la57 elf   the same, then print one dump's path
+
 Everything is cached under $VMSIGHT_LAB_CACHE (default ~/.cache/vmsight),
 keyed by the kernel package and by the contents of the lab's own files, so
 a second run in a fresh clone reuses it. Prints the path of the manifest
@@ -220,6 +223,10 @@ def lab_hash():
 
 
 def main():
+    # --dump SERIES-MODE FORMAT: print one dump's path instead (for the
+    # README's demo), e.g. --dump 6.1-la57 elf
+    want = sys.argv[2:4] if len(sys.argv) >= 4 and sys.argv[1] == "--dump" \
+        else None
     key = lab_hash()
     manifest = []
     for meta, mode, vmci in GUESTS:
@@ -248,6 +255,14 @@ def main():
     for old in glob.glob(os.path.join(CACHE, "lab", "*")):
         if os.path.basename(old) != key:
             shutil.rmtree(old, ignore_errors=True)
+    if want:
+        series, mode = want[0].split("-")
+        for g in manifest:
+            if g["paging"] == mode and g["kernel"].startswith(
+                    "linux-image-" + series + "."):
+                print(g["dumps"][want[1]])
+                return
+        raise SystemExit("lab: no guest %s with a %s dump" % tuple(want))
     print(out)
 
 
