@@ -321,8 +321,8 @@ int main(int argc, char **argv)
 		if (!strcmp(cmds[ci].name, cmd))
 			break;
 	if (ci == VMS_ARRAY_LEN(cmds)) {
-		fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
-		usage(stderr);
+		fprintf(stderr, "%s: unknown command '%s' (see '%s --help')\n",
+			prog, cmd, prog);
 		return 2;
 	}
 	if (optind != argc - 1) {

@@ -114,6 +114,7 @@ static int scan_image(struct vms_kernel *k)
 int vms_btf_load(struct vms_kernel *k)
 {
 	uint64_t start, stop;
+	char why[300] = "";
 	int err;
 
 	if (!vms_kernel_sym(k, "__start_BTF", &start) &&
@@ -121,18 +122,20 @@ int vms_btf_load(struct vms_kernel *k)
 		err = load_range(k, start, stop - start);
 		if (err != -EFAULT && err != -EBADMSG)
 			return err;
-		vms_log(k->ctx, VMS_LOG_WARN, "%s; scanning the image",
+		/* Keep the reason for the final message; try a scan. */
+		snprintf(why, sizeof(why), " (%.280s)", k->ctx->err.msg);
+		vms_log(k->ctx, VMS_LOG_DEBUG, "%s; scanning the image",
 			k->ctx->err.msg);
 	}
 	vms_err_clear(k->ctx);
 	err = scan_image(k);
 	if (err == -ENOENT)
 		return vms_err(k->ctx, -ENOENT, LAYER,
-			       "kernel %s has no BTF in memory (built without "
+			       "kernel %s has no BTF in memory%s (built without "
 			       "CONFIG_DEBUG_INFO_BTF?); vmsight needs type "
 			       "information, and a later fallback will accept "
 			       "a vmlinux with BTF or DWARF",
-			       k->release);
+			       k->release, why);
 	return err;
 }
 

@@ -116,6 +116,51 @@ def compare_ps(truth, got):
     return problems
 
 
+def expect_error(a, args, code, needle, desc):
+    rc, out, err = run([a.vmsight] + args)
+    lines = err.strip().splitlines()
+    check(rc == code and len(lines) == 1 and needle in err and not out,
+          desc + ": exit %d and one line naming %r" % (code, needle),
+          "exit %d, stdout %r, stderr %r" % (rc, out[:200], err[:400]))
+
+
+def broken_inputs(a, g, raw, tmp):
+    """Real memory with the kernel's BTF, or its kallsyms, wiped; a
+    non-Linux image; usage errors. Each gets one clear line."""
+    import mmap, shutil
+    rc, out, _ = run([a.vmsight, "info", "--json", raw])
+    info = json.loads(out)
+    text_va = int(info["text_vaddr"], 16)
+    text_pa = int(info["text_paddr"], 16)
+    btf_pa = text_pa + int(info["btf_vaddr"], 16) - text_va
+    tok_pa = int(info["kallsyms_paddr"], 16)
+    copy = os.path.join(tmp, "wiped.mem")
+    for what, pa, length, needle in (
+            ("BTF", btf_pa, 24, "no BTF"),
+            ("kallsyms", tok_pa, 4096, "no Linux kernel found")):
+        shutil.copyfile(raw, copy)
+        with open(copy, "r+b") as f:
+            m = mmap.mmap(f.fileno(), 0)
+            m[pa:pa + length] = bytes(length)
+            m.close()
+        expect_error(a, ["ps", copy], 1, needle,
+                     "%s: raw dump with its %s wiped" % (g["name"], what))
+    os.unlink(copy)
+    zero = os.path.join(tmp, "zero.mem")
+    with open(zero, "wb") as f:
+        f.truncate(4 << 20)
+    expect_error(a, ["info", zero], 1, "no Linux kernel found",
+                 "4 MiB of zeros")
+    expect_error(a, ["ps", os.path.join(tmp, "missing")], 1, "cannot open",
+                 "a missing file")
+    expect_error(a, ["ps", tmp], 1, "directory", "a directory")
+    expect_error(a, ["frobnicate", raw], 2, "unknown command",
+                 "an unknown command")
+    expect_error(a, ["ps"], 2, "expected one dump", "ps without a dump")
+    rc, out, _ = run([a.vmsight, "ps", "--help"])
+    check(rc == 0 and "usage: vmsight ps" in out, "ps --help")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vmsight", required=True)
@@ -210,6 +255,8 @@ def main():
               "vmsight gave %d lines, md5 %s; guest %d, %s" % (
                   len(lines), hashlib.md5(out.encode()).hexdigest(),
                   count, md5))
+
+        broken_inputs(a, g, dumps["raw"], tmp)
     finally:
         for f in os.listdir(tmp):
             os.unlink(os.path.join(tmp, f))

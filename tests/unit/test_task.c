@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The task-list walker on a synthetic kernel: a memory image with page
+ * tables, three tasks on a list, and a layout table with offsets unlike a
+ * real kernel's. Then the hostile cases: a list that loops without
+ * returning to init_task, a task pointing at itself, a list longer than
+ * the bound, and a pointer into the user half.
+ */
+#include "testutil.h"
+#include "../../src/linux/kernel.h"
+
+#define MEM (8u << 20)
+#define PGD 0x100000ull
+#define DATA_PA 0x200000ull
+#define DATA_VA 0xffff888000200000ull /* mapped by one 2M page */
+
+struct fake {
+	uint8_t *mem;
+	struct vms_ctx ctx;
+	struct vms_source *src;
+	struct vms_kernel k;
+	char *path;
+};
+
+static const struct vms_layout L = {
+	.list_next = 0, .list_prev = 8, .task_size = 1024,
+	.task_tasks = 200, .task_pid = 16, .task_tgid = 20,
+	.task_comm = 600, .task_comm_len = 16, .task_real_parent = 400,
+	.task_real_cred = 408, .task_state = 4, .task_state_size = 4,
+	.task_exit_state = 24, .task_signal = 416, .task_mm = 424,
+	.task_span_lo = 4, .task_span_hi = 616,
+	.cred_uid = 4, .cred_gid = 8, .cred_euid = 12, .cred_egid = 16,
+	.signal_nr_threads = 32,
+};
+
+static uint64_t task_va(int i) { return DATA_VA + 0x1000 * (uint64_t)i; }
+static uint8_t *task_mem(struct fake *f, int i)
+{
+	return f->mem + DATA_PA + 0x1000 * (uint64_t)i;
+}
+
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+/* Task 0 is init_task; tasks 1..n follow it on the list. */
+static void build(struct fake *f, int n)
+{
+	uint64_t *pml4, *pdpt, *pd;
+
+	f->mem = calloc(1, MEM);
+	pml4 = (uint64_t *)(f->mem + PGD);
+	pdpt = (uint64_t *)(f->mem + PGD + 0x1000);
+	pd = (uint64_t *)(f->mem + PGD + 0x2000);
+	pml4[(DATA_VA >> 39) & 511] = (PGD + 0x1000) | 3;
+	pdpt[(DATA_VA >> 30) & 511] = (PGD + 0x2000) | 3;
+	pd[(DATA_VA >> 21) & 511] = DATA_PA | 0x83;
+	uint64_t cred = task_va(100), sig = task_va(101);
+	put32(task_mem(f, 100) + 4, 1000);
+	put32(task_mem(f, 100) + 8, 1001);
+	put32(task_mem(f, 100) + 12, 1002);
+	put32(task_mem(f, 100) + 16, 1003);
+	put32(task_mem(f, 101) + 32, 3);
+	for (int i = 0; i <= n; i++) {
+		uint8_t *t = task_mem(f, i);
+		int nx = i == n ? 0 : i + 1, pv = i == 0 ? n : i - 1;
+		put64(t + 200, task_va(nx) + 200);
+		put64(t + 208, task_va(pv) + 200);
+		put32(t + 16, (uint32_t)i * 10);
+		put32(t + 20, (uint32_t)i * 10);
+		put32(t + 4, 1); /* TASK_INTERRUPTIBLE */
+		put64(t + 400, task_va(0));
+		put64(t + 408, cred);
+		put64(t + 416, sig);
+		put64(t + 424, i % 2 ? task_va(102) : 0);
+		snprintf((char *)t + 600, 16, "task-%d", i);
+	}
+	memcpy(task_mem(f, 2) + 600, "a-name-of-16-chr", 16); /* no NUL */
+}
+
+static void open_kernel(struct fake *f)
+{
+	f->path = tmpfile_with(f->mem, MEM);
+	vms_ctx_init(&f->ctx);
+	assert_int_equal(vms_source_open(&f->ctx, f->path, &f->src), 0);
+	memset(&f->k, 0, sizeof(f->k));
+	f->k.ctx = &f->ctx;
+	f->k.src = f->src;
+	vms_mmu_init(&f->k.mmu, f->src, &vms_x86_64_4level);
+	f->k.pgd = PGD;
+	f->k.l = L;
+	strcpy(f->k.state_letters, "RSDTtXZPI");
+	f->k.nstates = 9;
+	/* kallsyms with the one symbol the walker needs. */
+	f->k.ks.n = 1;
+	f->k.ks.addr = malloc(8);
+	f->k.ks.addr[0] = task_va(0);
+	f->k.ks.type = strdup("D");
+	f->k.ks.name = calloc(1, 4);
+	f->k.ks.pool = strdup("init_task");
+	f->k.ks.by_name = calloc(3, 4);
+	f->k.ks.by_name[0] = 2;
+	f->k.ks.by_name[1] = f->k.ks.by_name[2] = 1;
+}
+
+static void close_kernel(struct fake *f)
+{
+	vms_ksyms_fini(&f->k.ks);
+	vms_source_close(f->src);
+	unlink(f->path);
+	free(f->path);
+	free(f->mem);
+}
+
+/* Walk; returns the number of tasks and the final status. */
+static int walk(struct fake *f, int *status, struct vms_task *out, int max)
+{
+	struct vms_task_walk w;
+	struct vms_task t;
+	int n = 0, r;
+
+	assert_int_equal(vms_task_walk_init(&w, &f->k), 0);
+	while ((r = vms_task_walk_next(&w, &t)) == 1 && n < 1000) {
+		if (n < max)
+			out[n] = t;
+		n++;
+	}
+	vms_task_walk_fini(&w);
+	*status = r;
+	return n;
+}
+
+static void walk_reads_every_field_through_the_layout(void **state)
+{
+	struct fake f;
+	struct vms_task t[8];
+	int status;
+	(void)state;
+
+	build(&f, 3);
+	open_kernel(&f);
+	assert_int_equal(walk(&f, &status, t, 8), 3);
+	assert_int_equal(status, 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(t[i].pid, (i + 1) * 10);
+		assert_int_equal(t[i].tgid, (i + 1) * 10);
+		assert_int_equal(t[i].ppid, 0);
+		assert_int_equal(t[i].uid, 1000);
+		assert_int_equal(t[i].gid, 1001);
+		assert_int_equal(t[i].euid, 1002);
+		assert_int_equal(t[i].egid, 1003);
+		assert_int_equal(t[i].nr_threads, 3);
+		assert_int_equal(t[i].state, 'S');
+		assert_int_equal(t[i].addr, task_va(i + 1));
+		assert_int_equal(t[i].kthread, (i + 1) % 2 == 0);
+	}
+	assert_string_equal(t[0].comm, "task-1");
+	/* A comm without terminator is cut at the array's size. */
+	assert_int_equal(t[1].comm_len, 16);
+	assert_memory_equal(t[1].comm, "a-name-of-16-chr", 16);
+	close_kernel(&f);
+}
+
+static void loop_that_misses_init_task_is_reported(void **state)
+{
+	struct fake f;
+	struct vms_task t[1];
+	int status;
+	(void)state;
+
+	build(&f, 5);
+	put64(task_mem(&f, 5) + 200, task_va(2) + 200); /* 5 -> 2 */
+	open_kernel(&f);
+	assert_int_equal(walk(&f, &status, t, 1), 5);
+	assert_int_equal(status, -ELOOP);
+	assert_non_null(strstr(f.ctx.err.msg, "loops"));
+	close_kernel(&f);
+
+	build(&f, 3);
+	put64(task_mem(&f, 1) + 200, task_va(1) + 200); /* points at itself */
+	open_kernel(&f);
+	assert_int_equal(walk(&f, &status, t, 1), 1);
+	assert_int_equal(status, -ELOOP);
+	close_kernel(&f);
+}
+
+static void list_longer_than_the_bound_stops(void **state)
+{
+	struct fake f;
+	struct vms_task t[1];
+	int status;
+	(void)state;
+
+	build(&f, 6);
+	open_kernel(&f);
+	f.ctx.max_tasks = 4;
+	assert_int_equal(walk(&f, &status, t, 1), 4);
+	assert_int_equal(status, -E2BIG);
+	close_kernel(&f);
+}
+
+static void user_half_pointer_is_refused(void **state)
+{
+	struct fake f;
+	struct vms_task t[1];
+	int status;
+	(void)state;
+
+	build(&f, 3);
+	put64(task_mem(&f, 2) + 200, 0x400000); /* into user space */
+	open_kernel(&f);
+	assert_int_equal(walk(&f, &status, t, 1), 2);
+	assert_int_equal(status, -EBADMSG);
+	assert_non_null(strstr(f.ctx.err.msg, "0x400000"));
+	close_kernel(&f);
+
+	build(&f, 3);
+	put64(task_mem(&f, 1) + 200, DATA_VA + 0x700000); /* unmapped */
+	open_kernel(&f);
+	assert_int_equal(walk(&f, &status, t, 1), 1);
+	assert_int_equal(status, -EFAULT);
+	close_kernel(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(walk_reads_every_field_through_the_layout),
+		cmocka_unit_test(loop_that_misses_init_task_is_reported),
+		cmocka_unit_test(list_longer_than_the_bound_stops),
+		cmocka_unit_test(user_half_pointer_is_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
