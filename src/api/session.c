@@ -212,19 +212,15 @@ VMS_API int vms_kernel_info_get(struct vms_session *s,
 VMS_API int vms_translate(struct vms_session *s, uint64_t root,
 			  uint64_t vaddr, uint64_t *ret, uint64_t *page_size)
 {
-	int err;
+	/* The paging mode comes from the kernel, whatever the root. */
+	int err = vms_kernel_load(s);
 
+	if (err)
+		return err;
 	if (!ret)
 		return -EINVAL;
-	if (root == VMS_KERNEL_AS) {
-		err = vms_kernel_load(s);
-		if (err)
-			return err;
+	if (root == VMS_KERNEL_AS)
 		root = s->kernel->pgd;
-	} else if ((err = vms_kernel_load(s))) {
-		/* The paging mode comes from the kernel. */
-		return err;
-	}
 	return vms_mmu_translate(&s->kernel->mmu, root, vaddr, ret, page_size,
 				 false);
 }

@@ -66,6 +66,16 @@ static uint64_t field(const struct vms_task_walk *w, size_t off, size_t size)
 	return size == 8 ? vms_le64(p) : vms_le32(p);
 }
 
+static int read_u32(struct vms_kernel *k, uint64_t va, uint32_t *ret)
+{
+	uint8_t b[4];
+	int err = vms_kernel_read(k, va, b, 4);
+
+	if (!err)
+		*ret = vms_le32(b);
+	return err;
+}
+
 static char state_letter(const struct vms_kernel *k, uint32_t state,
 			 uint32_t exit_state)
 {
@@ -91,7 +101,7 @@ int vms_task_walk_next(struct vms_task_walk *w, struct vms_task *t)
 	struct vms_kernel *k = w->k;
 	const struct vms_layout *l = &k->l;
 	uint64_t task, back, parent, cred, signal, next;
-	uint8_t cr[4];
+	uint32_t v;
 	int err;
 
 	if (w->done)
@@ -150,33 +160,26 @@ int vms_task_walk_next(struct vms_task_walk *w, struct vms_task *t)
 	if (parent < vms_mmu_kernel_half(&k->mmu))
 		return bad_ptr(k, task + l->task_real_parent, parent,
 			       "real_parent");
-	err = vms_kernel_read(k, parent + l->task_tgid, cr, 4);
+	err = read_u32(k, parent + l->task_tgid, &v);
 	if (err)
 		return err;
-	t->ppid = (int32_t)vms_le32(cr);
+	t->ppid = (int32_t)v;
 	/* pid 1 and kthreadd have the idle task as parent; /proc says 0. */
 
 	cred = field(w, l->task_real_cred, 8);
 	if (cred < vms_mmu_kernel_half(&k->mmu))
 		return bad_ptr(k, task + l->task_real_cred, cred, "real_cred");
-	if ((err = vms_kernel_read(k, cred + l->cred_uid, cr, 4)))
+	if ((err = read_u32(k, cred + l->cred_uid, &t->uid)) ||
+	    (err = read_u32(k, cred + l->cred_gid, &t->gid)) ||
+	    (err = read_u32(k, cred + l->cred_euid, &t->euid)) ||
+	    (err = read_u32(k, cred + l->cred_egid, &t->egid)))
 		return err;
-	t->uid = vms_le32(cr);
-	if ((err = vms_kernel_read(k, cred + l->cred_gid, cr, 4)))
-		return err;
-	t->gid = vms_le32(cr);
-	if ((err = vms_kernel_read(k, cred + l->cred_euid, cr, 4)))
-		return err;
-	t->euid = vms_le32(cr);
-	if ((err = vms_kernel_read(k, cred + l->cred_egid, cr, 4)))
-		return err;
-	t->egid = vms_le32(cr);
 
 	signal = field(w, l->task_signal, 8);
 	t->nr_threads = 0;
 	if (signal >= vms_mmu_kernel_half(&k->mmu) &&
-	    !vms_kernel_read(k, signal + l->signal_nr_threads, cr, 4))
-		t->nr_threads = (int32_t)vms_le32(cr);
+	    !read_u32(k, signal + l->signal_nr_threads, &v))
+		t->nr_threads = (int32_t)v;
 	else
 		vms_err_clear(k->ctx); /* a zombie may have no signal */
 

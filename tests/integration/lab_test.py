@@ -192,7 +192,7 @@ def main():
     dumps = dict(g["dumps"])
     tmp = tempfile.mkdtemp(prefix="vmsight-lab-")
     try:
-        for fmt in ("lime", "kdump-zstd", "flat-kdump-lzo",
+        for fmt in ("lime", "vmcore", "kdump-zstd", "flat-kdump-lzo",
                     "flat-kdump-snappy", "kdump-none"):
             path = os.path.join(tmp, fmt)
             rc, _, err = run([a.mkdump, fmt, dumps["raw"], path])

@@ -5,7 +5,9 @@
  *
  *   vmsight-mkdump FORMAT IN OUT [--hole START:LEN]... [--vmcoreinfo FILE]
  *
- * FORMAT: lime, elf, kdump-none, kdump-zlib, kdump-lzo, kdump-snappy,
+ * FORMAT: lime, elf, vmcore (ELF laid out as the kernel's /proc/vmcore:
+ * a first PT_LOAD repeats 2 MiB of RAM at a kernel virtual address and
+ * overlaps the RAM segments), kdump-none, kdump-zlib, kdump-lzo, kdump-snappy,
  * kdump-zstd, each kdump one also as flat-kdump-... (the flattened
  * layout). It shares no code with the readers. A round trip through it
  * cannot catch a misreading that writer and reader share, which is why
@@ -95,7 +97,8 @@ static void write_lime(FILE *f)
 	}
 }
 
-static void write_elf(FILE *f, const char *vmci, size_t vmci_len)
+static void write_elf(FILE *f, const char *vmci, size_t vmci_len,
+		      int vmcore)
 {
 	Elf64_Phdr ph[64];
 	int n = 0;
@@ -111,6 +114,12 @@ static void write_elf(FILE *f, const char *vmci, size_t vmci_len)
 		memcpy(note + 24, vmci, vmci_len);
 		notelen = 24 + ((vmci_len + 3) & ~3u);
 	}
+	if (vmcore && memlen >= (4u << 20))
+		ph[n++] = (Elf64_Phdr){ .p_type = PT_LOAD,
+					.p_vaddr = 0xffffffff81000000ull,
+					.p_paddr = 2u << 20,
+					.p_filesz = 2u << 20,
+					.p_memsz = 2u << 20 };
 	while (next_range(&pa, &len) && n < 63) {
 		ph[n++] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_paddr = pa,
 					.p_filesz = len, .p_memsz = len };
@@ -290,8 +299,8 @@ int main(int argc, char **argv)
 	const char *fmt = argv[1];
 	if (!strcmp(fmt, "lime")) {
 		write_lime(f);
-	} else if (!strcmp(fmt, "elf")) {
-		write_elf(f, vmci, vmci_len);
+	} else if (!strcmp(fmt, "elf") || !strcmp(fmt, "vmcore")) {
+		write_elf(f, vmci, vmci_len, !strcmp(fmt, "vmcore"));
 	} else if (!strncmp(fmt, "kdump-", 6) ||
 		   !strncmp(fmt, "flat-kdump-", 11)) {
 		int flat = fmt[0] == 'f';

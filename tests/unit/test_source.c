@@ -120,6 +120,12 @@ static void elf_with_holes_reads_back(void **state)
 	round_trip("elf", "elf", true);
 }
 
+static void vmcore_layout_with_overlapping_text_reads_back(void **state)
+{
+	(void)state;
+	round_trip("vmcore", "elf", true);
+}
+
 static void lime_with_holes_reads_back(void **state)
 {
 	(void)state;
@@ -228,6 +234,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(raw_reads_back_every_byte),
 		cmocka_unit_test(elf_with_holes_reads_back),
+		cmocka_unit_test(vmcore_layout_with_overlapping_text_reads_back),
 		cmocka_unit_test(lime_with_holes_reads_back),
 		cmocka_unit_test(kdump_every_compression_reads_back),
 		cmocka_unit_test(scan_visits_all_present_memory),
