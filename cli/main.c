@@ -18,10 +18,13 @@
 #include "output.h"
 
 #define VMS_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define VMS_MIN(a, b) ((a) < (b) ? (a) : (b))
 
 struct opts {
 	bool json;
 	bool verbose;
+	bool env;		/* psaux: show environments too */
+	int32_t pid;		/* threads: one process only; -1: all */
 	const char *source;
 };
 
@@ -39,6 +42,13 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  info      the dump's format and memory, and the kernel in it\n"
 		"  ps        the guest's processes\n"
+		"  pstree    the processes as a tree\n"
+		"  psaux     processes with their command lines (--env: and\n"
+		"            environments), read from their own memory\n"
+		"  threads   every thread of every process (--pid N: of one)\n"
+		"  creds     real, effective, saved and fs ids, and capabilities\n"
+		"  lsmod     loaded kernel modules, as /proc/modules shows them\n"
+		"  dmesg     the kernel log, from the printk ring buffer\n"
 		"  symbols   the kernel's symbols, as /proc/kallsyms shows them\n"
 		"\n"
 		"Dump formats are detected from content: raw memory, ELF cores\n"
@@ -62,6 +72,25 @@ static const char *cmd_help[][2] = {
 		"list, with\npid, parent pid, uid, gid, state, thread count, the "
 		"task_struct address\nand the command name. Kernel threads are "
 		"included; pid 0 (idle) is not,\nas in /proc." },
+	{ "pstree", "Show processes as a tree of parents and children, from "
+		    "the task list." },
+	{ "psaux", "List processes with their full command lines, read "
+		   "from each process's\nown memory through its page tables "
+		   "(kernel threads in [brackets]).\n--env adds the "
+		   "environment. Pages that are not resident are reported\n"
+		   "as incomplete, never invented." },
+	{ "threads", "List every thread (task) of every process, or of one "
+		     "with --pid N." },
+	{ "creds", "Show each process's real, effective, saved and "
+		   "filesystem uid and gid,\nand its capability sets "
+		   "(inheritable, permitted, effective, bounding,\nambient) "
+		   "in hex, as /proc/PID/status does." },
+	{ "lsmod", "List loaded kernel modules from the kernel's module "
+		   "list: name, size,\nreference count, users, state, base "
+		   "address and taint flags, as\n/proc/modules shows them." },
+	{ "dmesg", "Print the kernel log from the printk ring buffer "
+		   "(Linux 5.10 and later),\none line per text line, as "
+		   "dmesg prints it." },
 	{ "symbols", "Print every kallsyms entry as \"ADDRESS TYPE NAME\", "
 		     "in the kernel's order,\nthe format of /proc/kallsyms "
 		     "(core kernel only)." },
@@ -218,6 +247,374 @@ static int cmd_ps(struct opts *o, struct vms_session *s)
 	return r < 0 ? fail(s, r) : 0;
 }
 
+/* Every process, collected (pstree needs them all first). */
+struct procrec {
+	int32_t pid, ppid;
+	char comm[64];
+	bool kthread, seen;
+};
+
+static int collect(struct vms_session *s, struct procrec **ret, size_t *n)
+{
+	struct vms_proc_iter *it;
+	const struct vms_proc *p;
+	size_t cap = 0;
+	int err = vms_proc_iter_create(s, &it), r;
+
+	*ret = NULL;
+	*n = 0;
+	if (err)
+		return err;
+	while ((r = vms_proc_iter_next(it, &p)) == 1) {
+		if (*n == cap) {
+			struct procrec *x;
+			cap = cap ? cap * 2 : 256;
+			x = realloc(*ret, cap * sizeof(*x));
+			if (!x) {
+				r = -ENOMEM;
+				break;
+			}
+			*ret = x;
+		}
+		struct procrec *pr = &(*ret)[(*n)++];
+		pr->pid = vms_proc_pid(p);
+		pr->ppid = vms_proc_ppid(p);
+		pr->kthread = vms_proc_is_kthread(p);
+		pr->seen = false;
+		vms_proc_comm(p, pr->comm, sizeof(pr->comm));
+	}
+	vms_proc_iter_destroy(it);
+	return r < 0 ? r : 0;
+}
+
+static void tree_emit(struct out *out, struct procrec *v, size_t n, size_t i,
+		      int depth, char *prefix, size_t plen, bool last)
+{
+	static const struct out_val none;
+	char line[512];
+	size_t kids = 0;
+
+	v[i].seen = true;
+	snprintf(line, sizeof(line), "%.*s%s%s", (int)plen, prefix,
+		 depth ? (last ? "`- " : "|- ") : "", v[i].comm);
+	struct out_val vals[] = { { .i = v[i].pid }, { .i = v[i].ppid },
+				  { .i = depth }, { .s = v[i].comm },
+				  { .s = line } };
+	(void)none;
+	out_row(out, vals);
+	for (size_t j = 0; j < n; j++)
+		kids += !v[j].seen && v[j].ppid == v[i].pid && j != i;
+	if (depth && plen + 4 < 400) {
+		memcpy(prefix + plen, last ? "   " : "|  ", 3);
+		plen += 3;
+	}
+	for (size_t j = 0; j < n && kids; j++) {
+		if (v[j].seen || v[j].ppid != v[i].pid || j == i)
+			continue;
+		kids--;
+		tree_emit(out, v, n, j, depth + 1, prefix, plen, !kids);
+	}
+}
+
+static int cmd_pstree(struct opts *o, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "pid", "PID", OUT_INT, 0 },
+		{ "ppid", NULL, OUT_INT, 0 },
+		{ "depth", NULL, OUT_INT, 0 },
+		{ "comm", NULL, OUT_STR, 0 },
+		{ "tree", "TREE", OUT_STR, 1 },
+	};
+	struct procrec *v;
+	size_t n;
+	char prefix[512];
+	int err = collect(s, &v, &n);
+	struct out *out;
+
+	if (err) {
+		free(v);
+		return fail(s, err);
+	}
+	out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
+	/* Roots: processes whose parent is not listed (pid 0's children).
+	 * Marking as seen before descending makes a forged parent cycle
+	 * end instead of recursing forever. */
+	for (size_t i = 0; i < n; i++) {
+		bool has_parent = false;
+		for (size_t j = 0; j < n; j++)
+			has_parent |= v[j].pid == v[i].ppid && j != i;
+		if (!has_parent && !v[i].seen)
+			tree_emit(out, v, n, i, 0, prefix, 0, true);
+	}
+	for (size_t i = 0; i < n; i++) /* in a cycle: list them anyway */
+		if (!v[i].seen)
+			tree_emit(out, v, n, i, 0, prefix, 0, true);
+	out_finish(out);
+	free(v);
+	return 0;
+}
+
+/* Split NUL-separated bytes into a string vector (NUL-terminated). */
+static size_t count_strings(char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (!len)
+		return 0;
+	if (buf[len - 1]) /* unterminated last string */
+		buf[len] = 0, len++;
+	for (size_t i = 0; i < len; i++)
+		n += !buf[i];
+	return n;
+}
+
+#define AREA_BUF (256u << 10)
+
+static int cmd_psaux(struct opts *o, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "pid", "PID", OUT_INT, 0 },
+		{ "ppid", "PPID", OUT_INT, 0 },
+		{ "uid", "UID", OUT_UINT, 0 },
+		{ "comm", NULL, OUT_STR, 0 },
+		{ "argv_complete", NULL, OUT_BOOL, 0 },
+		{ "argv", "COMMAND", OUT_STRV, 1 },
+		{ "env_complete", NULL, OUT_BOOL, 0 },
+		{ "env", "ENVIRONMENT", OUT_STRV, 1 },
+	};
+	size_t ncols = o->env ? 8 : 6;
+	struct vms_proc_iter *it;
+	const struct vms_proc *p;
+	char *abuf = malloc(AREA_BUF + 1), *ebuf = malloc(AREA_BUF + 1);
+	struct out *out;
+	int err, r;
+
+	if (!abuf || !ebuf)
+		return fail(s, -ENOMEM);
+	if ((err = vms_proc_iter_create(s, &it))) {
+		free(abuf), free(ebuf);
+		return fail(s, err);
+	}
+	out = out_new(stdout, o->json, cols, ncols);
+	while ((r = vms_proc_iter_next(it, &p)) == 1) {
+		char comm[64], kname[70];
+		size_t alen = 0, afull = 0, elen = 0, efull = 0, an, en = 0;
+
+		vms_proc_comm(p, comm, sizeof(comm));
+		if ((err = vms_proc_cmdline(s, p, abuf, AREA_BUF, &alen,
+					    &afull)) ||
+		    (o->env && (err = vms_proc_environ(s, p, ebuf, AREA_BUF,
+							&elen, &efull)))) {
+			/* One process's broken mm must not hide the rest. */
+			fprintf(stderr, "%s: warning: pid %d: %s\n", prog,
+				vms_proc_pid(p), vms_errmsg(s));
+			vms_errclear(s);
+			alen = elen = 0;
+		}
+		an = count_strings(abuf, alen);
+		if (!an && vms_proc_is_kthread(p)) {
+			snprintf(kname, sizeof(kname), "[%s]", comm);
+			memcpy(abuf, kname, strlen(kname) + 1);
+			an = 1;
+		}
+		if (o->env)
+			en = count_strings(ebuf, elen);
+		struct out_val v[] = {
+			{ .i = vms_proc_pid(p) }, { .i = vms_proc_ppid(p) },
+			{ .u = vms_proc_uid(p) }, { .s = comm },
+			{ .b = alen == VMS_MIN(afull, AREA_BUF) },
+			{ .s = abuf, .n = an },
+			{ .b = elen == VMS_MIN(efull, AREA_BUF) },
+			{ .s = ebuf, .n = en },
+		};
+		out_row(out, v);
+	}
+	vms_proc_iter_destroy(it);
+	out_finish(out);
+	free(abuf);
+	free(ebuf);
+	return r < 0 ? fail(s, r) : 0;
+}
+
+static int cmd_threads(struct opts *o, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "pid", "PID", OUT_INT, 0 },
+		{ "tid", "TID", OUT_INT, 0 },
+		{ "state", "S", OUT_STR, 0 },
+		{ "task", "TASK", OUT_HEX, 0 },
+		{ "comm", "COMM", OUT_STR, 1 },
+	};
+	struct vms_proc_iter *it, *tit;
+	const struct vms_proc *p, *t;
+	struct out *out;
+	int err, r, tr = 0;
+
+	if ((err = vms_proc_iter_create(s, &it)))
+		return fail(s, err);
+	out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
+	while ((r = vms_proc_iter_next(it, &p)) == 1) {
+		if (o->pid >= 0 && vms_proc_pid(p) != o->pid)
+			continue;
+		if ((err = vms_thread_iter_create(s, p, &tit))) {
+			r = err;
+			break;
+		}
+		while ((tr = vms_proc_iter_next(tit, &t)) == 1) {
+			char comm[64], st[2] = { vms_proc_state(t), 0 };
+			vms_proc_comm(t, comm, sizeof(comm));
+			struct out_val v[] = {
+				{ .i = vms_proc_pid(t) }, { .i = vms_proc_tid(t) },
+				{ .s = st }, { .u = vms_proc_task_addr(t) },
+				{ .s = comm },
+			};
+			out_row(out, v);
+		}
+		vms_proc_iter_destroy(tit);
+		if (tr < 0) {
+			r = tr;
+			break;
+		}
+	}
+	vms_proc_iter_destroy(it);
+	out_finish(out);
+	return r < 0 ? fail(s, r) : 0;
+}
+
+static int cmd_creds(struct opts *o, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "pid", "PID", OUT_INT, 0 },
+		{ "uid", "UID", OUT_UINT, 0 },   { "euid", "EUID", OUT_UINT, 0 },
+		{ "suid", "SUID", OUT_UINT, 0 }, { "fsuid", "FSUID", OUT_UINT, 0 },
+		{ "gid", "GID", OUT_UINT, 0 },   { "egid", "EGID", OUT_UINT, 0 },
+		{ "sgid", "SGID", OUT_UINT, 0 }, { "fsgid", "FSGID", OUT_UINT, 0 },
+		{ "cap_inheritable", "CAPINH", OUT_HEX, 0 },
+		{ "cap_permitted", "CAPPRM", OUT_HEX, 0 },
+		{ "cap_effective", "CAPEFF", OUT_HEX, 0 },
+		{ "cap_bounding", "CAPBND", OUT_HEX, 0 },
+		{ "cap_ambient", "CAPAMB", OUT_HEX, 0 },
+		{ "comm", "COMM", OUT_STR, 1 },
+	};
+	struct vms_proc_iter *it;
+	const struct vms_proc *p;
+	struct out *out;
+	int err, r;
+
+	if ((err = vms_proc_iter_create(s, &it)))
+		return fail(s, err);
+	out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
+	while ((r = vms_proc_iter_next(it, &p)) == 1) {
+		struct vms_cred c = { .sz = sizeof(c) };
+		char comm[64];
+		vms_proc_cred_get(p, &c);
+		vms_proc_comm(p, comm, sizeof(comm));
+		struct out_val v[] = {
+			{ .i = vms_proc_pid(p) }, { .u = c.uid }, { .u = c.euid },
+			{ .u = c.suid }, { .u = c.fsuid }, { .u = c.gid },
+			{ .u = c.egid }, { .u = c.sgid }, { .u = c.fsgid },
+			{ .u = c.cap_inheritable }, { .u = c.cap_permitted },
+			{ .u = c.cap_effective }, { .u = c.cap_bounding },
+			{ .u = c.cap_ambient }, { .s = comm },
+		};
+		out_row(out, v);
+	}
+	vms_proc_iter_destroy(it);
+	out_finish(out);
+	return r < 0 ? fail(s, r) : 0;
+}
+
+static int cmd_lsmod(struct opts *o, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "name", "MODULE", OUT_STR, 1 },
+		{ "size", "SIZE", OUT_UINT, 0 },
+		{ "refcount", "REFS", OUT_INT, 0 },
+		{ "users", "USED BY", OUT_STR, 1 },
+		{ "state", "STATE", OUT_STR, 1 },
+		{ "base", "BASE", OUT_HEX, 0 },
+		{ "taints", "TAINTS", OUT_STR, 1 },
+		{ "addr", NULL, OUT_HEX, 0 },
+	};
+	struct vms_module_iter *it;
+	const struct vms_module *m;
+	struct out *out;
+	int err, r;
+
+	if ((err = vms_module_iter_create(s, &it)))
+		return fail(s, err);
+	out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
+	while ((r = vms_module_iter_next(it, &m)) == 1) {
+		struct out_val v[] = {
+			{ .s = vms_module_name(m) }, { .u = vms_module_size(m) },
+			{ .i = vms_module_refcount(m) },
+			{ .s = vms_module_users(m) }, { .s = vms_module_state(m) },
+			{ .u = vms_module_base(m) }, { .s = vms_module_taints(m) },
+			{ .u = vms_module_addr(m) },
+		};
+		out_row(out, v);
+	}
+	vms_module_iter_destroy(it);
+	out_finish(out);
+	return r < 0 ? fail(s, r) : 0;
+}
+
+static int cmd_dmesg(struct opts *o, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "seq", NULL, OUT_UINT, 0 },
+		{ "ts_nsec", NULL, OUT_UINT, 0 },
+		{ "text", NULL, OUT_STR, 0 },
+	};
+	struct vms_log_iter *it;
+	struct vms_log_record rec = { .sz = sizeof(rec) };
+	struct out *out = NULL;
+	char *text = malloc(65536 + 1);
+	int err, r;
+
+	if (!text)
+		return fail(s, -ENOMEM);
+	if ((err = vms_log_iter_create(s, &it))) {
+		free(text);
+		return fail(s, err);
+	}
+	if (o->json)
+		out = out_new(stdout, true, cols, VMS_ARRAY_LEN(cols));
+	while ((r = vms_log_iter_next(it, &rec)) == 1) {
+		size_t n = VMS_MIN(rec.text_len, (size_t)65536);
+		memcpy(text, rec.text, n);
+		text[n] = 0;
+		if (out) {
+			struct out_val v[] = { { .u = rec.seq },
+					       { .u = rec.ts_nsec },
+					       { .s = text } };
+			out_row(out, v);
+			continue;
+		}
+		/* The kernel's syslog format: each line of the record gets
+		 * the "[seconds.micros] " prefix. */
+		for (char *line = text, *nl;; line = nl + 1) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = 0;
+			printf("[%5" PRIu64 ".%06" PRIu64 "] ", rec.ts_nsec / 1000000000,
+			       rec.ts_nsec % 1000000000 / 1000);
+			for (char *c = line; *c; c++)
+				putchar((unsigned char)*c < 0x20 && *c != '\t'
+						? '?'
+						: *c);
+			putchar('\n');
+			if (!nl)
+				break;
+		}
+	}
+	vms_log_iter_destroy(it);
+	if (out)
+		out_finish(out);
+	free(text);
+	return r < 0 ? fail(s, r) : 0;
+}
+
 static int cmd_symbols(struct opts *o, struct vms_session *s)
 {
 	static const struct out_col cols[] = {
@@ -261,6 +658,12 @@ static const struct {
 } cmds[] = {
 	{ "info", cmd_info },
 	{ "ps", cmd_ps },
+	{ "pstree", cmd_pstree },
+	{ "psaux", cmd_psaux },
+	{ "threads", cmd_threads },
+	{ "creds", cmd_creds },
+	{ "lsmod", cmd_lsmod },
+	{ "dmesg", cmd_dmesg },
 	{ "symbols", cmd_symbols },
 };
 
@@ -271,9 +674,11 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "env", no_argument, NULL, 'e' },
+		{ "pid", required_argument, NULL, 'p' },
 		{ 0 },
 	};
-	struct opts o = { 0 };
+	struct opts o = { .pid = -1 };
 	struct vms_session *s = NULL;
 	const char *cmd = NULL;
 	size_t ci;
@@ -295,12 +700,30 @@ int main(int argc, char **argv)
 		case 'v':
 			o.verbose = true;
 			break;
+		case 'e':
+			o.env = true;
+			break;
+		case 'p': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > INT32_MAX) {
+				fprintf(stderr, "%s: --pid takes a process id\n",
+					prog);
+				return 2;
+			}
+			o.pid = (int32_t)v;
+			break;
+		}
 		case 'h':
 			for (ci = 0; cmd && ci < VMS_ARRAY_LEN(cmd_help); ci++) {
 				if (strcmp(cmd_help[ci][0], cmd))
 					continue;
-				printf("usage: %s %s [--json] [-v] <dump>\n\n%s\n",
-				       prog, cmd, cmd_help[ci][1]);
+				printf("usage: %s %s [--json] [-v]%s <dump>\n\n%s\n",
+				       prog, cmd,
+				       !strcmp(cmd, "psaux")     ? " [--env]"
+				       : !strcmp(cmd, "threads") ? " [--pid N]"
+								 : "",
+				       cmd_help[ci][1]);
 				return 0;
 			}
 			usage(stdout);

@@ -56,6 +56,27 @@ static char *fmt_cell(const struct out_col *c, const struct out_val *v)
 	case OUT_BOOL:
 		snprintf(buf, sizeof(buf), "%s", v->b ? "yes" : "no");
 		break;
+	case OUT_STRV: {
+		/* Joined with spaces, as ps shows a command line. */
+		size_t len = 0;
+		const char *p = v->s;
+		for (size_t i = 0; i < v->n; i++) {
+			len += strlen(p) + 1;
+			p += strlen(p) + 1;
+		}
+		s = malloc(len + 1);
+		if (!s)
+			return NULL;
+		memcpy(s, v->s, len);
+		for (size_t i = 0; i + 1 < len; i++)
+			if (!s[i])
+				s[i] = ' ';
+		s[len ? len - 1 : 0] = 0;
+		for (char *q = s; *q; q++)
+			if ((unsigned char)*q < 0x20 || *q == 0x7f)
+				*q = '?';
+		return s;
+	}
 	}
 	return strdup(buf);
 }
@@ -85,6 +106,16 @@ int out_row(struct out *o, const struct out_val *vals)
 			case OUT_BOOL:
 				x = json_object_new_boolean(v->b);
 				break;
+			case OUT_STRV: {
+				const char *p = v->s;
+				x = json_object_new_array();
+				for (size_t k = 0; k < v->n; k++) {
+					json_object_array_add(
+						x, json_object_new_string(p));
+					p += strlen(p) + 1;
+				}
+				break;
+			}
 			}
 			json_object_object_add(j, o->cols[i].key, x);
 		}

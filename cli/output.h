@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum out_type { OUT_STR, OUT_INT, OUT_UINT, OUT_HEX, OUT_BOOL };
+enum out_type { OUT_STR, OUT_INT, OUT_UINT, OUT_HEX, OUT_BOOL, OUT_STRV };
 
 struct out_col {
 	const char *key;	/* JSON key */
@@ -21,7 +21,8 @@ struct out_col {
 };
 
 struct out_val {
-	const char *s;
+	const char *s;		/* OUT_STR; OUT_STRV: @n NUL-separated */
+	size_t n;		/* OUT_STRV: strings in @s */
 	int64_t i;
 	uint64_t u;
 	bool b;

@@ -257,6 +257,103 @@ VMS_API bool vms_proc_is_kthread(const struct vms_proc *p);
  */
 VMS_API size_t vms_proc_comm(const struct vms_proc *p, char *buf, size_t len);
 
+/** Thread id of the task the record describes (== pid for leaders). */
+VMS_API int32_t vms_proc_tid(const struct vms_proc *p);
+
+/**
+ * Walk the threads of process @p (from its signal_struct's thread list),
+ * yielding one record per thread; vms_proc_tid() tells them apart.
+ * Same contract as vms_proc_iter_create(). @p may be freed afterwards.
+ */
+VMS_API int vms_thread_iter_create(struct vms_session *s,
+				   const struct vms_proc *p,
+				   struct vms_proc_iter **ret);
+
+/** Credentials of a task, as /proc/PID/status shows them. */
+struct vms_cred {
+	size_t sz;			/**< set by the caller */
+	uint32_t uid, euid, suid, fsuid; /**< real, effective, saved, fs */
+	uint32_t gid, egid, sgid, fsgid;
+	uint64_t cap_inheritable;	/**< capability sets, bit per cap */
+	uint64_t cap_permitted;
+	uint64_t cap_effective;
+	uint64_t cap_bounding;
+	uint64_t cap_ambient;		/**< 0 before v4.3 */
+};
+
+/** Fill @ret (whose sz the caller set) with the credentials of @p. */
+VMS_API int vms_proc_cred_get(const struct vms_proc *p, struct vms_cred *ret);
+
+/**
+ * Copy the process's command line (the bytes /proc/PID/cmdline holds:
+ * arguments separated by NULs) into @buf, reading its user memory through
+ * its own page tables. *@ret_len: bytes copied; *@ret_full: the area's
+ * size. *@ret_len < min(@len, *@ret_full) means a page was not resident
+ * (swapped out or never touched). Kernel threads give 0 bytes.
+ */
+VMS_API int vms_proc_cmdline(struct vms_session *s, const struct vms_proc *p,
+			     void *buf, size_t len, size_t *ret_len,
+			     size_t *ret_full);
+
+/** The same for the environment (/proc/PID/environ). */
+VMS_API int vms_proc_environ(struct vms_session *s, const struct vms_proc *p,
+			     void *buf, size_t len, size_t *ret_len,
+			     size_t *ret_full);
+
+/* ------------------------------------------------------------------ */
+/* Modules                                                             */
+/* ------------------------------------------------------------------ */
+
+struct vms_module;
+struct vms_module_iter;
+
+/** Walk the loaded modules, newest first (the order of /proc/modules). */
+VMS_API int vms_module_iter_create(struct vms_session *s,
+				   struct vms_module_iter **ret);
+/** 1 and *@ret (valid until the next call), 0 at the end, or < 0. */
+VMS_API int vms_module_iter_next(struct vms_module_iter *it,
+				 const struct vms_module **ret);
+VMS_API void vms_module_iter_destroy(struct vms_module_iter *it);
+
+/* Strings are owned by the record. */
+VMS_API const char *vms_module_name(const struct vms_module *m);
+/** Bytes of memory, as /proc/modules counts them. */
+VMS_API uint64_t vms_module_size(const struct vms_module *m);
+VMS_API int32_t vms_module_refcount(const struct vms_module *m);
+/** Modules using this one, "a,b," as /proc/modules prints, or "-". */
+VMS_API const char *vms_module_users(const struct vms_module *m);
+/** "Live", "Loading" or "Unloading". */
+VMS_API const char *vms_module_state(const struct vms_module *m);
+/** Address of the module's text. */
+VMS_API uint64_t vms_module_base(const struct vms_module *m);
+/** Taint letters in parentheses, e.g. "(OE)", or "". */
+VMS_API const char *vms_module_taints(const struct vms_module *m);
+/** Address of the struct module. */
+VMS_API uint64_t vms_module_addr(const struct vms_module *m);
+
+/* ------------------------------------------------------------------ */
+/* Kernel log                                                          */
+/* ------------------------------------------------------------------ */
+
+struct vms_log_iter;
+
+/** One record of the kernel log. */
+struct vms_log_record {
+	size_t sz;		/**< set by the caller */
+	uint64_t seq;		/**< sequence number */
+	uint64_t ts_nsec;	/**< time since boot, ns */
+	const char *text;	/**< not NUL-terminated; valid until next */
+	size_t text_len;	/**< bytes of @text */
+};
+
+/** Walk the kernel log (the v5.10+ printk ring buffer), oldest first. */
+VMS_API int vms_log_iter_create(struct vms_session *s,
+				struct vms_log_iter **ret);
+/** 1 with @ret filled, 0 at the end, or < 0. */
+VMS_API int vms_log_iter_next(struct vms_log_iter *it,
+			      struct vms_log_record *ret);
+VMS_API void vms_log_iter_destroy(struct vms_log_iter *it);
+
 #ifdef __cplusplus
 }
 #endif

@@ -32,6 +32,19 @@ struct vms_proc_iter {
 	struct vms_proc cur;
 };
 
+struct vms_module {
+	struct vms_mod m;
+};
+
+struct vms_module_iter {
+	struct vms_mod_walk walk;
+	struct vms_module cur;
+};
+
+struct vms_log_iter {
+	struct vms_log_walk walk;
+};
+
 VMS_API const char *vms_version(void)
 {
 	return VMS_VERSION_STR;
@@ -378,4 +391,209 @@ VMS_API size_t vms_proc_comm(const struct vms_proc *p, char *buf, size_t len)
 		buf[n] = 0;
 	}
 	return p->t.comm_len;
+}
+
+VMS_API int32_t vms_proc_tid(const struct vms_proc *p) { return p->t.pid; }
+
+VMS_API int vms_thread_iter_create(struct vms_session *s,
+				   const struct vms_proc *p,
+				   struct vms_proc_iter **ret)
+{
+	struct vms_proc_iter *it;
+	int err = vms_kernel_load(s);
+
+	if (err)
+		return err;
+	if (!p || !ret)
+		return -EINVAL;
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	it->s = s;
+	err = vms_thread_walk_init(&it->walk, s->kernel, p->t.signal);
+	if (err) {
+		vms_proc_iter_destroy(it);
+		return err;
+	}
+	*ret = it;
+	return 0;
+}
+
+VMS_API int vms_proc_cred_get(const struct vms_proc *p, struct vms_cred *ret)
+{
+	struct vms_cred c;
+
+	if (!p || !ret || ret->sz < sizeof(size_t))
+		return -EINVAL;
+	c = (struct vms_cred){
+		.sz = VMS_MIN(ret->sz, sizeof(c)),
+		.uid = p->t.uid, .euid = p->t.euid, .suid = p->t.suid,
+		.fsuid = p->t.fsuid, .gid = p->t.gid, .egid = p->t.egid,
+		.sgid = p->t.sgid, .fsgid = p->t.fsgid,
+		.cap_inheritable = p->t.caps[0], .cap_permitted = p->t.caps[1],
+		.cap_effective = p->t.caps[2], .cap_bounding = p->t.caps[3],
+		.cap_ambient = p->t.caps[4],
+	};
+	memcpy(ret, &c, c.sz);
+	return 0;
+}
+
+static int read_area(struct vms_session *s, const struct vms_proc *p,
+		     bool environ, void *buf, size_t len, size_t *ret_len,
+		     size_t *ret_full)
+{
+	size_t got, full;
+	int err = vms_kernel_load(s);
+
+	if (err)
+		return err;
+	if (!p || (!buf && len) || !ret_len)
+		return -EINVAL;
+	err = vms_task_read_area(s->kernel, &p->t, environ, buf, len, &got,
+				 &full);
+	if (err)
+		return err;
+	*ret_len = got;
+	if (ret_full)
+		*ret_full = full;
+	return 0;
+}
+
+VMS_API int vms_proc_cmdline(struct vms_session *s, const struct vms_proc *p,
+			     void *buf, size_t len, size_t *ret_len,
+			     size_t *ret_full)
+{
+	return read_area(s, p, false, buf, len, ret_len, ret_full);
+}
+
+VMS_API int vms_proc_environ(struct vms_session *s, const struct vms_proc *p,
+			     void *buf, size_t len, size_t *ret_len,
+			     size_t *ret_full)
+{
+	return read_area(s, p, true, buf, len, ret_len, ret_full);
+}
+
+VMS_API int vms_module_iter_create(struct vms_session *s,
+				   struct vms_module_iter **ret)
+{
+	struct vms_module_iter *it;
+	int err = vms_kernel_load(s);
+
+	if (err)
+		return err;
+	if (!ret)
+		return -EINVAL;
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	err = vms_mod_walk_init(&it->walk, s->kernel);
+	if (err) {
+		vms_module_iter_destroy(it);
+		return err;
+	}
+	*ret = it;
+	return 0;
+}
+
+VMS_API int vms_module_iter_next(struct vms_module_iter *it,
+				 const struct vms_module **ret)
+{
+	int r;
+
+	if (!it || !ret)
+		return -EINVAL;
+	r = vms_mod_walk_next(&it->walk, &it->cur.m);
+	if (r == 1)
+		*ret = &it->cur;
+	return r;
+}
+
+VMS_API void vms_module_iter_destroy(struct vms_module_iter *it)
+{
+	if (!it)
+		return;
+	vms_mod_walk_fini(&it->walk);
+	free(it);
+}
+
+VMS_API const char *vms_module_name(const struct vms_module *m)
+{
+	return m->m.name;
+}
+VMS_API uint64_t vms_module_size(const struct vms_module *m)
+{
+	return m->m.size;
+}
+VMS_API int32_t vms_module_refcount(const struct vms_module *m)
+{
+	return m->m.refcount;
+}
+VMS_API const char *vms_module_users(const struct vms_module *m)
+{
+	return m->m.users;
+}
+VMS_API const char *vms_module_state(const struct vms_module *m)
+{
+	return m->m.state;
+}
+VMS_API uint64_t vms_module_base(const struct vms_module *m)
+{
+	return m->m.base;
+}
+VMS_API const char *vms_module_taints(const struct vms_module *m)
+{
+	return m->m.taints;
+}
+VMS_API uint64_t vms_module_addr(const struct vms_module *m)
+{
+	return m->m.addr;
+}
+
+VMS_API int vms_log_iter_create(struct vms_session *s,
+				struct vms_log_iter **ret)
+{
+	struct vms_log_iter *it;
+	int err = vms_kernel_load(s);
+
+	if (err)
+		return err;
+	if (!ret)
+		return -EINVAL;
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	err = vms_log_walk_init(&it->walk, s->kernel);
+	if (err) {
+		free(it);
+		return err;
+	}
+	*ret = it;
+	return 0;
+}
+
+VMS_API int vms_log_iter_next(struct vms_log_iter *it,
+			      struct vms_log_record *ret)
+{
+	struct vms_log_rec r;
+	struct vms_log_record o;
+	int n;
+
+	if (!it || !ret || ret->sz < sizeof(size_t))
+		return -EINVAL;
+	n = vms_log_walk_next(&it->walk, &r);
+	if (n != 1)
+		return n;
+	o = (struct vms_log_record){ .sz = VMS_MIN(ret->sz, sizeof(o)),
+				     .seq = r.seq, .ts_nsec = r.ts_nsec,
+				     .text = r.text, .text_len = r.text_len };
+	memcpy(ret, &o, o.sz);
+	return 1;
+}
+
+VMS_API void vms_log_iter_destroy(struct vms_log_iter *it)
+{
+	if (!it)
+		return;
+	vms_log_walk_fini(&it->walk);
+	free(it);
 }

@@ -79,10 +79,28 @@ static int load_range(struct vms_kernel *k, uint64_t va, uint64_t size)
 	return err;
 }
 
-/* Fallback: the largest valid BTF header in the image's pages. */
+#define MAX_CANDIDATES 16
+
+struct cand {
+	uint64_t va, size;
+};
+
+static int cand_cmp(const void *x, const void *y)
+{
+	const struct cand *a = x, *b = y;
+	return a->size < b->size ? 1 : a->size > b->size ? -1 : 0;
+}
+
+/*
+ * Fallback: BTF headers in the image's pages, largest first. The image
+ * can hold other, smaller BTF blobs, so a candidate is kept only if it
+ * parses and describes struct task_struct.
+ */
 static int scan_image(struct vms_kernel *k)
 {
-	uint64_t end, best_va = 0, best = 0;
+	struct cand c[MAX_CANDIDATES];
+	size_t n = 0;
+	uint64_t end;
 	uint8_t h[24];
 
 	if (vms_kernel_sym(k, "_end", &end))
@@ -104,11 +122,23 @@ static int scan_image(struct vms_kernel *k)
 			continue;
 		uint64_t tl = vms_le32(p + 12), so = vms_le32(p + 16),
 			 sl = vms_le32(p + 20);
-		if (vms_le32(p + 8) == 0 && so == tl && 24 + so + sl > best)
-			best = 24 + so + sl, best_va = va;
+		if (vms_le32(p + 8) == 0 && so == tl && n < MAX_CANDIDATES)
+			c[n++] = (struct cand){ va, 24 + so + sl };
 	}
 	vms_err_clear(k->ctx);
-	return best ? load_range(k, best_va, best) : -ENOENT;
+	qsort(c, n, sizeof(*c), cand_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (!load_range(k, c[i].va, c[i].size) &&
+		    btf__find_by_name_kind(k->btf, "task_struct",
+					   BTF_KIND_STRUCT) > 0)
+			return 0;
+		btf__free(k->btf);
+		k->btf = NULL;
+		k->btf_va = 0;
+		k->btf_size = 0;
+		vms_err_clear(k->ctx);
+	}
+	return -ENOENT;
 }
 
 int vms_btf_load(struct vms_kernel *k)
@@ -160,7 +190,8 @@ int vms_btf_struct_size(struct btf *btf, const char *type, size_t *ret)
 }
 
 static int member_in(struct btf *btf, uint32_t id, const char *member,
-		     size_t base_bits, int depth, size_t *off, size_t *size)
+		     size_t base_bits, int depth, size_t *off, size_t *size,
+		     uint32_t *type)
 {
 	const struct btf_type *t = btf__type_by_id(btf, id);
 	const struct btf_member *m;
@@ -182,38 +213,126 @@ static int member_in(struct btf *btf, uint32_t id, const char *member,
 				return -EBADMSG;
 			*off = bits / 8;
 			*size = (size_t)sz;
+			*type = m->type;
 			return 0;
 		}
 		/* Anonymous struct or union: look inside. */
 		int32_t inner = btf__resolve_type(btf, m->type);
 		if (inner > 0 && !member_in(btf, (uint32_t)inner, member, bits,
-					    depth + 1, off, size))
+					    depth + 1, off, size, type))
 			return 0;
 	}
 	return -ENOENT;
+}
+
+/* Resolve "a.b.c" (members of members) from struct @id. */
+static int member_path(struct btf *btf, uint32_t id, const char *path,
+		       size_t *ret_off, size_t *ret_size, uint32_t *ret_type)
+{
+	char part[64];
+	size_t total = 0, size = 0;
+	uint32_t type = id;
+
+	while (*path) {
+		const char *dot = strchr(path, '.');
+		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+		size_t off;
+		int32_t inner;
+		int err;
+
+		if (n >= sizeof(part))
+			return -ENOENT;
+		memcpy(part, path, n);
+		part[n] = 0;
+		inner = btf__resolve_type(btf, type);
+		if (inner <= 0)
+			return -ENOENT;
+		err = member_in(btf, (uint32_t)inner, part, 0, 0, &off, &size,
+				&type);
+		if (err)
+			return err;
+		total += off;
+		path += n + (dot ? 1 : 0);
+	}
+	*ret_off = total;
+	if (ret_size)
+		*ret_size = size;
+	if (ret_type)
+		*ret_type = type;
+	return 0;
 }
 
 int vms_btf_member(struct btf *btf, const char *type, const char *member,
 		   size_t *ret_off, size_t *ret_size)
 {
 	int32_t id = find_struct(btf, type);
-	size_t off, size;
+
+	if (id <= 0)
+		return -ENOENT;
+	return member_path(btf, (uint32_t)id, member, ret_off, ret_size, NULL);
+}
+
+int vms_btf_member_array(struct btf *btf, const char *type,
+			 const char *member, size_t *ret_off,
+			 size_t *ret_nelems, size_t *ret_elem_size)
+{
+	int32_t id = find_struct(btf, type), at;
+	const struct btf_type *t;
+	uint32_t mtype;
+	size_t off;
+	long esz;
 	int err;
 
 	if (id <= 0)
 		return -ENOENT;
-	err = member_in(btf, (uint32_t)id, member, 0, 0, &off, &size);
+	err = member_path(btf, (uint32_t)id, member, &off, NULL, &mtype);
 	if (err)
 		return err;
+	at = btf__resolve_type(btf, mtype);
+	t = at > 0 ? btf__type_by_id(btf, (uint32_t)at) : NULL;
+	if (!t || !btf_is_array(t))
+		return -ENOENT;
+	esz = btf__resolve_size(btf, btf_array(t)->type);
+	if (esz <= 0)
+		return -EBADMSG;
 	*ret_off = off;
-	if (ret_size)
-		*ret_size = size;
+	*ret_nelems = btf_array(t)->nelems;
+	*ret_elem_size = (size_t)esz;
 	return 0;
 }
 
+int vms_btf_enum_value(struct btf *btf, const char *name, int64_t *ret)
+{
+	uint32_t n = btf__type_cnt(btf);
+
+	/* Enumerators have no index of their own: look through the enums. */
+	for (uint32_t id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		if (btf_is_enum(t)) {
+			const struct btf_enum *e = btf_enum(t);
+			for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
+				if (!strcmp(btf__name_by_offset(btf, e->name_off),
+					    name)) {
+					*ret = e->val;
+					return 0;
+				}
+		} else if (btf_is_enum64(t)) {
+			const struct btf_enum64 *e = btf_enum64(t);
+			for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
+				if (!strcmp(btf__name_by_offset(btf, e->name_off),
+					    name)) {
+					*ret = (int64_t)btf_enum64_value(e);
+					return 0;
+				}
+		}
+	}
+	return -ENOENT;
+}
+
 /*
- * Every member the walkers read. Alternatives are tried in order; each
- * is cited with the release that renamed it.
+ * Every member the walkers read, one table per feature. Alternatives are
+ * tried in order, each cited with the release that renamed it. Optional
+ * members get VMS_NO_MEMBER when absent.
  */
 struct need {
 	const char *type;
@@ -221,14 +340,57 @@ struct need {
 	size_t *off;
 	size_t *size;		/* may be NULL */
 	size_t want_size;	/* 0: any; else required size */
+	bool optional;
 };
+
+static int resolve(struct vms_ctx *ctx, struct btf *btf, struct need *needs,
+		   size_t n, const char *what)
+{
+	char missing[400] = "";
+	size_t mlen = 0;
+	int nmissing = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct need *nd = &needs[i];
+		size_t size = 0;
+		int err = -ENOENT;
+
+		for (int a = 0; a < 3 && nd->members[a] && err; a++)
+			err = vms_btf_member(btf, nd->type, nd->members[a],
+					     nd->off, &size);
+		if (!err && nd->want_size && size != nd->want_size)
+			err = -EBADMSG;
+		if (!err && nd->size)
+			*nd->size = size;
+		if (err == -ENOENT && nd->optional) {
+			*nd->off = VMS_NO_MEMBER;
+			continue;
+		}
+		if (err) {
+			nmissing++;
+			mlen += (size_t)snprintf(
+				missing + mlen,
+				mlen < sizeof(missing) ? sizeof(missing) - mlen
+						       : 0,
+				"%s%s.%s%s", nmissing > 1 ? ", " : "",
+				nd->type, nd->members[0],
+				err == -ENOENT ? "" : " (unexpected size)");
+		}
+	}
+	if (nmissing)
+		return vms_err(ctx, -ENOENT, LAYER,
+			       "the kernel's BTF lacks %d member%s that %s "
+			       "needs: %s",
+			       nmissing, nmissing > 1 ? "s" : "", what, missing);
+	return 0;
+}
 
 int vms_layout_resolve(struct vms_ctx *ctx, struct btf *btf,
 		       struct vms_layout *l)
 {
-	size_t ptr_size, comm_size;
+	size_t comm_size = 0;
 	struct need needs[] = {
-		{ "list_head", { "next" }, &l->list_next, &ptr_size, 8 },
+		{ "list_head", { "next" }, &l->list_next, NULL, 8 },
 		{ "list_head", { "prev" }, &l->list_prev, NULL, 8 },
 		{ "task_struct", { "tasks" }, &l->task_tasks, NULL, 16 },
 		{ "task_struct", { "pid" }, &l->task_pid, NULL, 4 },
@@ -246,51 +408,51 @@ int vms_layout_resolve(struct vms_ctx *ctx, struct btf *btf,
 		  4 },
 		{ "task_struct", { "signal" }, &l->task_signal, NULL, 8 },
 		{ "task_struct", { "mm" }, &l->task_mm, NULL, 8 },
+		{ "task_struct", { "flags" }, &l->task_flags, NULL, 4 },
+		{ "task_struct", { "thread_node" }, &l->task_thread_node,
+		  NULL, 16 },
+		/* v5.17 (e32cf5dfbe22) moved the kthread pointer here. */
+		{ "task_struct", { "worker_private" },
+		  &l->task_worker_private, NULL, 8, true },
 		{ "cred", { "uid" }, &l->cred_uid, NULL, 4 },
 		{ "cred", { "gid" }, &l->cred_gid, NULL, 4 },
 		{ "cred", { "euid" }, &l->cred_euid, NULL, 4 },
 		{ "cred", { "egid" }, &l->cred_egid, NULL, 4 },
+		{ "cred", { "suid" }, &l->cred_suid, NULL, 4 },
+		{ "cred", { "sgid" }, &l->cred_sgid, NULL, 4 },
+		{ "cred", { "fsuid" }, &l->cred_fsuid, NULL, 4 },
+		{ "cred", { "fsgid" }, &l->cred_fsgid, NULL, 4 },
+		/* kernel_cap_t: u32 cap[2] before v6.3, u64 val since
+		 * (f122a08b197d); 8 little-endian bytes either way. */
+		{ "cred", { "cap_inheritable" }, &l->cred_cap[0], NULL, 8 },
+		{ "cred", { "cap_permitted" }, &l->cred_cap[1], NULL, 8 },
+		{ "cred", { "cap_effective" }, &l->cred_cap[2], NULL, 8 },
+		{ "cred", { "cap_bset" }, &l->cred_cap[3], NULL, 8 },
+		{ "cred", { "cap_ambient" }, &l->cred_cap[4], NULL, 8, true },
 		{ "signal_struct", { "nr_threads" }, &l->signal_nr_threads,
 		  NULL, 4 },
+		{ "signal_struct", { "thread_head" }, &l->signal_thread_head,
+		  NULL, 16 },
+		{ "mm_struct", { "pgd" }, &l->mm_pgd, NULL, 8 },
+		{ "mm_struct", { "arg_start" }, &l->mm_arg_start, NULL, 8 },
+		{ "mm_struct", { "arg_end" }, &l->mm_arg_end, NULL, 8 },
+		{ "mm_struct", { "env_start" }, &l->mm_env_start, NULL, 8 },
+		{ "mm_struct", { "env_end" }, &l->mm_env_end, NULL, 8 },
+		/* v6.1 (d6986ce24fc0): a kthread's name beyond 15 chars. */
+		{ "kthread", { "full_name" }, &l->kthread_full_name, NULL, 8,
+		  true },
 	};
-	char missing[400] = "";
-	size_t mlen = 0;
-	int nmissing = 0;
+	int err = resolve(ctx, btf, needs, VMS_ARRAY_SIZE(needs), "vmsight");
 
-	for (size_t i = 0; i < VMS_ARRAY_SIZE(needs); i++) {
-		struct need *n = &needs[i];
-		size_t size = 0;
-		int err = -ENOENT;
-
-		for (int a = 0; a < 3 && n->members[a] && err; a++)
-			err = vms_btf_member(btf, n->type, n->members[a],
-					     n->off, &size);
-		if (!err && n->want_size && size != n->want_size)
-			err = -EBADMSG;
-		if (!err && n->size)
-			*n->size = size;
-		if (err) {
-			nmissing++;
-			mlen += (size_t)snprintf(
-				missing + mlen,
-				mlen < sizeof(missing) ? sizeof(missing) - mlen
-						       : 0,
-				"%s%s.%s%s", nmissing > 1 ? ", " : "",
-				n->type, n->members[0],
-				err == -ENOENT ? "" : " (unexpected size)");
-		}
-	}
-	if (!nmissing && (l->task_state_size != 4 && l->task_state_size != 8))
-		nmissing++, snprintf(missing, sizeof(missing),
-				     "task_struct.__state (size %zu)",
-				     l->task_state_size);
-	if (!nmissing && vms_btf_struct_size(btf, "task_struct", &l->task_size))
-		nmissing++, snprintf(missing, sizeof(missing), "task_struct");
-	if (nmissing)
+	if (err)
+		return err;
+	if (l->task_state_size != 4 && l->task_state_size != 8)
+		return vms_err(ctx, -EBADMSG, LAYER,
+			       "task_struct.__state has size %zu",
+			       l->task_state_size);
+	if (vms_btf_struct_size(btf, "task_struct", &l->task_size))
 		return vms_err(ctx, -ENOENT, LAYER,
-			       "the kernel's BTF lacks %d member%s vmsight "
-			       "needs: %s",
-			       nmissing, nmissing > 1 ? "s" : "", missing);
+			       "the kernel's BTF lacks struct task_struct");
 	l->task_comm_len = comm_size;
 	/* The part of task_struct the walker reads in one go. */
 	size_t offs[][2] = {
@@ -298,11 +460,14 @@ int vms_layout_resolve(struct vms_ctx *ctx, struct btf *btf,
 		{ l->task_comm, comm_size }, { l->task_real_parent, 8 },
 		{ l->task_real_cred, 8 }, { l->task_state, l->task_state_size },
 		{ l->task_exit_state, 4 }, { l->task_signal, 8 },
-		{ l->task_mm, 8 },
+		{ l->task_mm, 8 }, { l->task_flags, 4 },
+		{ l->task_thread_node, 16 }, { l->task_worker_private, 8 },
 	};
 	l->task_span_lo = SIZE_MAX;
 	l->task_span_hi = 0;
 	for (size_t i = 0; i < VMS_ARRAY_SIZE(offs); i++) {
+		if (offs[i][0] == VMS_NO_MEMBER)
+			continue;
 		l->task_span_lo = VMS_MIN(l->task_span_lo, offs[i][0]);
 		l->task_span_hi = VMS_MAX(l->task_span_hi,
 					  offs[i][0] + offs[i][1]);
@@ -312,6 +477,109 @@ int vms_layout_resolve(struct vms_ctx *ctx, struct btf *btf,
 			       "the kernel's BTF gives an inconsistent "
 			       "task_struct (size %zu, comm %zu bytes)",
 			       l->task_size, comm_size);
+	return 0;
+}
+
+int vms_layout_resolve_modules(struct vms_ctx *ctx, struct btf *btf,
+			       struct vms_layout *l)
+{
+	struct need needs[] = {
+		{ "module", { "list" }, &l->mod_list, NULL, 16 },
+		{ "module", { "name" }, &l->mod_name, &l->mod_name_len, 0 },
+		{ "module", { "state" }, &l->mod_state, NULL, 4 },
+		{ "module", { "refcnt" }, &l->mod_refcnt, NULL, 4 },
+		{ "module", { "taints" }, &l->mod_taints, NULL, 8 },
+		{ "module", { "source_list" }, &l->mod_source_list, NULL, 16 },
+		{ "module", { "init" }, &l->mod_init, NULL, 8, true },
+		{ "module", { "exit" }, &l->mod_exit, NULL, 8, true },
+		/* v6.4 (ac3b43283923) replaced core_layout/init_layout by
+		 * mem[MOD_MEM_NUM_TYPES]. */
+		{ "module", { "core_layout.base" }, &l->mod_core_base, NULL, 8,
+		  true },
+		{ "module", { "core_layout.size" }, &l->mod_core_size, NULL, 4,
+		  true },
+		{ "module", { "init_layout.size" }, &l->mod_init_size, NULL, 4,
+		  true },
+		{ "module_use", { "source_list" }, &l->use_source_list, NULL,
+		  16 },
+		{ "module_use", { "source" }, &l->use_source, NULL, 8 },
+		{ "taint_flag", { "c_true" }, &l->taint_c_true, NULL, 1 },
+		{ "taint_flag", { "module" }, &l->taint_module, NULL, 1 },
+	};
+	int err;
+
+	if (l->have_modules)
+		return 0;
+	err = resolve(ctx, btf, needs, VMS_ARRAY_SIZE(needs), "lsmod");
+	if (err)
+		return err;
+	l->mod_mem = VMS_NO_MEMBER;
+	if (!vms_btf_member_array(btf, "module", "mem", &l->mod_mem,
+				  &l->mod_mem_n, &l->mod_mem_elem)) {
+		if (vms_btf_member(btf, "module_memory", "base",
+				   &l->modmem_base, NULL) ||
+		    vms_btf_member(btf, "module_memory", "size",
+				   &l->modmem_size, NULL))
+			return vms_err(ctx, -ENOENT, LAYER,
+				       "the kernel's BTF has module.mem but "
+				       "no module_memory.base/size");
+	} else if (l->mod_core_base == VMS_NO_MEMBER ||
+		   l->mod_core_size == VMS_NO_MEMBER) {
+		return vms_err(ctx, -ENOENT, LAYER,
+			       "the kernel's BTF has neither module.mem nor "
+			       "module.core_layout: cannot size modules");
+	}
+	if (vms_btf_struct_size(btf, "taint_flag", &l->taint_size) ||
+	    vms_btf_enum_value(btf, "MODULE_STATE_LIVE", &l->mod_state_live) ||
+	    vms_btf_enum_value(btf, "MODULE_STATE_COMING",
+			       &l->mod_state_coming) ||
+	    vms_btf_enum_value(btf, "MODULE_STATE_GOING", &l->mod_state_going))
+		return vms_err(ctx, -ENOENT, LAYER,
+			       "the kernel's BTF lacks struct taint_flag or "
+			       "enum module_state");
+	l->have_modules = true;
+	return 0;
+}
+
+int vms_layout_resolve_printk(struct vms_ctx *ctx, struct btf *btf,
+			      struct vms_layout *l)
+{
+	struct need needs[] = {
+		{ "printk_ringbuffer", { "desc_ring" }, &l->prb_desc_ring },
+		{ "printk_ringbuffer", { "text_data_ring" },
+		  &l->prb_text_ring },
+		{ "prb_desc_ring", { "count_bits" }, &l->dr_count_bits, NULL,
+		  4 },
+		{ "prb_desc_ring", { "descs" }, &l->dr_descs, NULL, 8 },
+		{ "prb_desc_ring", { "infos" }, &l->dr_infos, NULL, 8 },
+		{ "prb_desc_ring", { "head_id" }, &l->dr_head_id, NULL, 8 },
+		{ "prb_desc_ring", { "tail_id" }, &l->dr_tail_id, NULL, 8 },
+		{ "prb_data_ring", { "size_bits" }, &l->tr_size_bits, NULL,
+		  4 },
+		{ "prb_data_ring", { "data" }, &l->tr_data, NULL, 8 },
+		{ "prb_desc", { "state_var" }, &l->desc_state_var, NULL, 8 },
+		{ "prb_desc", { "text_blk_lpos.begin" }, &l->desc_begin, NULL,
+		  8 },
+		{ "prb_desc", { "text_blk_lpos.next" }, &l->desc_next, NULL,
+		  8 },
+		{ "printk_info", { "seq" }, &l->info_seq, NULL, 8 },
+		{ "printk_info", { "ts_nsec" }, &l->info_ts_nsec, NULL, 8 },
+		{ "printk_info", { "text_len" }, &l->info_text_len, NULL, 2 },
+	};
+	int err;
+
+	if (l->have_printk)
+		return 0;
+	/* The lockless ring buffer is v5.10+ (896fbe20b4e2). */
+	err = resolve(ctx, btf, needs, VMS_ARRAY_SIZE(needs),
+		      "dmesg (the v5.10+ printk ring buffer)");
+	if (err)
+		return err;
+	if (vms_btf_struct_size(btf, "prb_desc", &l->desc_size) ||
+	    vms_btf_struct_size(btf, "printk_info", &l->info_size))
+		return vms_err(ctx, -ENOENT, LAYER,
+			       "the kernel's BTF lacks prb_desc or printk_info");
+	l->have_printk = true;
 	return 0;
 }
 

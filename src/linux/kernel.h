@@ -13,7 +13,10 @@
 
 struct btf;
 
-/* Every structure member the object walkers use, resolved once. */
+#define VMS_NO_MEMBER SIZE_MAX /* an optional member the kernel lacks */
+
+/* Every structure member the walkers use, resolved once per feature
+ * (core at load, modules and printk on first use). */
 struct vms_layout {
 	size_t list_next;		/* list_head.next */
 	size_t list_prev;		/* list_head.prev */
@@ -30,11 +33,51 @@ struct vms_layout {
 	size_t task_exit_state;		/* task_struct.exit_state */
 	size_t task_signal;		/* task_struct.signal */
 	size_t task_mm;			/* task_struct.mm */
+	size_t task_flags;		/* task_struct.flags (PF_*) */
+	size_t task_thread_node;	/* task_struct.thread_node (3.14+) */
+	size_t task_worker_private;	/* task_struct.worker_private, opt. */
 	size_t task_span_lo;		/* first byte of task_struct used */
 	size_t task_span_hi;		/* one past the last byte used */
 	size_t cred_uid, cred_gid;	/* cred.uid, cred.gid (kuid_t) */
 	size_t cred_euid, cred_egid;	/* cred.euid, cred.egid */
+	size_t cred_suid, cred_sgid;	/* saved */
+	size_t cred_fsuid, cred_fsgid;	/* filesystem */
+	size_t cred_cap[5];		/* inheritable, permitted, effective,
+					 * bounding, ambient (kernel_cap_t) */
 	size_t signal_nr_threads;	/* signal_struct.nr_threads */
+	size_t signal_thread_head;	/* signal_struct.thread_head */
+	size_t mm_pgd;			/* mm_struct.pgd */
+	size_t mm_arg_start, mm_arg_end; /* command line in user memory */
+	size_t mm_env_start, mm_env_end; /* environment */
+	size_t kthread_full_name;	/* kthread.full_name (6.1+), opt. */
+
+	bool have_modules;		/* the module fields below resolved */
+	size_t mod_list;		/* module.list */
+	size_t mod_name, mod_name_len;	/* module.name[] */
+	size_t mod_state;		/* module.state */
+	size_t mod_refcnt;		/* module.refcnt */
+	size_t mod_taints;		/* module.taints */
+	size_t mod_source_list;		/* module.source_list */
+	size_t mod_init, mod_exit;	/* module.init/exit, opt. */
+	size_t mod_mem;			/* module.mem[] (6.4+), opt. */
+	size_t mod_mem_n, mod_mem_elem;	/* its length and element size */
+	size_t modmem_base, modmem_size; /* module_memory.base/size */
+	size_t mod_core_base;		/* module.core_layout.base (< 6.4) */
+	size_t mod_core_size;		/* module.core_layout.size (< 6.4) */
+	size_t mod_init_size;		/* module.init_layout.size (< 6.4) */
+	size_t use_source_list;		/* module_use.source_list */
+	size_t use_source;		/* module_use.source */
+	size_t taint_size;		/* sizeof(struct taint_flag) */
+	size_t taint_c_true;		/* taint_flag.c_true */
+	size_t taint_module;		/* taint_flag.module */
+	int64_t mod_state_live, mod_state_coming, mod_state_going;
+
+	bool have_printk;		/* the printk fields below resolved */
+	size_t prb_desc_ring, prb_text_ring; /* printk_ringbuffer.* */
+	size_t dr_count_bits, dr_descs, dr_infos, dr_head_id, dr_tail_id;
+	size_t tr_size_bits, tr_data;	/* prb_data_ring.* */
+	size_t desc_size, desc_state_var, desc_begin, desc_next;
+	size_t info_size, info_seq, info_ts_nsec, info_text_len;
 };
 
 struct vms_kernel {
@@ -76,25 +119,40 @@ uint32_t vms_btf_type_count(const struct btf *btf);
 int vms_btf_struct_size(struct btf *btf, const char *type, size_t *ret);
 int vms_btf_member(struct btf *btf, const char *type, const char *member,
 		   size_t *ret_off, size_t *ret_size);
-/* Resolve struct vms_layout; one error names every missing member. */
+int vms_btf_member_array(struct btf *btf, const char *type,
+			 const char *member, size_t *ret_off,
+			 size_t *ret_nelems, size_t *ret_elem_size);
+int vms_btf_enum_value(struct btf *btf, const char *name, int64_t *ret);
+/* Resolve the core of struct vms_layout; one error names every missing
+ * member. The module and printk parts resolve on first use. */
 int vms_layout_resolve(struct vms_ctx *ctx, struct btf *btf,
 		       struct vms_layout *l);
+int vms_layout_resolve_modules(struct vms_ctx *ctx, struct btf *btf,
+			       struct vms_layout *l);
+int vms_layout_resolve_printk(struct vms_ctx *ctx, struct btf *btf,
+			      struct vms_layout *l);
 
 /* Tasks (task.c). */
 struct vms_task {
 	uint64_t addr;		/* task_struct */
-	int32_t pid, tgid, ppid;
-	uint32_t uid, gid, euid, egid;
+	int32_t pid, tgid, ppid; /* pid is the thread id */
+	uint32_t uid, gid, euid, egid, suid, sgid, fsuid, fsgid;
+	uint64_t caps[5];	/* inheritable permitted effective bset ambient */
 	char state;		/* one letter, as /proc shows */
 	int32_t nr_threads;
-	bool kthread;		/* no mm */
-	char comm[64];		/* NUL-terminated */
+	uint32_t flags;		/* PF_* */
+	bool kthread;		/* PF_KTHREAD */
+	uint64_t mm;		/* mm_struct, 0 for kernel threads */
+	uint64_t signal;	/* signal_struct */
+	char comm[64];		/* NUL-terminated, as /proc shows it */
 	size_t comm_len;	/* length before truncation */
 };
 
 struct vms_task_walk {
 	struct vms_kernel *k;
-	uint64_t head;		/* &init_task.tasks */
+	uint64_t head;		/* the list_head the walk starts from */
+	size_t link;		/* offset of the list_head in task_struct */
+	const char *what;	/* "task list", "thread list" */
 	uint64_t node;		/* next list node to visit */
 	uint64_t prev;		/* node visited before it */
 	uint32_t count;		/* tasks visited */
@@ -103,9 +161,70 @@ struct vms_task_walk {
 	bool done;		/* the walk is over */
 };
 
+/* Every thread-group leader, from init_task.tasks. */
 int vms_task_walk_init(struct vms_task_walk *w, struct vms_kernel *k);
+/* Every thread of the process whose signal_struct is @signal. */
+int vms_thread_walk_init(struct vms_task_walk *w, struct vms_kernel *k,
+			 uint64_t signal);
 /* 1 with *@ret filled, 0 at the end, negative on error. */
 int vms_task_walk_next(struct vms_task_walk *w, struct vms_task *ret);
 void vms_task_walk_fini(struct vms_task_walk *w);
+
+/* Bytes [arg_start, arg_end) or [env_start, env_end) of a process, read
+ * through its own page tables, at most @len into @buf. *@ret_full is the
+ * area's size; *@ret_got how many bytes were readable (pages not resident
+ * end the read early). */
+int vms_task_read_area(struct vms_kernel *k, const struct vms_task *t,
+		       bool environ, uint8_t *buf, size_t len,
+		       size_t *ret_got, size_t *ret_full);
+
+/* Modules (module.c). */
+struct vms_mod {
+	uint64_t addr;		/* struct module */
+	char name[64];
+	uint64_t size;		/* as /proc/modules counts it */
+	int32_t refcount;
+	const char *state;	/* "Live", "Loading", "Unloading" */
+	uint64_t base;		/* core text base */
+	char taints[40];	/* "(OE)" or "" */
+	char users[256];	/* "a,b," or "-" */
+};
+
+struct vms_mod_walk {
+	struct vms_kernel *k;
+	uint64_t head, node;	/* &modules, next node */
+	uint32_t count;
+	struct vms_addrset seen;
+	char taint_letters[64];	/* per taint bit: letter, or 0 */
+	uint64_t taint_module;	/* bits that concern modules */
+	bool done;
+};
+
+int vms_mod_walk_init(struct vms_mod_walk *w, struct vms_kernel *k);
+int vms_mod_walk_next(struct vms_mod_walk *w, struct vms_mod *ret);
+void vms_mod_walk_fini(struct vms_mod_walk *w);
+
+/* The kernel log (printk.c): the v5.10+ lockless ring buffer. */
+struct vms_log_rec {
+	uint64_t seq;
+	uint64_t ts_nsec;
+	const char *text;	/* not NUL-terminated; valid until next */
+	size_t text_len;
+};
+
+struct vms_log_walk {
+	struct vms_kernel *k;
+	uint64_t count;		/* descriptors in the ring */
+	uint64_t id, head_id;	/* next id to visit, last id */
+	uint64_t steps;		/* ids visited: bounded by @count */
+	uint8_t *descs, *infos;	/* copies of the two arrays */
+	uint8_t *data;		/* copy of the text data ring */
+	uint64_t data_size;	/* its size */
+	bool done;
+};
+
+int vms_log_walk_init(struct vms_log_walk *w, struct vms_kernel *k);
+int vms_log_walk_next(struct vms_log_walk *w, struct vms_log_rec *ret);
+void vms_log_walk_fini(struct vms_log_walk *w);
 
 #endif /* VMS_LINUX_KERNEL_H */

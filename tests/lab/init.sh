@@ -12,8 +12,9 @@ mount -t devtmpfs dev /dev
 mkdir -p /tmp && mount -t tmpfs tmpfs /tmp
 echo "vmsight lab marker 7f3a9c" > /tmp/marker
 
-# Optional module: present only in the VMCOREINFO variant of the lab.
-[ -f /qemu_fw_cfg.ko ] && insmod /qemu_fw_cfg.ko
+# Modules: /mod holds dummy and tcp_bic on every guest, and qemu_fw_cfg
+# (which feeds QEMU's vmcoreinfo device) on the VMCOREINFO guests.
+for m in /mod/*.ko; do insmod "$m"; done
 
 ip link set lo up
 sleep 86400 &
@@ -33,21 +34,35 @@ while read -r addr type name rest; do
 	esac
 done < /proc/kallsyms
 echo "VMS-TRUTH kallsyms $(grep -vc '\[' /proc/kallsyms) $(grep -v '\[' /proc/kallsyms | md5sum)"
+while IFS= read -r line; do echo "VMS-TRUTH module $line"; done < /proc/modules
+dmesg | while IFS= read -r line; do echo "VMS-TRUTH dmesg $line"; done
+# Command lines and environments, as hex (they hold NULs).
+for d in /proc/[0-9]*; do
+	c=$(xxd -p "$d/cmdline" | tr -d '\n')
+	[ -n "$c" ] || continue
+	echo "VMS-TRUTH cmdline ${d#/proc/} $c"
+	echo "VMS-TRUTH environ ${d#/proc/} $(xxd -p "$d/environ" | tr -d '\n')"
+done
 
 # The process list, read with shell builtins only: no process is created
 # between the glob below and the ready line.
 for d in /proc/[0-9]*; do
 	pid=${d#/proc/}
-	uid=- gid=- thr=-
+	uid=- gid=- thr=- uids=- gids=- caps=
 	while read -r k v rest; do
 		case "$k" in
-		Uid:) uid=$v ;;
-		Gid:) gid=$v ;;
+		Uid:) uid=$v uids="$v $rest" ;;
+		Gid:) gid=$v gids="$v $rest" ;;
 		Threads:) thr=$v ;;
+		CapInh:|CapPrm:|CapEff:|CapBnd:|CapAmb:) caps="$caps $v" ;;
 		esac
 	done < "$d/status" 2>/dev/null
 	read -r stat < "$d/stat" 2>/dev/null || continue
 	echo "VMS-TRUTH ps $uid $gid $thr $stat"
+	echo "VMS-TRUTH cred ${d#/proc/} $uids $gids$caps"
+	for t in "$d"/task/[0-9]*; do
+		echo "VMS-TRUTH thread ${d#/proc/} ${t##*/}"
+	done
 done
 echo "VMS-TRUTH ready"
 mkfifo /tmp/block

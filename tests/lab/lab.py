@@ -33,6 +33,10 @@ GUESTS = [
     ("linux-image-6.12-amd64", "4level", False),
 ]
 DUMP_FORMATS = ["kdump-zlib", "kdump-lzo", "kdump-snappy"]
+# Modules from the image package: the first two load on every guest
+# (dependency-free, signed by Debian), the last only with VMCOREINFO.
+MODULES = ["drivers/net/dummy.ko", "net/ipv4/tcp_bic.ko",
+           "drivers/firmware/qemu_fw_cfg.ko"]
 
 
 def log(msg):
@@ -57,7 +61,7 @@ def resolve_image(meta):
 
 def fetch_kernel(image):
     """Download <image>-unsigned and unpack vmlinuz and qemu_fw_cfg.ko."""
-    kdir = os.path.join(CACHE, "kernels", image)
+    kdir = os.path.join(CACHE, "kernels", image + "-v2")
     done = os.path.join(kdir, ".done")
     if os.path.exists(done):
         return kdir
@@ -78,9 +82,9 @@ def fetch_kernel(image):
     os.makedirs(out)
     shutil.copy(glob.glob(os.path.join(tmp, "boot/vmlinuz-*"))[0],
                 os.path.join(out, "vmlinuz"))
-    for ko in glob.glob(os.path.join(tmp, "lib/modules/*/kernel/drivers/"
-                                     "firmware/qemu_fw_cfg.ko*")):
-        dst = os.path.join(out, "qemu_fw_cfg.ko")
+    for rel in MODULES:
+        ko = glob.glob(os.path.join(tmp, "lib/modules/*/kernel", rel + "*"))[0]
+        dst = os.path.join(out, os.path.basename(rel))
         if ko.endswith(".xz"):
             with open(dst, "wb") as f:
                 run(["xz", "-dc", ko], stdout=f)
@@ -93,10 +97,10 @@ def fetch_kernel(image):
     return kdir
 
 
-def build_initramfs(dest, module):
+def build_initramfs(dest, modules):
     root = tempfile.mkdtemp(prefix="vmsight-initramfs-")
     try:
-        for d in ("bin", "proc", "sys", "dev", "tmp"):
+        for d in ("bin", "proc", "sys", "dev", "tmp", "mod"):
             os.makedirs(os.path.join(root, d))
         shutil.copy("/bin/busybox", os.path.join(root, "bin/busybox"))
         os.symlink("busybox", os.path.join(root, "bin/sh"))
@@ -104,8 +108,8 @@ def build_initramfs(dest, module):
         run(["gcc", "-static", "-O2", "-pthread", "-o",
              os.path.join(root, "vmsight-lab-helper"),
              os.path.join(HERE, "helper.c")])
-        if module:
-            shutil.copy(module, os.path.join(root, "qemu_fw_cfg.ko"))
+        for m in modules:
+            shutil.copy(m, os.path.join(root, "mod", os.path.basename(m)))
         files = subprocess.run("find . | sort", shell=True, cwd=root,
                                check=True, capture_output=True).stdout
         cpio = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"],
@@ -152,8 +156,9 @@ class Qmp:
 def make_guest(name, kdir, mode, vmcoreinfo, gdir):
     os.makedirs(gdir, exist_ok=True)
     initrd = os.path.join(gdir, "initrd.gz")
-    module = os.path.join(kdir, "qemu_fw_cfg.ko") if vmcoreinfo else None
-    build_initramfs(initrd, module)
+    mods = MODULES if vmcoreinfo else MODULES[:-1]
+    build_initramfs(initrd, [os.path.join(kdir, os.path.basename(m))
+                             for m in mods])
     ramfile = "/dev/shm/vmsight-lab-%s-%d.ram" % (name, os.getpid())
     qmp_path = os.path.join(tempfile.gettempdir(),
                             "vmsight-lab-%s-%d.qmp" % (name, os.getpid()))

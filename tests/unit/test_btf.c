@@ -49,6 +49,9 @@ static void add_task(struct btf *b, struct ids *id, bool old_state,
 	btf__add_field(b, "real_cred", id->ptr, 8 * 1528, 0);
 	btf__add_field(b, "exit_state", id->s32, 8 * 1540, 0);
 	btf__add_field(b, "signal", id->ptr, 8 * 1544, 0);
+	btf__add_field(b, "flags", id->u32, 8 * 44, 0);
+	btf__add_field(b, "thread_node", id->list, 8 * 1600, 0);
+	btf__add_field(b, "worker_private", id->ptr, 8 * 1616, 0);
 	if (comm)
 		btf__add_field(b, "comm", id->arr16, 8 * 2000, 0);
 	btf__add_field(b, "", anon, 8 * 3000, 0);
@@ -56,14 +59,37 @@ static void add_task(struct btf *b, struct ids *id, bool old_state,
 
 static void add_rest(struct btf *b, struct ids *id, bool egid)
 {
-	btf__add_struct(b, "cred", 64);
+	int cap = btf__add_struct(b, "kernel_cap_t", 8);
+	btf__add_field(b, "val", id->u64, 0, 0);
+	btf__add_struct(b, "cred", 128);
 	btf__add_field(b, "uid", id->kuid, 8 * 4, 0);
 	btf__add_field(b, "gid", id->kuid, 8 * 8, 0);
+	btf__add_field(b, "suid", id->kuid, 8 * 12, 0);
+	btf__add_field(b, "sgid", id->kuid, 8 * 16, 0);
 	btf__add_field(b, "euid", id->kuid, 8 * 20, 0);
 	if (egid)
 		btf__add_field(b, "egid", id->kuid, 8 * 24, 0);
+	btf__add_field(b, "fsuid", id->kuid, 8 * 28, 0);
+	btf__add_field(b, "fsgid", id->kuid, 8 * 32, 0);
+	btf__add_field(b, "cap_inheritable", cap, 8 * 40, 0);
+	btf__add_field(b, "cap_permitted", cap, 8 * 48, 0);
+	btf__add_field(b, "cap_effective", cap, 8 * 56, 0);
+	btf__add_field(b, "cap_bset", cap, 8 * 64, 0);
+	/* no cap_ambient: optional, as before v4.3 */
 	btf__add_struct(b, "signal_struct", 100);
 	btf__add_field(b, "nr_threads", id->s32, 8 * 12, 0);
+	btf__add_field(b, "thread_head", id->list, 8 * 40, 0);
+	/* mm_struct keeps its fields in an anonymous struct, as 6.1 does. */
+	int anon = btf__add_struct(b, NULL, 64);
+	btf__add_field(b, "pgd", id->ptr, 8 * 8, 0);
+	btf__add_field(b, "arg_start", id->u64, 8 * 16, 0);
+	btf__add_field(b, "arg_end", id->u64, 8 * 24, 0);
+	btf__add_field(b, "env_start", id->u64, 8 * 32, 0);
+	btf__add_field(b, "env_end", id->u64, 8 * 40, 0);
+	btf__add_struct(b, "mm_struct", 200);
+	btf__add_field(b, "", anon, 8 * 128, 0);
+	btf__add_struct(b, "kthread", 100);
+	btf__add_field(b, "full_name", id->ptr, 8 * 72, 0);
 }
 
 /* Round-trip through the raw format, as the guest's blob would come. */
@@ -110,6 +136,17 @@ static void resolves_offsets_through_anonymous_unions(void **state)
 	assert_int_equal(l.cred_euid, 20);
 	assert_int_equal(l.cred_egid, 24);
 	assert_int_equal(l.signal_nr_threads, 12);
+	assert_int_equal(l.signal_thread_head, 40);
+	assert_int_equal(l.task_flags, 44);
+	assert_int_equal(l.task_thread_node, 1600);
+	assert_int_equal(l.task_worker_private, 1616);
+	assert_int_equal(l.cred_suid, 12);
+	assert_int_equal(l.cred_fsgid, 32);
+	assert_int_equal(l.cred_cap[2], 56);
+	assert_int_equal(l.cred_cap[4], VMS_NO_MEMBER);
+	assert_int_equal(l.mm_pgd, 136);
+	assert_int_equal(l.mm_env_end, 168);
+	assert_int_equal(l.kthread_full_name, 72);
 	assert_int_equal(l.task_span_lo, 16);
 	assert_int_equal(l.task_span_hi, 3004);
 	btf__free(b);

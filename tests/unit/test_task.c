@@ -6,21 +6,9 @@
  * returning to init_task, a task pointing at itself, a list longer than
  * the bound, and a pointer into the user half.
  */
-#include "testutil.h"
-#include "../../src/linux/kernel.h"
+#include "fakekernel.h"
 
-#define MEM (8u << 20)
-#define PGD 0x100000ull
-#define DATA_PA 0x200000ull
-#define DATA_VA 0xffff888000200000ull /* mapped by one 2M page */
-
-struct fake {
-	uint8_t *mem;
-	struct vms_ctx ctx;
-	struct vms_source *src;
-	struct vms_kernel k;
-	char *path;
-};
+#define DATA_VA FK_DATA_VA
 
 static const struct vms_layout L = {
 	.list_next = 0, .list_prev = 8, .task_size = 1024,
@@ -28,38 +16,35 @@ static const struct vms_layout L = {
 	.task_comm = 600, .task_comm_len = 16, .task_real_parent = 400,
 	.task_real_cred = 408, .task_state = 4, .task_state_size = 4,
 	.task_exit_state = 24, .task_signal = 416, .task_mm = 424,
+	.task_flags = 28, .task_thread_node = 216,
+	.task_worker_private = VMS_NO_MEMBER,
 	.task_span_lo = 4, .task_span_hi = 616,
 	.cred_uid = 4, .cred_gid = 8, .cred_euid = 12, .cred_egid = 16,
-	.signal_nr_threads = 32,
+	.signal_nr_threads = 32, .signal_thread_head = 40,
+	.kthread_full_name = VMS_NO_MEMBER,
 };
 
 static uint64_t task_va(int i) { return DATA_VA + 0x1000 * (uint64_t)i; }
 static uint8_t *task_mem(struct fake *f, int i)
 {
-	return f->mem + DATA_PA + 0x1000 * (uint64_t)i;
+	return fk_at(f, task_va(i));
 }
 
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+#define put64 fk_put64
+#define put32 fk_put32
 
 /* Task 0 is init_task; tasks 1..n follow it on the list. */
 static void build(struct fake *f, int n)
 {
-	uint64_t *pml4, *pdpt, *pd;
-
-	f->mem = calloc(1, MEM);
-	pml4 = (uint64_t *)(f->mem + PGD);
-	pdpt = (uint64_t *)(f->mem + PGD + 0x1000);
-	pd = (uint64_t *)(f->mem + PGD + 0x2000);
-	pml4[(DATA_VA >> 39) & 511] = (PGD + 0x1000) | 3;
-	pdpt[(DATA_VA >> 30) & 511] = (PGD + 0x2000) | 3;
-	pd[(DATA_VA >> 21) & 511] = DATA_PA | 0x83;
+	fk_build(f);
 	uint64_t cred = task_va(100), sig = task_va(101);
 	put32(task_mem(f, 100) + 4, 1000);
 	put32(task_mem(f, 100) + 8, 1001);
 	put32(task_mem(f, 100) + 12, 1002);
 	put32(task_mem(f, 100) + 16, 1003);
 	put32(task_mem(f, 101) + 32, 3);
+	put64(task_mem(f, 101) + 40, task_va(1) + 216);
+	put64(task_mem(f, 101) + 48, task_va(n) + 216);
 	for (int i = 0; i <= n; i++) {
 		uint8_t *t = task_mem(f, i);
 		int nx = i == n ? 0 : i + 1, pv = i == 0 ? n : i - 1;
@@ -72,6 +57,10 @@ static void build(struct fake *f, int n)
 		put64(t + 408, cred);
 		put64(t + 416, sig);
 		put64(t + 424, i % 2 ? task_va(102) : 0);
+		put32(t + 28, i % 2 ? 0 : 0x00200000); /* PF_KTHREAD */
+		/* Thread list: signal->thread_head -> tasks 1..n. */
+		put64(t + 216, i == n ? sig + 40 : task_va(i + 1) + 216);
+		put64(t + 224, i == 1 ? sig + 40 : task_va(i - 1) + 216);
 		snprintf((char *)t + 600, 16, "task-%d", i);
 	}
 	memcpy(task_mem(f, 2) + 600, "a-name-of-16-chr", 16); /* no NUL */
@@ -79,36 +68,12 @@ static void build(struct fake *f, int n)
 
 static void open_kernel(struct fake *f)
 {
-	f->path = tmpfile_with(f->mem, MEM);
-	vms_ctx_init(&f->ctx);
-	assert_int_equal(vms_source_open(&f->ctx, f->path, &f->src), 0);
-	memset(&f->k, 0, sizeof(f->k));
-	f->k.ctx = &f->ctx;
-	f->k.src = f->src;
-	vms_mmu_init(&f->k.mmu, f->src, &vms_x86_64_4level);
-	f->k.pgd = PGD;
-	f->k.l = L;
-	strcpy(f->k.state_letters, "RSDTtXZPI");
-	f->k.nstates = 9;
-	/* kallsyms with the one symbol the walker needs. */
-	f->k.ks.n = 1;
-	f->k.ks.addr = malloc(8);
-	f->k.ks.addr[0] = task_va(0);
-	f->k.ks.type = strdup("D");
-	f->k.ks.name = calloc(1, 4);
-	f->k.ks.pool = strdup("init_task");
-	f->k.ks.by_name = calloc(3, 4);
-	f->k.ks.by_name[0] = 2;
-	f->k.ks.by_name[1] = f->k.ks.by_name[2] = 1;
+	fk_open(f, "init_task", task_va(0), &L);
 }
 
 static void close_kernel(struct fake *f)
 {
-	vms_ksyms_fini(&f->k.ks);
-	vms_source_close(f->src);
-	unlink(f->path);
-	free(f->path);
-	free(f->mem);
+	fk_close(f);
 }
 
 /* Walk; returns the number of tasks and the final status. */
@@ -157,6 +122,27 @@ static void walk_reads_every_field_through_the_layout(void **state)
 	/* A comm without terminator is cut at the array's size. */
 	assert_int_equal(t[1].comm_len, 16);
 	assert_memory_equal(t[1].comm, "a-name-of-16-chr", 16);
+	close_kernel(&f);
+}
+
+static void thread_list_is_walked_from_signal_struct(void **state)
+{
+	struct fake f;
+	struct vms_task_walk w;
+	struct vms_task t;
+	int n = 0, r;
+	(void)state;
+
+	build(&f, 3);
+	open_kernel(&f);
+	assert_int_equal(vms_thread_walk_init(&w, &f.k, task_va(101)), 0);
+	while ((r = vms_task_walk_next(&w, &t)) == 1) {
+		n++;
+		assert_int_equal(t.pid, n * 10);
+	}
+	assert_int_equal(r, 0);
+	assert_int_equal(n, 3);
+	vms_task_walk_fini(&w);
 	close_kernel(&f);
 }
 
@@ -225,6 +211,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(walk_reads_every_field_through_the_layout),
+		cmocka_unit_test(thread_list_is_walked_from_signal_struct),
 		cmocka_unit_test(loop_that_misses_init_task_is_reported),
 		cmocka_unit_test(list_longer_than_the_bound_stops),
 		cmocka_unit_test(user_half_pointer_is_refused),

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loaded modules, from the kernel's `modules` list, with what
+ * /proc/modules shows for each (kernel/module/procfs.c m_show()):
+ *
+ *   NAME SIZE REFCOUNT USERS STATE 0xBASE [(TAINTS)]
+ *
+ * SIZE is the sum of the module's memory regions (core_layout plus
+ * init_layout before v6.4, every mem[] region since; init regions are
+ * zeroed once init is done). REFCOUNT is refcnt minus MODULE_REF_BASE
+ * (1). USERS lists the modules on source_list, "[permanent]" for a
+ * module with init and no exit, else "-". The taint letters come from
+ * the guest's own taint_flags[] table, and state names from the values
+ * BTF gives enum module_state.
+ *
+ * The list is guest data: bounded, cycle-checked, every pointer checked.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "kernel.h"
+
+#define LAYER "linux"
+#define MAX_MODULES 65536
+#define MAX_USERS 256
+#define MODULE_REF_BASE 1 /* kernel/module/main.c, since v4.5 */
+
+static bool is_kernel(struct vms_kernel *k, uint64_t va)
+{
+	return va >= vms_mmu_kernel_half(&k->mmu);
+}
+
+/* taint_flags[]: { c_true, c_false, module, ... } per taint bit, until
+ * an entry that is not one. */
+static void read_taint_letters(struct vms_mod_walk *w)
+{
+	struct vms_kernel *k = w->k;
+	const struct vms_layout *l = &k->l;
+	uint64_t tf;
+	uint8_t e[64];
+
+	if (vms_kernel_sym(k, "taint_flags", &tf) || l->taint_size > sizeof(e)) {
+		vms_err_clear(k->ctx);
+		return;
+	}
+	for (int i = 0; i < 64; i++) {
+		if (vms_kernel_read(k, tf + (uint64_t)i * l->taint_size, e,
+				    l->taint_size))
+			break;
+		char c = (char)e[l->taint_c_true];
+		if (c < 'A' || c > 'Z')
+			break;
+		w->taint_letters[i] = c;
+		if (e[l->taint_module])
+			w->taint_module |= 1ull << i;
+	}
+	vms_err_clear(k->ctx);
+}
+
+int vms_mod_walk_init(struct vms_mod_walk *w, struct vms_kernel *k)
+{
+	int err;
+
+	memset(w, 0, sizeof(*w));
+	w->k = k;
+	vms_addrset_init(&w->seen);
+	err = vms_layout_resolve_modules(k->ctx, k->btf, &k->l);
+	if (!err)
+		err = vms_kernel_sym(k, "modules", &w->head);
+	if (!err)
+		err = vms_kernel_read_u64(k, w->head + k->l.list_next, &w->node);
+	if (!err)
+		read_taint_letters(w);
+	return err;
+}
+
+void vms_mod_walk_fini(struct vms_mod_walk *w)
+{
+	vms_addrset_fini(&w->seen);
+}
+
+static int read_name(struct vms_kernel *k, uint64_t mod, char *buf,
+		     size_t len)
+{
+	size_t n = VMS_MIN(k->l.mod_name_len, len - 1);
+	int err = vms_kernel_read(k, mod + k->l.mod_name, buf, n);
+
+	buf[err ? 0 : n] = 0;
+	return err;
+}
+
+static int read_size(struct vms_kernel *k, uint64_t mod, uint64_t *size,
+		     uint64_t *base)
+{
+	const struct vms_layout *l = &k->l;
+	uint32_t v;
+	uint8_t b[4];
+	int err;
+
+	*size = 0;
+	if (l->mod_mem != VMS_NO_MEMBER) {
+		/* mem[MOD_TEXT] is element 0 (enum mod_mem_type). */
+		for (size_t i = 0; i < l->mod_mem_n && i < 16; i++) {
+			uint64_t m = mod + l->mod_mem + i * l->mod_mem_elem;
+			if ((err = vms_kernel_read(k, m + l->modmem_size, b, 4)))
+				return err;
+			*size += vms_le32(b);
+		}
+		return vms_kernel_read_u64(k, mod + l->mod_mem + l->modmem_base,
+					   base);
+	}
+	if ((err = vms_kernel_read(k, mod + l->mod_core_size, b, 4)))
+		return err;
+	*size = vms_le32(b);
+	if (l->mod_init_size != VMS_NO_MEMBER) {
+		if ((err = vms_kernel_read(k, mod + l->mod_init_size, b, 4)))
+			return err;
+		v = vms_le32(b);
+		*size += v;
+	}
+	return vms_kernel_read_u64(k, mod + l->mod_core_base, base);
+}
+
+/* source_list: struct module_use entries naming the modules using this
+ * one. */
+static int read_users(struct vms_mod_walk *w, uint64_t mod, char *buf,
+		      size_t len)
+{
+	struct vms_kernel *k = w->k;
+	const struct vms_layout *l = &k->l;
+	uint64_t head = mod + l->mod_source_list, node, fn, fx;
+	size_t used = 0;
+	int n = 0, err;
+
+	buf[0] = 0;
+	if ((err = vms_kernel_read_u64(k, head + l->list_next, &node)))
+		return err;
+	while (node != head) {
+		char name[64];
+		uint64_t src;
+		if (!is_kernel(k, node) || ++n > MAX_USERS)
+			return vms_err_at(k->ctx, -EBADMSG, LAYER, head,
+					  "module %#llx: its users list is "
+					  "corrupt or longer than %d",
+					  (unsigned long long)mod, MAX_USERS);
+		uint64_t use = node - l->use_source_list;
+		if ((err = vms_kernel_read_u64(k, use + l->use_source, &src)) ||
+		    !is_kernel(k, src) ||
+		    (err = read_name(k, src, name, sizeof(name))))
+			return err ? err : -EBADMSG;
+		used += (size_t)snprintf(buf + used, used < len ? len - used : 0,
+					 "%s,", name);
+		if ((err = vms_kernel_read_u64(k, node + l->list_next, &node)))
+			return err;
+	}
+	if (l->mod_init != VMS_NO_MEMBER && l->mod_exit != VMS_NO_MEMBER &&
+	    !vms_kernel_read_u64(k, mod + l->mod_init, &fn) &&
+	    !vms_kernel_read_u64(k, mod + l->mod_exit, &fx) && fn && !fx)
+		used += (size_t)snprintf(buf + used,
+					 used < len ? len - used : 0,
+					 "[permanent],");
+	if (!used)
+		snprintf(buf, len, "-");
+	return 0;
+}
+
+int vms_mod_walk_next(struct vms_mod_walk *w, struct vms_mod *m)
+{
+	struct vms_kernel *k = w->k;
+	const struct vms_layout *l = &k->l;
+	uint64_t mod, next, taints;
+	uint8_t b[4];
+	int64_t state;
+	int err;
+
+	if (w->done || w->node == w->head) {
+		w->done = true;
+		return 0;
+	}
+	w->done = true;
+	if (!is_kernel(k, w->node))
+		return vms_err_at(k->ctx, -EBADMSG, LAYER, w->node,
+				  "module list pointer %#llx is not a kernel "
+				  "address", (unsigned long long)w->node);
+	err = vms_addrset_add(&w->seen, w->node);
+	if (err < 0)
+		return err;
+	if (!err)
+		return vms_err_at(k->ctx, -ELOOP, LAYER, w->node,
+				  "the module list loops back to %#llx",
+				  (unsigned long long)w->node);
+	if (++w->count > MAX_MODULES)
+		return vms_err(k->ctx, -E2BIG, LAYER,
+			       "more than %d modules", MAX_MODULES);
+	mod = w->node - l->mod_list;
+	memset(m, 0, sizeof(*m));
+	m->addr = mod;
+	if ((err = vms_kernel_read_u64(k, w->node + l->list_next, &next)) ||
+	    (err = read_name(k, mod, m->name, sizeof(m->name))) ||
+	    (err = read_size(k, mod, &m->size, &m->base)) ||
+	    (err = vms_kernel_read(k, mod + l->mod_refcnt, b, 4)))
+		return err;
+	m->refcount = (int32_t)vms_le32(b) - MODULE_REF_BASE;
+	if ((err = vms_kernel_read(k, mod + l->mod_state, b, 4)) ||
+	    (err = vms_kernel_read_u64(k, mod + l->mod_taints, &taints)) ||
+	    (err = read_users(w, mod, m->users, sizeof(m->users))))
+		return err;
+	state = (int32_t)vms_le32(b);
+	m->state = state == l->mod_state_going	  ? "Unloading"
+		   : state == l->mod_state_coming ? "Loading"
+						  : "Live";
+	/* module_flags(): "(" taint letters, '-' going, '+' coming ")". */
+	if (taints || state == l->mod_state_going ||
+	    state == l->mod_state_coming) {
+		size_t n = 0;
+		m->taints[n++] = '(';
+		for (int i = 0; i < 64 && n < sizeof(m->taints) - 3; i++)
+			if ((taints >> i & 1) && (w->taint_module >> i & 1) &&
+			    w->taint_letters[i])
+				m->taints[n++] = w->taint_letters[i];
+		if (state == l->mod_state_going)
+			m->taints[n++] = '-';
+		else if (state == l->mod_state_coming)
+			m->taints[n++] = '+';
+		m->taints[n++] = ')';
+		m->taints[n] = 0;
+	}
+	w->node = next;
+	w->done = false;
+	return 1;
+}
