@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <vmsight/vmsight.h>
 
 #include "output.h"
@@ -49,6 +50,7 @@ static void usage(FILE *f)
 		"  creds     real, effective, saved and fs ids, and capabilities\n"
 		"  lsmod     loaded kernel modules, as /proc/modules shows them\n"
 		"  dmesg     the kernel log, from the printk ring buffer\n"
+		"  mounts    the mount table of init's mount namespace\n"
 		"  symbols   the kernel's symbols, as /proc/kallsyms shows them\n"
 		"\n"
 		"Dump formats are detected from content: raw memory, ELF cores\n"
@@ -91,6 +93,9 @@ static const char *cmd_help[][2] = {
 	{ "dmesg", "Print the kernel log from the printk ring buffer "
 		   "(Linux 5.10 and later),\none line per text line, as "
 		   "dmesg prints it." },
+	{ "mounts", "List the mounts of init's mount namespace, in "
+		    "/proc/mounts order: device,\nmount point, filesystem type, "
+		    "ro or rw." },
 	{ "symbols", "Print every kallsyms entry as \"ADDRESS TYPE NAME\", "
 		     "in the kernel's order,\nthe format of /proc/kallsyms "
 		     "(core kernel only)." },
@@ -131,11 +136,12 @@ static int open_session(struct opts *o, struct vms_session **ret)
 static int cmd_info(struct opts *o, struct vms_session *s)
 {
 	struct vms_kernel_info ki = { .sz = sizeof(ki) };
+	struct vms_sysinfo si = { .sz = sizeof(si) };
 	int err = vms_kernel_info_get(s, &ki);
 	size_t n = vms_phys_range_count(s);
 	uint64_t total = 0;
 
-	if (err)
+	if (err || (err = vms_sysinfo_get(s, &si)))
 		return fail(s, err);
 	for (size_t i = 0; i < n; i++) {
 		struct vms_phys_range r;
@@ -161,6 +167,10 @@ static int cmd_info(struct opts *o, struct vms_session *s)
 			{ "btf_bytes", NULL, OUT_UINT, 0 },
 			{ "types", NULL, OUT_UINT, 0 },
 			{ "vmcoreinfo", NULL, OUT_BOOL, 0 },
+			{ "hostname", NULL, OUT_STR, 0 },
+			{ "cmdline", NULL, OUT_STR, 0 },
+			{ "boot_time", NULL, OUT_INT, 0 },
+			{ "uptime_ns", NULL, OUT_UINT, 0 },
 		};
 		struct out_val v[] = {
 			{ .s = vms_source_format(s) }, { .u = total },
@@ -171,9 +181,12 @@ static int cmd_info(struct opts *o, struct vms_session *s)
 			{ .u = ki.kallsyms_paddr }, { .s = ki.kallsyms_source },
 			{ .u = ki.nr_symbols }, { .u = ki.btf_vaddr },
 			{ .u = ki.btf_size }, { .u = ki.nr_types },
-			{ .b = ki.has_vmcoreinfo },
+			{ .b = ki.has_vmcoreinfo }, { .s = si.hostname },
+			{ .s = si.cmdline }, { .i = si.boot_time },
+			{ .u = si.uptime_ns },
 		};
-		struct out *out = out_new(stdout, true, cols, 17);
+		struct out *out = out_new(stdout, true, cols,
+					  VMS_ARRAY_LEN(cols));
 		out_row(out, v);
 		return out_finish(out) ? 1 : 0;
 	}
@@ -186,6 +199,7 @@ static int cmd_info(struct opts *o, struct vms_session *s)
 		printf("  0x%016" PRIx64 "-0x%016" PRIx64 "\n", r.start,
 		       r.start + r.size - 1);
 	}
+	printf("hostname:        %s\n", si.hostname);
 	printf("kernel:          %s\n", ki.release);
 	printf("banner:          %s\n", ki.banner);
 	printf("_text:           %#" PRIx64 " (physical %#" PRIx64 ")\n",
@@ -200,6 +214,15 @@ static int cmd_info(struct opts *o, struct vms_session *s)
 	printf("BTF:             %u types, %u bytes at %#" PRIx64 "\n",
 	       ki.nr_types, ki.btf_size, ki.btf_vaddr);
 	printf("VMCOREINFO:      %s\n", ki.has_vmcoreinfo ? "present" : "absent");
+	char when[64];
+	time_t bt = (time_t)si.boot_time;
+	struct tm tm;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC",
+		 gmtime_r(&bt, &tm));
+	printf("command line:    %s\n", si.cmdline);
+	printf("booted:          %s (%" PRId64 ")\n", when, si.boot_time);
+	printf("uptime:          %" PRIu64 ".%02" PRIu64 " s\n",
+	       si.uptime_ns / 1000000000, si.uptime_ns % 1000000000 / 10000000);
 	return 0;
 }
 
@@ -615,6 +638,38 @@ static int cmd_dmesg(struct opts *o, struct vms_session *s)
 	return r < 0 ? fail(s, r) : 0;
 }
 
+static int cmd_mounts(struct opts *o, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "id", "ID", OUT_INT, 0 },
+		{ "device", "DEVICE", OUT_STR, 1 },
+		{ "path", "MOUNT POINT", OUT_STR, 1 },
+		{ "fstype", "TYPE", OUT_STR, 1 },
+		{ "options", "OPTIONS", OUT_STR, 1 },
+		{ "mount", NULL, OUT_HEX, 0 },
+	};
+	struct vms_mount_iter *it;
+	const struct vms_mount *m;
+	struct out *out;
+	int err, r;
+
+	if ((err = vms_mount_iter_create(s, &it)))
+		return fail(s, err);
+	out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
+	while ((r = vms_mount_iter_next(it, &m)) == 1) {
+		struct out_val v[] = {
+			{ .i = vms_mount_id(m) }, { .s = vms_mount_devname(m) },
+			{ .s = vms_mount_path(m) }, { .s = vms_mount_fstype(m) },
+			{ .s = vms_mount_readonly(m) ? "ro" : "rw" },
+			{ .u = vms_mount_addr(m) },
+		};
+		out_row(out, v);
+	}
+	vms_mount_iter_destroy(it);
+	out_finish(out);
+	return r < 0 ? fail(s, r) : 0;
+}
+
 static int cmd_symbols(struct opts *o, struct vms_session *s)
 {
 	static const struct out_col cols[] = {
@@ -664,6 +719,7 @@ static const struct {
 	{ "creds", cmd_creds },
 	{ "lsmod", cmd_lsmod },
 	{ "dmesg", cmd_dmesg },
+	{ "mounts", cmd_mounts },
 	{ "symbols", cmd_symbols },
 };
 

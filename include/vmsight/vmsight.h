@@ -332,6 +332,41 @@ VMS_API const char *vms_module_taints(const struct vms_module *m);
 VMS_API uint64_t vms_module_addr(const struct vms_module *m);
 
 /* ------------------------------------------------------------------ */
+/* System facts and mounts                                             */
+/* ------------------------------------------------------------------ */
+
+/** Facts about the running system. Strings are owned by the session. */
+struct vms_sysinfo {
+	size_t sz;		/**< set by the caller */
+	const char *hostname;	/**< init's UTS namespace nodename */
+	const char *cmdline;	/**< the kernel command line */
+	int64_t boot_time;	/**< Unix seconds (/proc/stat btime) */
+	uint64_t uptime_ns;	/**< since boot, as of the last tick */
+};
+
+/** Fill @ret (whose sz the caller set). */
+VMS_API int vms_sysinfo_get(struct vms_session *s, struct vms_sysinfo *ret);
+
+struct vms_mount;
+struct vms_mount_iter;
+
+/** Walk init's mount namespace, in /proc/mounts order. */
+VMS_API int vms_mount_iter_create(struct vms_session *s,
+				  struct vms_mount_iter **ret);
+/** 1 and *@ret (valid until the next call), 0 at the end, or < 0. */
+VMS_API int vms_mount_iter_next(struct vms_mount_iter *it,
+				const struct vms_mount **ret);
+VMS_API void vms_mount_iter_destroy(struct vms_mount_iter *it);
+VMS_API const char *vms_mount_devname(const struct vms_mount *m);
+/** The mount point, as /proc/mounts shows it (without escapes). */
+VMS_API const char *vms_mount_path(const struct vms_mount *m);
+VMS_API const char *vms_mount_fstype(const struct vms_mount *m);
+VMS_API bool vms_mount_readonly(const struct vms_mount *m);
+VMS_API int32_t vms_mount_id(const struct vms_mount *m);
+/** Address of the struct mount. */
+VMS_API uint64_t vms_mount_addr(const struct vms_mount *m);
+
+/* ------------------------------------------------------------------ */
 /* Kernel log                                                          */
 /* ------------------------------------------------------------------ */
 

@@ -18,6 +18,8 @@ struct vms_session {
 	struct vms_kernel *kernel;	/* loaded on first use */
 	int kernel_err;			/* result of the one load attempt */
 	bool kernel_tried;		/* the load was attempted */
+	struct vms_sys sys;		/* system facts, once read */
+	bool sys_read;			/* @sys is filled */
 	struct vms_phys_range *ranges;	/* merged segments, for the API */
 	size_t nranges;			/* entries in @ranges */
 };
@@ -43,6 +45,15 @@ struct vms_module_iter {
 
 struct vms_log_iter {
 	struct vms_log_walk walk;
+};
+
+struct vms_mount {
+	struct vms_mnt m;
+};
+
+struct vms_mount_iter {
+	struct vms_mnt_walk walk;
+	struct vms_mount cur;
 };
 
 VMS_API const char *vms_version(void)
@@ -596,4 +607,92 @@ VMS_API void vms_log_iter_destroy(struct vms_log_iter *it)
 		return;
 	vms_log_walk_fini(&it->walk);
 	free(it);
+}
+
+VMS_API int vms_sysinfo_get(struct vms_session *s, struct vms_sysinfo *ret)
+{
+	struct vms_sysinfo i;
+	int err = vms_kernel_load(s);
+
+	if (err)
+		return err;
+	if (!ret || ret->sz < sizeof(size_t))
+		return -EINVAL;
+	if (!s->sys_read) {
+		if ((err = vms_sys_read(s->kernel, &s->sys)))
+			return err;
+		s->sys_read = true;
+	}
+	i = (struct vms_sysinfo){ .sz = VMS_MIN(ret->sz, sizeof(i)),
+				  .hostname = s->sys.hostname,
+				  .cmdline = s->sys.cmdline,
+				  .boot_time = s->sys.boot_time,
+				  .uptime_ns = s->sys.uptime_ns };
+	memcpy(ret, &i, i.sz);
+	return 0;
+}
+
+VMS_API int vms_mount_iter_create(struct vms_session *s,
+				  struct vms_mount_iter **ret)
+{
+	struct vms_mount_iter *it;
+	int err = vms_kernel_load(s);
+
+	if (err)
+		return err;
+	if (!ret)
+		return -EINVAL;
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	err = vms_mnt_walk_init(&it->walk, s->kernel);
+	if (err) {
+		vms_mount_iter_destroy(it);
+		return err;
+	}
+	*ret = it;
+	return 0;
+}
+
+VMS_API int vms_mount_iter_next(struct vms_mount_iter *it,
+				const struct vms_mount **ret)
+{
+	int r;
+
+	if (!it || !ret)
+		return -EINVAL;
+	r = vms_mnt_walk_next(&it->walk, &it->cur.m);
+	if (r == 1)
+		*ret = &it->cur;
+	return r;
+}
+
+VMS_API void vms_mount_iter_destroy(struct vms_mount_iter *it)
+{
+	if (!it)
+		return;
+	vms_mnt_walk_fini(&it->walk);
+	free(it);
+}
+
+VMS_API const char *vms_mount_devname(const struct vms_mount *m)
+{
+	return m->m.devname;
+}
+VMS_API const char *vms_mount_path(const struct vms_mount *m)
+{
+	return m->m.path;
+}
+VMS_API const char *vms_mount_fstype(const struct vms_mount *m)
+{
+	return m->m.fstype;
+}
+VMS_API bool vms_mount_readonly(const struct vms_mount *m)
+{
+	return m->m.readonly;
+}
+VMS_API int32_t vms_mount_id(const struct vms_mount *m) { return m->m.id; }
+VMS_API uint64_t vms_mount_addr(const struct vms_mount *m)
+{
+	return m->m.addr;
 }

@@ -583,6 +583,90 @@ int vms_layout_resolve_printk(struct vms_ctx *ctx, struct btf *btf,
 	return 0;
 }
 
+int vms_layout_resolve_fs(struct vms_ctx *ctx, struct btf *btf,
+			  struct vms_layout *l)
+{
+	struct need needs[] = {
+		{ "task_struct", { "nsproxy" }, &l->task_nsproxy, NULL, 8 },
+		{ "nsproxy", { "mnt_ns" }, &l->nsproxy_mnt_ns, NULL, 8 },
+		{ "mnt_namespace", { "root" }, &l->ns_root, NULL, 8 },
+		/* v6.8 (2eea9ce4310d) turned the namespace's mount list into
+		 * an rbtree: mnt_namespace.mounts, mount.mnt_node. */
+		{ "mnt_namespace", { "list" }, &l->ns_list, NULL, 16, true },
+		{ "mnt_namespace", { "mounts" }, &l->ns_mounts, NULL, 0,
+		  true },
+		{ "mount", { "mnt_list" }, &l->mnt_list, NULL, 16 },
+		{ "mount", { "mnt_node" }, &l->mnt_node, NULL, 0, true },
+		{ "mount", { "mnt_parent" }, &l->mnt_parent, NULL, 8 },
+		{ "mount", { "mnt_mountpoint" }, &l->mnt_mountpoint, NULL, 8 },
+		{ "mount", { "mnt" }, &l->mnt_vfs },
+		{ "mount", { "mnt_devname" }, &l->mnt_devname, NULL, 8 },
+		{ "mount", { "mnt_id" }, &l->mnt_id, NULL, 4 },
+		{ "vfsmount", { "mnt_root" }, &l->vfs_root, NULL, 8 },
+		{ "vfsmount", { "mnt_sb" }, &l->vfs_sb, NULL, 8 },
+		{ "vfsmount", { "mnt_flags" }, &l->vfs_flags, NULL, 4 },
+		{ "super_block", { "s_type" }, &l->sb_type, NULL, 8 },
+		{ "super_block", { "s_flags" }, &l->sb_flags, NULL, 8 },
+		{ "super_block", { "s_dev" }, &l->sb_dev, NULL, 4 },
+		{ "file_system_type", { "name" }, &l->fstype_name, NULL, 8 },
+		{ "dentry", { "d_parent" }, &l->d_parent, NULL, 8 },
+		{ "dentry", { "d_name.name" }, &l->d_name, NULL, 8 },
+		{ "dentry", { "d_name.len" }, &l->d_len, NULL, 4 },
+		{ "rb_node", { "rb_left" }, &l->rb_left, NULL, 8 },
+		{ "rb_node", { "rb_right" }, &l->rb_right, NULL, 8 },
+	};
+	int err;
+
+	if (l->have_fs)
+		return 0;
+	err = resolve(ctx, btf, needs, VMS_ARRAY_SIZE(needs), "mounts");
+	if (err)
+		return err;
+	if (l->ns_list == VMS_NO_MEMBER &&
+	    (l->ns_mounts == VMS_NO_MEMBER || l->mnt_node == VMS_NO_MEMBER))
+		return vms_err(ctx, -ENOENT, LAYER,
+			       "the kernel's BTF has neither mnt_namespace.list "
+			       "nor the mounts rbtree");
+	l->have_fs = true;
+	return 0;
+}
+
+int vms_layout_resolve_time(struct vms_ctx *ctx, struct btf *btf,
+			    struct vms_layout *l)
+{
+	struct need needs[] = {
+		{ "timekeeper", { "tkr_mono.base" }, &l->tk_mono_base, NULL,
+		  8 },
+		{ "timekeeper", { "offs_real" }, &l->tk_offs_real, NULL, 8 },
+		{ "timekeeper", { "offs_boot" }, &l->tk_offs_boot, NULL, 8 },
+		{ "uts_namespace", { "name.nodename" }, &l->uts_nodename,
+		  &l->uts_nodename_len, 0 },
+	};
+	size_t seq;
+	int err;
+
+	if (l->have_time)
+		return 0;
+	err = resolve(ctx, btf, needs, VMS_ARRAY_SIZE(needs), "info");
+	if (err)
+		return err;
+	/* tk_core is { seqcount_raw_spinlock_t seq; struct timekeeper
+	 * timekeeper; } (kernel/time/timekeeping.c). It is a named type,
+	 * struct tk_data, only since v6.13; before, its type is anonymous
+	 * and the timekeeper follows the sequence count at 8-byte
+	 * alignment. */
+	if (vms_btf_member(btf, "tk_data", "timekeeper", &l->tk_in_core,
+			   NULL)) {
+		if (vms_btf_struct_size(btf, "seqcount_raw_spinlock", &seq))
+			return vms_err(ctx, -ENOENT, LAYER,
+				       "the kernel's BTF lacks "
+				       "seqcount_raw_spinlock");
+		l->tk_in_core = (seq + 7) & ~(size_t)7;
+	}
+	l->have_time = true;
+	return 0;
+}
+
 uint32_t vms_btf_type_count(const struct btf *btf)
 {
 	return btf ? btf__type_cnt(btf) - 1 : 0;

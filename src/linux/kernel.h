@@ -72,6 +72,30 @@ struct vms_layout {
 	size_t taint_module;		/* taint_flag.module */
 	int64_t mod_state_live, mod_state_coming, mod_state_going;
 
+	bool have_fs;			/* the mount/path fields resolved */
+	size_t task_nsproxy;		/* task_struct.nsproxy */
+	size_t nsproxy_mnt_ns;		/* nsproxy.mnt_ns */
+	size_t ns_root;			/* mnt_namespace.root */
+	size_t ns_list;			/* mnt_namespace.list (< 6.8), opt. */
+	size_t ns_mounts;		/* mnt_namespace.mounts rb_root (6.8+) */
+	size_t mnt_list;		/* mount.mnt_list */
+	size_t mnt_node;		/* mount.mnt_node rb_node (6.8+), opt. */
+	size_t mnt_parent;		/* mount.mnt_parent */
+	size_t mnt_mountpoint;		/* mount.mnt_mountpoint */
+	size_t mnt_vfs;			/* mount.mnt (struct vfsmount) */
+	size_t mnt_devname;		/* mount.mnt_devname */
+	size_t mnt_id;			/* mount.mnt_id */
+	size_t vfs_root, vfs_sb, vfs_flags; /* vfsmount.* */
+	size_t sb_type, sb_flags, sb_dev; /* super_block.* */
+	size_t fstype_name;		/* file_system_type.name */
+	size_t d_parent, d_name, d_len;	/* dentry.d_parent, d_name.{name,len} */
+	size_t rb_left, rb_right;	/* rb_node.* */
+
+	bool have_time;			/* the clock fields resolved */
+	size_t tk_in_core;		/* timekeeper's offset in tk_core */
+	size_t tk_mono_base, tk_offs_real, tk_offs_boot;
+	size_t uts_nodename, uts_nodename_len; /* uts_namespace.name.nodename */
+
 	bool have_printk;		/* the printk fields below resolved */
 	size_t prb_desc_ring, prb_text_ring; /* printk_ringbuffer.* */
 	size_t dr_count_bits, dr_descs, dr_infos, dr_head_id, dr_tail_id;
@@ -131,6 +155,10 @@ int vms_layout_resolve_modules(struct vms_ctx *ctx, struct btf *btf,
 			       struct vms_layout *l);
 int vms_layout_resolve_printk(struct vms_ctx *ctx, struct btf *btf,
 			      struct vms_layout *l);
+int vms_layout_resolve_fs(struct vms_ctx *ctx, struct btf *btf,
+			  struct vms_layout *l);
+int vms_layout_resolve_time(struct vms_ctx *ctx, struct btf *btf,
+			    struct vms_layout *l);
 
 /* Tasks (task.c). */
 struct vms_task {
@@ -203,6 +231,49 @@ struct vms_mod_walk {
 int vms_mod_walk_init(struct vms_mod_walk *w, struct vms_kernel *k);
 int vms_mod_walk_next(struct vms_mod_walk *w, struct vms_mod *ret);
 void vms_mod_walk_fini(struct vms_mod_walk *w);
+
+/* Paths (path.c): the name of (vfsmount, dentry), as d_path() builds it,
+ * up to the mount namespace's root. -E2BIG past PATH_MAX. */
+int vms_path_build(struct vms_kernel *k, uint64_t vfsmount, uint64_t dentry,
+		   uint64_t root_mount, char *buf, size_t len);
+
+/* Mounts (mount.c), in the order of /proc/mounts. */
+struct vms_mnt {
+	uint64_t addr;		/* struct mount */
+	int32_t id;		/* mnt_id */
+	char devname[256];
+	char path[4096];
+	char fstype[64];
+	bool readonly;
+};
+
+#define VMS_RB_MAX_DEPTH 96
+
+struct vms_mnt_walk {
+	struct vms_kernel *k;
+	uint64_t root;		/* the namespace's root mount */
+	bool rbtree;		/* 6.8+: walk an rbtree, else a list */
+	uint64_t head, node;	/* list walk */
+	uint64_t stack[VMS_RB_MAX_DEPTH]; /* rbtree walk: pending nodes */
+	int depth;
+	uint32_t count;
+	struct vms_addrset seen;
+	bool done;
+};
+
+int vms_mnt_walk_init(struct vms_mnt_walk *w, struct vms_kernel *k);
+int vms_mnt_walk_next(struct vms_mnt_walk *w, struct vms_mnt *ret);
+void vms_mnt_walk_fini(struct vms_mnt_walk *w);
+
+/* System facts (sysinfo.c). */
+struct vms_sys {
+	char hostname[65];
+	char cmdline[4096];
+	int64_t boot_time;	/* Unix seconds, as /proc/stat btime */
+	uint64_t uptime_ns;	/* boot-based clock at the last tick */
+};
+
+int vms_sys_read(struct vms_kernel *k, struct vms_sys *ret);
 
 /* The kernel log (printk.c): the v5.10+ lockless ring buffer. */
 struct vms_log_rec {

@@ -92,6 +92,14 @@ def parse_truth(path):
                 t.setdefault("module", []).append(body)
             elif kind == "dmesg":
                 t.setdefault("dmesg", []).append(body)
+            elif kind == "mount":
+                t.setdefault("mount", []).append(body.split()[:4])
+            elif kind in ("hostname", "cmdline-kernel"):
+                t[kind] = body
+            elif kind == "uptime":
+                t["uptime"] = float(body.split()[0])
+            elif kind == "btime":
+                t["btime"] = int(body)
     return t
 
 
@@ -144,7 +152,8 @@ def views_match_truth(a, g, truth, dumps):
     views = {
         "psaux": ["psaux", "--json", "--env"], "threads": ["threads",
         "--json"], "creds": ["creds", "--json"], "lsmod": ["lsmod",
-        "--json"], "dmesg": ["dmesg"], "pstree": ["pstree", "--json"]}
+        "--json"], "dmesg": ["dmesg"], "pstree": ["pstree", "--json"],
+        "mounts": ["mounts", "--json"]}
     for view, args in views.items():
         outs = {}
         for fmt, path in sorted(dumps.items()):
@@ -221,6 +230,15 @@ def views_match_truth(a, g, truth, dumps):
                     diff, got[diff] if diff < len(got) else None,
                     want[diff]))
             ok_desc = "%d lines" % len(want)
+        elif view == "mounts":
+            got = [[r["device"], r["path"], r["fstype"], r["options"]]
+                   for r in jsonl(raw)]
+            want = [[d, p, t, o.split(",")[0]] for d, p, t, o in
+                    truth["mount"]]
+            if got != want:
+                problems.append("vmsight %s\nguest   %s" % (got, want))
+            ok_desc = "%d mounts: device, mount point, type, ro/rw" % len(
+                got)
         elif view == "pstree":
             rows = jsonl(raw)
             pids = [r["pid"] for r in rows]
@@ -356,6 +374,18 @@ def main():
             check(truth["version"].startswith(info["banner"]),
                   "%s %s: banner equals /proc/version" % (g["name"], fmt),
                   "%r vs %r" % (info["banner"], truth["version"]))
+            up = info["uptime_ns"] / 1e9
+            check(info["hostname"] == truth["hostname"] and
+                  info["cmdline"] == truth["cmdline-kernel"] and
+                  abs(info["boot_time"] - truth["btime"]) <= 1 and
+                  truth["uptime"] - 0.1 <= up <= truth["uptime"] + 300,
+                  "%s %s: hostname, kernel command line, boot time and "
+                  "uptime (%.1f s; the guest said %.1f s before the dump)"
+                  % (g["name"], fmt, up, truth["uptime"]),
+                  "vmsight %r %r %d; guest %r %r %d" % (
+                      info["hostname"], info["cmdline"], info["boot_time"],
+                      truth["hostname"], truth["cmdline-kernel"],
+                      truth["btime"]))
             has_vmci = fmt in ("elf", "kdump-zlib") and g["vmcoreinfo"]
             check(info["vmcoreinfo"] == has_vmci and
                   info["kallsyms_source"] == ("vmcoreinfo" if has_vmci

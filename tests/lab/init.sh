@@ -11,6 +11,9 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /tmp && mount -t tmpfs tmpfs /tmp
 echo "vmsight lab marker 7f3a9c" > /tmp/marker
+# A mount inside a mount, so that paths cross mount points.
+mkdir -p /tmp/inner/deeper && mount -t tmpfs -o size=1m inner /tmp/inner/deeper
+hostname vmsight-lab
 
 # Modules: /mod holds dummy and tcp_bic on every guest, and qemu_fw_cfg
 # (which feeds QEMU's vmcoreinfo device) on the VMCOREINFO guests.
@@ -35,6 +38,11 @@ while read -r addr type name rest; do
 done < /proc/kallsyms
 echo "VMS-TRUTH kallsyms $(grep -vc '\[' /proc/kallsyms) $(grep -v '\[' /proc/kallsyms | md5sum)"
 while IFS= read -r line; do echo "VMS-TRUTH module $line"; done < /proc/modules
+while IFS= read -r line; do echo "VMS-TRUTH mount $line"; done < /proc/mounts
+echo "VMS-TRUTH hostname $(cat /proc/sys/kernel/hostname)"
+echo "VMS-TRUTH cmdline-kernel $(cat /proc/cmdline)"
+echo "VMS-TRUTH uptime $(cat /proc/uptime)"
+echo "VMS-TRUTH $(grep btime /proc/stat)"
 dmesg | while IFS= read -r line; do echo "VMS-TRUTH dmesg $line"; done
 # Command lines and environments, as hex (they hold NULs).
 for d in /proc/[0-9]*; do

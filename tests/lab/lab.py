@@ -16,7 +16,8 @@ For each guest it writes:
   elf.core         dump-guest-memory, ELF
   kdump-zlib.dump, kdump-lzo.dump, kdump-snappy.dump   (flattened kdump)
 """
-import glob, gzip, hashlib, json, os, shutil, signal, socket, subprocess
+import fcntl, glob, gzip, hashlib, json, os, shutil, signal, socket
+import subprocess
 import sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -233,6 +234,11 @@ def main():
     want = sys.argv[2:4] if len(sys.argv) >= 4 and sys.argv[1] == "--dump" \
         else None
     key = lab_hash()
+    # One builder at a time: a second lab.py (a test, the README's demo)
+    # waits here instead of booting the same guest into the same files.
+    os.makedirs(CACHE, exist_ok=True)
+    lock = open(os.path.join(CACHE, "lab.lock"), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     manifest = []
     for meta, mode, vmci in GUESTS:
         image = resolve_image(meta)

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The mount table of init's mount namespace, in /proc/mounts order:
+ * init_task.nsproxy->mnt_ns, then either its list of mounts (through
+ * mount.mnt_list, before v6.8) or its rbtree (mnt_namespace.mounts and
+ * mount.mnt_node, v6.8+ 2eea9ce4310d), visited in order.
+ *
+ * For each mount: the device name, the mount point (path.c), the
+ * filesystem type (super_block.s_type->name) and whether it is read-only
+ * (MNT_READONLY in vfsmount.mnt_flags, or SB_RDONLY in s_flags; both bit
+ * values are unchanged since v2.6).
+ *
+ * Walks are bounded and cycle-checked; the rbtree walk keeps an explicit
+ * stack no deeper than a red-black tree of 2^48 nodes can be.
+ */
+#include <string.h>
+
+#include "kernel.h"
+
+#define LAYER "linux"
+#define MAX_MOUNTS 1000000
+#define MNT_READONLY 0x40
+#define SB_RDONLY 0x1
+
+static bool is_kernel(struct vms_kernel *k, uint64_t va)
+{
+	return va >= vms_mmu_kernel_half(&k->mmu);
+}
+
+/* Push @node and its chain of left children. */
+static int push_left(struct vms_mnt_walk *w, uint64_t node)
+{
+	struct vms_kernel *k = w->k;
+
+	while (node) {
+		int err;
+		if (!is_kernel(k, node))
+			return vms_err_at(k->ctx, -EBADMSG, LAYER, node,
+					  "mount rbtree node %#llx is not a "
+					  "kernel address",
+					  (unsigned long long)node);
+		if (w->depth >= VMS_RB_MAX_DEPTH)
+			return vms_err_at(k->ctx, -E2BIG, LAYER, node,
+					  "mount rbtree deeper than %d",
+					  VMS_RB_MAX_DEPTH);
+		err = vms_addrset_add(&w->seen, node);
+		if (err <= 0)
+			return err ? err
+				   : vms_err_at(k->ctx, -ELOOP, LAYER, node,
+						"mount rbtree loops at %#llx",
+						(unsigned long long)node);
+		w->stack[w->depth++] = node;
+		if ((err = vms_kernel_read_u64(k, node + k->l.rb_left, &node)))
+			return err;
+	}
+	return 0;
+}
+
+int vms_mnt_walk_init(struct vms_mnt_walk *w, struct vms_kernel *k)
+{
+	const struct vms_layout *l;
+	uint64_t init, nsproxy, ns, first;
+	int err;
+
+	memset(w, 0, sizeof(*w));
+	w->k = k;
+	vms_addrset_init(&w->seen);
+	if ((err = vms_layout_resolve_fs(k->ctx, k->btf, &k->l)) ||
+	    (err = vms_kernel_sym(k, "init_task", &init)))
+		return err;
+	l = &k->l;
+	if ((err = vms_kernel_read_u64(k, init + l->task_nsproxy, &nsproxy)) ||
+	    (err = vms_kernel_read_u64(k, nsproxy + l->nsproxy_mnt_ns, &ns)) ||
+	    (err = vms_kernel_read_u64(k, ns + l->ns_root, &w->root)))
+		return err;
+	if (l->ns_list != VMS_NO_MEMBER) {
+		w->head = ns + l->ns_list;
+		return vms_kernel_read_u64(k, w->head + l->list_next, &w->node);
+	}
+	w->rbtree = true;
+	if ((err = vms_kernel_read_u64(k, ns + l->ns_mounts, &first)))
+		return err;
+	return push_left(w, first);
+}
+
+void vms_mnt_walk_fini(struct vms_mnt_walk *w)
+{
+	vms_addrset_fini(&w->seen);
+}
+
+static int read_str(struct vms_kernel *k, uint64_t va, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	while (n + 1 < len) {
+		if (vms_kernel_read(k, va + n, buf + n, 1))
+			break;
+		if (!buf[n])
+			return 0;
+		n++;
+	}
+	buf[n] = 0;
+	vms_err_clear(k->ctx);
+	return n ? 0 : -EFAULT;
+}
+
+/* The next struct mount, or 0 at the end. */
+static int next_mount(struct vms_mnt_walk *w, uint64_t *ret)
+{
+	struct vms_kernel *k = w->k;
+	const struct vms_layout *l = &k->l;
+	int err;
+
+	*ret = 0;
+	if (w->rbtree) {
+		uint64_t node, right;
+		if (!w->depth)
+			return 0;
+		node = w->stack[--w->depth];
+		if ((err = vms_kernel_read_u64(k, node + l->rb_right, &right)) ||
+		    (err = push_left(w, right)))
+			return err;
+		*ret = node - l->mnt_node;
+		return 0;
+	}
+	if (w->node == w->head)
+		return 0;
+	if (!is_kernel(k, w->node))
+		return vms_err_at(k->ctx, -EBADMSG, LAYER, w->node,
+				  "mount list pointer %#llx is not a kernel "
+				  "address", (unsigned long long)w->node);
+	err = vms_addrset_add(&w->seen, w->node);
+	if (err <= 0)
+		return err ? err
+			   : vms_err_at(k->ctx, -ELOOP, LAYER, w->node,
+					"the mount list loops at %#llx",
+					(unsigned long long)w->node);
+	*ret = w->node - l->mnt_list;
+	return vms_kernel_read_u64(k, w->node + l->list_next, &w->node);
+}
+
+int vms_mnt_walk_next(struct vms_mnt_walk *w, struct vms_mnt *m)
+{
+	struct vms_kernel *k = w->k;
+	const struct vms_layout *l = &k->l;
+	uint64_t mnt, devname, sb, type, name, mp, parent, sbflags;
+	uint8_t b[4];
+	int err;
+
+	if (w->done)
+		return 0;
+	w->done = true;
+	if ((err = next_mount(w, &mnt)))
+		return err;
+	if (!mnt)
+		return 0;
+	if (++w->count > MAX_MOUNTS)
+		return vms_err(k->ctx, -E2BIG, LAYER, "more than %d mounts",
+			       MAX_MOUNTS);
+	memset(m, 0, sizeof(*m));
+	m->addr = mnt;
+	if ((err = vms_kernel_read(k, mnt + l->mnt_id, b, 4)))
+		return err;
+	m->id = (int32_t)vms_le32(b);
+	if ((err = vms_kernel_read_u64(k, mnt + l->mnt_devname, &devname)) ||
+	    (err = vms_kernel_read_u64(k, mnt + l->mnt_vfs + l->vfs_sb, &sb)) ||
+	    (err = vms_kernel_read_u64(k, sb + l->sb_type, &type)) ||
+	    (err = vms_kernel_read_u64(k, type + l->fstype_name, &name)) ||
+	    (err = vms_kernel_read_u64(k, sb + l->sb_flags, &sbflags)) ||
+	    (err = vms_kernel_read(k, mnt + l->mnt_vfs + l->vfs_flags, b, 4)))
+		return err;
+	m->readonly = (vms_le32(b) & MNT_READONLY) || (sbflags & SB_RDONLY);
+	if (read_str(k, devname, m->devname, sizeof(m->devname)))
+		strcpy(m->devname, "none");
+	if (read_str(k, name, m->fstype, sizeof(m->fstype)))
+		strcpy(m->fstype, "?");
+	/* The mount point: the mountpoint dentry in the parent mount. */
+	if ((err = vms_kernel_read_u64(k, mnt + l->mnt_mountpoint, &mp)) ||
+	    (err = vms_kernel_read_u64(k, mnt + l->mnt_parent, &parent)) ||
+	    (err = vms_path_build(k, parent + l->mnt_vfs, mp, w->root,
+				  m->path, sizeof(m->path))))
+		return err;
+	w->done = false;
+	return 1;
+}
