@@ -51,6 +51,8 @@ static void usage(FILE *f)
 		"  lsmod     loaded kernel modules, as /proc/modules shows them\n"
 		"  dmesg     the kernel log, from the printk ring buffer\n"
 		"  mounts    the mount table of init's mount namespace\n"
+		"  lsof      open file descriptors of every process (--pid N)\n"
+		"  maps      the memory areas of one process: maps PID DUMP\n"
 		"  symbols   the kernel's symbols, as /proc/kallsyms shows them\n"
 		"\n"
 		"Dump formats are detected from content: raw memory, ELF cores\n"
@@ -93,6 +95,15 @@ static const char *cmd_help[][2] = {
 	{ "dmesg", "Print the kernel log from the printk ring buffer "
 		   "(Linux 5.10 and later),\none line per text line, as "
 		   "dmesg prints it." },
+	{ "lsof", "List the open file descriptors of every process (or of "
+		  "one, with --pid N):\nfd, type, open mode, inode and what "
+		  "/proc/PID/fd/N links to (a path,\nsocket:[inode], "
+		  "pipe:[inode], anon_inode:[eventfd], ...)." },
+	{ "maps", "List the memory areas of process PID as /proc/PID/maps "
+		  "does: start-end,\npermissions, file offset, device, inode "
+		  "and the file's path or [heap],\n[stack], [vdso], [vvar], "
+		  "[vsyscall]. From the process's maple tree\n(Linux 6.1 and "
+		  "later). Usage: vmsight maps PID DUMP, or --pid PID." },
 	{ "mounts", "List the mounts of init's mount namespace, in "
 		    "/proc/mounts order: device,\nmount point, filesystem type, "
 		    "ro or rw." },
@@ -638,6 +649,139 @@ static int cmd_dmesg(struct opts *o, struct vms_session *s)
 	return r < 0 ? fail(s, r) : 0;
 }
 
+static int cmd_lsof(struct opts *o, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "pid", "PID", OUT_INT, 0 },
+		{ "comm", "COMM", OUT_STR, 1 },
+		{ "fd", "FD", OUT_INT, 0 },
+		{ "type", "TYPE", OUT_STR, 1 },
+		{ "mode", "MODE", OUT_STR, 1 },
+		{ "inode", "INODE", OUT_UINT, 0 },
+		{ "path", "NAME", OUT_STR, 1 },
+		{ "file", NULL, OUT_HEX, 0 },
+	};
+	struct vms_proc_iter *it;
+	const struct vms_proc *p;
+	struct out *out;
+	int err, r;
+
+	if ((err = vms_proc_iter_create(s, &it)))
+		return fail(s, err);
+	out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
+	while ((r = vms_proc_iter_next(it, &p)) == 1) {
+		struct vms_file_iter *fit;
+		const struct vms_file *f;
+		char comm[64];
+		int fr;
+
+		if ((o->pid >= 0 && vms_proc_pid(p) != o->pid) ||
+		    vms_proc_is_kthread(p))
+			continue;
+		vms_proc_comm(p, comm, sizeof(comm));
+		if ((err = vms_file_iter_create(s, p, &fit))) {
+			r = err;
+			break;
+		}
+		while ((fr = vms_file_iter_next(fit, &f)) == 1) {
+			struct out_val v[] = {
+				{ .i = vms_proc_pid(p) }, { .s = comm },
+				{ .i = vms_file_fd(f) }, { .s = vms_file_type(f) },
+				{ .s = vms_file_mode(f) },
+				{ .u = vms_file_inode(f) }, { .s = vms_file_path(f) },
+				{ .u = vms_file_addr(f) },
+			};
+			out_row(out, v);
+		}
+		vms_file_iter_destroy(fit);
+		if (fr < 0) {
+			/* One process's broken table must not hide the rest. */
+			fprintf(stderr, "%s: warning: pid %d: %s\n", prog,
+				vms_proc_pid(p), vms_errmsg(s));
+			vms_errclear(s);
+		}
+	}
+	vms_proc_iter_destroy(it);
+	out_finish(out);
+	return r < 0 ? fail(s, r) : 0;
+}
+
+static int cmd_maps(struct opts *o, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "start", NULL, OUT_HEX, 0 }, { "end", NULL, OUT_HEX, 0 },
+		{ "perms", NULL, OUT_STR, 0 }, { "offset", NULL, OUT_HEX, 0 },
+		{ "dev", NULL, OUT_STR, 0 },   { "inode", NULL, OUT_UINT, 0 },
+		{ "name", NULL, OUT_STR, 0 },  { "vma", NULL, OUT_HEX, 0 },
+	};
+	struct vms_proc_iter *it;
+	const struct vms_proc *p;
+	struct out *out = NULL;
+	int err, r, found = 0;
+
+	if (o->pid < 0) {
+		fprintf(stderr, "%s maps: which process? vmsight maps PID "
+			"DUMP\n", prog);
+		return 2;
+	}
+	if ((err = vms_proc_iter_create(s, &it)))
+		return fail(s, err);
+	if (o->json)
+		out = out_new(stdout, true, cols, VMS_ARRAY_LEN(cols));
+	while ((r = vms_proc_iter_next(it, &p)) == 1) {
+		struct vms_maps *m;
+		if (vms_proc_pid(p) != o->pid)
+			continue;
+		found = 1;
+		if ((err = vms_maps_get(s, p, &m))) {
+			r = err;
+			break;
+		}
+		for (size_t i = 0; i < vms_maps_count(m); i++) {
+			struct vms_vma_info v = { .sz = sizeof(v) };
+			char dev[16], line[128];
+			vms_maps_entry(m, i, &v);
+			snprintf(dev, sizeof(dev), "%02x:%02x", v.dev_major,
+				 v.dev_minor);
+			if (out) {
+				struct out_val x[] = {
+					{ .u = v.start }, { .u = v.end },
+					{ .s = v.perms }, { .u = v.offset },
+					{ .s = dev }, { .u = v.inode },
+					{ .s = v.name }, { .u = v.vma },
+				};
+				out_row(out, x);
+				continue;
+			}
+			/* fs/proc/task_mmu.c show_map_vma(): the name starts
+			 * at column 73 (25 + 6 * sizeof(void *)). */
+			int n = snprintf(line, sizeof(line),
+					 "%08" PRIx64 "-%08" PRIx64 " %s %08" PRIx64
+					 " %s %" PRIu64 " ",
+					 v.start, v.end, v.perms, v.offset, dev,
+					 v.inode);
+			if (*v.name)
+				printf("%s%*s%s\n", line, n < 73 ? 73 - n : 0,
+				       "", v.name);
+			else
+				printf("%.*s\n", n - 1, line);
+		}
+		vms_maps_destroy(m);
+		break;
+	}
+	vms_proc_iter_destroy(it);
+	if (out)
+		out_finish(out);
+	if (r < 0)
+		return fail(s, r);
+	if (!found) {
+		fprintf(stderr, "%s: no process %d in the task list\n", prog,
+			o->pid);
+		return 1;
+	}
+	return 0;
+}
+
 static int cmd_mounts(struct opts *o, struct vms_session *s)
 {
 	static const struct out_col cols[] = {
@@ -720,6 +864,8 @@ static const struct {
 	{ "lsmod", cmd_lsmod },
 	{ "dmesg", cmd_dmesg },
 	{ "mounts", cmd_mounts },
+	{ "lsof", cmd_lsof },
+	{ "maps", cmd_maps },
 	{ "symbols", cmd_symbols },
 };
 
@@ -777,7 +923,9 @@ int main(int argc, char **argv)
 				printf("usage: %s %s [--json] [-v]%s <dump>\n\n%s\n",
 				       prog, cmd,
 				       !strcmp(cmd, "psaux")     ? " [--env]"
-				       : !strcmp(cmd, "threads") ? " [--pid N]"
+				       : !strcmp(cmd, "threads") ||
+						 !strcmp(cmd, "lsof")
+					       ? " [--pid N]"
 								 : "",
 				       cmd_help[ci][1]);
 				return 0;
@@ -803,6 +951,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: unknown command '%s' (see '%s --help')\n",
 			prog, cmd, prog);
 		return 2;
+	}
+	/* "maps PID DUMP": the pid may come first. */
+	if (!strcmp(cmd, "maps") && optind == argc - 2) {
+		char *end;
+		long v = strtol(argv[optind], &end, 10);
+		if (*end || v < 0 || v > INT32_MAX) {
+			fprintf(stderr, "%s maps: '%s' is not a pid\n", prog,
+				argv[optind]);
+			return 2;
+		}
+		o.pid = (int32_t)v;
+		optind++;
 	}
 	if (optind != argc - 1) {
 		fprintf(stderr, "%s %s: expected one dump file\n", prog, cmd);

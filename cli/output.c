@@ -159,6 +159,10 @@ int out_finish(struct out *o)
 					w[c] = strlen(s);
 			}
 		}
+		size_t lastcol = 0;
+		for (size_t c = 0; c < o->ncols && c < 32; c++)
+			if (o->cols[c].title)
+				lastcol = c;
 		for (long r = -1; r < (long)o->nrows; r++) {
 			const char *sep = "";
 			for (size_t c = 0; c < o->ncols && c < 32; c++) {
@@ -167,7 +171,7 @@ int out_finish(struct out *o)
 					continue;
 				s = r < 0 ? o->cols[c].title
 					  : o->cells[r * o->ncols + c];
-				bool last = c + 1 == o->ncols;
+				bool last = c == lastcol;
 				if (o->cols[c].left)
 					fprintf(o->f, "%s%-*s", sep,
 						last ? 0 : (int)w[c], s ? s : "");

@@ -300,6 +300,55 @@ VMS_API int vms_proc_environ(struct vms_session *s, const struct vms_proc *p,
 			     void *buf, size_t len, size_t *ret_len,
 			     size_t *ret_full);
 
+struct vms_file;
+struct vms_file_iter;
+
+/** Walk the open file descriptors of process @p, in fd order. */
+VMS_API int vms_file_iter_create(struct vms_session *s,
+				 const struct vms_proc *p,
+				 struct vms_file_iter **ret);
+/** 1 and *@ret (valid until the next call), 0 at the end, or < 0. */
+VMS_API int vms_file_iter_next(struct vms_file_iter *it,
+			       const struct vms_file **ret);
+VMS_API void vms_file_iter_destroy(struct vms_file_iter *it);
+VMS_API int32_t vms_file_fd(const struct vms_file *f);
+/** What /proc/PID/fd/N links to: a path, "socket:[N]", "pipe:[N]",
+ *  "anon_inode:[eventfd]", ... Owned by the record. */
+VMS_API const char *vms_file_path(const struct vms_file *f);
+/** "REG", "DIR", "CHR", "BLK", "FIFO", "SOCK", "LNK" or "?". */
+VMS_API const char *vms_file_type(const struct vms_file *f);
+VMS_API uint64_t vms_file_inode(const struct vms_file *f);
+/** "r", "w", "rw" or "-", from the open mode. */
+VMS_API const char *vms_file_mode(const struct vms_file *f);
+/** Address of the struct file. */
+VMS_API uint64_t vms_file_addr(const struct vms_file *f);
+
+/** One memory area of a process, as a /proc/PID/maps line shows it. */
+struct vms_vma_info {
+	size_t sz;		/**< set by the caller */
+	uint64_t start, end;	/**< [start, end) */
+	char perms[5];		/**< "rwxp" style */
+	uint64_t offset;	/**< bytes into the file; 0 if anonymous */
+	uint32_t dev_major, dev_minor; /**< the file's device */
+	uint64_t inode;		/**< the file's inode; 0 if anonymous */
+	const char *name;	/**< path, "[heap]", "[stack]", "[vdso]", ... or "" */
+	uint64_t vma;		/**< address of the vm_area_struct */
+};
+
+struct vms_maps;
+
+/**
+ * The memory areas of process @p, in address order, from its maple tree
+ * (Linux 6.1+). Kernel threads have none. Free with vms_maps_destroy().
+ */
+VMS_API int vms_maps_get(struct vms_session *s, const struct vms_proc *p,
+			 struct vms_maps **ret);
+VMS_API size_t vms_maps_count(const struct vms_maps *m);
+/** Area @i; strings stay valid until vms_maps_destroy(). */
+VMS_API int vms_maps_entry(const struct vms_maps *m, size_t i,
+			   struct vms_vma_info *ret);
+VMS_API void vms_maps_destroy(struct vms_maps *m);
+
 /* ------------------------------------------------------------------ */
 /* Modules                                                             */
 /* ------------------------------------------------------------------ */

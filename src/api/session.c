@@ -51,6 +51,19 @@ struct vms_mount {
 	struct vms_mnt m;
 };
 
+struct vms_file {
+	struct vms_fd f;
+};
+
+struct vms_maps {
+	struct vms_vma_list l;
+};
+
+struct vms_file_iter {
+	struct vms_fd_walk walk;
+	struct vms_file cur;
+};
+
 struct vms_mount_iter {
 	struct vms_mnt_walk walk;
 	struct vms_mount cur;
@@ -695,4 +708,139 @@ VMS_API int32_t vms_mount_id(const struct vms_mount *m) { return m->m.id; }
 VMS_API uint64_t vms_mount_addr(const struct vms_mount *m)
 {
 	return m->m.addr;
+}
+
+VMS_API int vms_file_iter_create(struct vms_session *s,
+				 const struct vms_proc *p,
+				 struct vms_file_iter **ret)
+{
+	struct vms_file_iter *it;
+	int err = vms_kernel_load(s);
+
+	if (err)
+		return err;
+	if (!p || !ret)
+		return -EINVAL;
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		return -ENOMEM;
+	err = vms_fd_walk_init(&it->walk, s->kernel, &p->t);
+	if (err) {
+		free(it);
+		return err;
+	}
+	*ret = it;
+	return 0;
+}
+
+VMS_API int vms_file_iter_next(struct vms_file_iter *it,
+			       const struct vms_file **ret)
+{
+	int r;
+
+	if (!it || !ret)
+		return -EINVAL;
+	r = vms_fd_walk_next(&it->walk, &it->cur.f);
+	if (r == 1)
+		*ret = &it->cur;
+	return r;
+}
+
+VMS_API void vms_file_iter_destroy(struct vms_file_iter *it)
+{
+	free(it);
+}
+
+VMS_API int32_t vms_file_fd(const struct vms_file *f) { return f->f.fd; }
+VMS_API const char *vms_file_path(const struct vms_file *f)
+{
+	return f->f.path;
+}
+VMS_API uint64_t vms_file_inode(const struct vms_file *f)
+{
+	return f->f.inode;
+}
+VMS_API uint64_t vms_file_addr(const struct vms_file *f) { return f->f.file; }
+
+VMS_API const char *vms_file_type(const struct vms_file *f)
+{
+	/* S_IFMT bits of i_mode (include/uapi/linux/stat.h). */
+	switch (f->f.imode & 0170000) {
+	case 0100000: return "REG";
+	case 0040000: return "DIR";
+	case 0020000: return "CHR";
+	case 0060000: return "BLK";
+	case 0010000: return "FIFO";
+	case 0140000: return "SOCK";
+	case 0120000: return "LNK";
+	default: return "?";
+	}
+}
+
+VMS_API const char *vms_file_mode(const struct vms_file *f)
+{
+	return f->f.readable ? (f->f.writable ? "rw" : "r")
+			     : (f->f.writable ? "w" : "-");
+}
+
+VMS_API int vms_maps_get(struct vms_session *s, const struct vms_proc *p,
+			 struct vms_maps **ret)
+{
+	struct vms_maps *m;
+	int err = vms_kernel_load(s);
+
+	if (err)
+		return err;
+	if (!p || !ret)
+		return -EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	err = vms_vma_collect(s->kernel, &p->t, &m->l);
+	if (err) {
+		free(m);
+		return err;
+	}
+	*ret = m;
+	return 0;
+}
+
+VMS_API size_t vms_maps_count(const struct vms_maps *m)
+{
+	return m ? m->l.n : 0;
+}
+
+VMS_API int vms_maps_entry(const struct vms_maps *m, size_t i,
+			   struct vms_vma_info *ret)
+{
+	struct vms_vma_info o;
+	const struct vms_vma *v;
+
+	if (!m || i >= m->l.n || !ret || ret->sz < sizeof(size_t))
+		return -EINVAL;
+	v = &m->l.v[i];
+	/* VM_READ 0x1, VM_WRITE 0x2, VM_EXEC 0x4, VM_MAYSHARE 0x80
+	 * (include/linux/mm.h, unchanged since v2.6). Device numbers use
+	 * the kernel's internal encoding: 12-bit major, 20-bit minor. */
+	o = (struct vms_vma_info){
+		.sz = VMS_MIN(ret->sz, sizeof(o)), .start = v->start,
+		.end = v->end, .offset = v->offset, .inode = v->inode,
+		.dev_major = v->dev >> 20, .dev_minor = v->dev & 0xfffff,
+		.name = v->name, .vma = v->addr,
+	};
+	o.perms[0] = v->flags & 0x1 ? 'r' : '-';
+	o.perms[1] = v->flags & 0x2 ? 'w' : '-';
+	o.perms[2] = v->flags & 0x4 ? 'x' : '-';
+	o.perms[3] = v->flags & 0x80 ? 's' : 'p';
+	o.perms[4] = 0;
+	memcpy(ret, &o, o.sz);
+	return 0;
+}
+
+VMS_API void vms_maps_destroy(struct vms_maps *m)
+{
+	if (!m)
+		return;
+	vms_vma_list_free(&m->l);
+	free(m);
 }

@@ -301,6 +301,39 @@ int vms_btf_member_array(struct btf *btf, const char *type,
 	return 0;
 }
 
+/* Enumerator @name of the enum that also has enumerator @sibling (for
+ * anonymous enums whose enumerator names alone are ambiguous). */
+int vms_btf_enum_value_near(struct btf *btf, const char *sibling,
+			    const char *name, int64_t *ret)
+{
+	uint32_t n = btf__type_cnt(btf);
+
+	for (uint32_t id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		const struct btf_enum *e;
+		bool has_sibling = false, has_name = false;
+		int64_t v = 0;
+
+		if (!btf_is_enum(t))
+			continue;
+		e = btf_enum(t);
+		for (uint16_t i = 0; i < btf_vlen(t); i++, e++) {
+			const char *en = btf__name_by_offset(btf, e->name_off);
+			if (!strcmp(en, sibling))
+				has_sibling = true;
+			if (!strcmp(en, name)) {
+				has_name = true;
+				v = e->val;
+			}
+		}
+		if (has_sibling && has_name) {
+			*ret = v;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int vms_btf_enum_value(struct btf *btf, const char *name, int64_t *ret)
 {
 	uint32_t n = btf__type_cnt(btf);
@@ -628,6 +661,89 @@ int vms_layout_resolve_fs(struct vms_ctx *ctx, struct btf *btf,
 			       "the kernel's BTF has neither mnt_namespace.list "
 			       "nor the mounts rbtree");
 	l->have_fs = true;
+	return 0;
+}
+
+int vms_layout_resolve_files(struct vms_ctx *ctx, struct btf *btf,
+			     struct vms_layout *l)
+{
+	struct need needs[] = {
+		{ "task_struct", { "files" }, &l->task_files, NULL, 8 },
+		{ "files_struct", { "fdt" }, &l->files_fdt, NULL, 8 },
+		{ "fdtable", { "max_fds" }, &l->fdt_max_fds, NULL, 4 },
+		{ "fdtable", { "fd" }, &l->fdt_fd, NULL, 8 },
+		{ "file", { "f_path.mnt" }, &l->file_mnt, NULL, 8 },
+		{ "file", { "f_path.dentry" }, &l->file_dentry, NULL, 8 },
+		{ "file", { "f_inode" }, &l->file_inode, NULL, 8 },
+		{ "file", { "f_mode" }, &l->file_mode, NULL, 4 },
+		{ "inode", { "i_ino" }, &l->inode_ino, NULL, 8 },
+		{ "inode", { "i_mode" }, &l->inode_mode, NULL, 2 },
+		{ "inode", { "i_sb" }, &l->inode_sb, NULL, 8 },
+	};
+	int err;
+
+	if (l->have_files)
+		return 0;
+	err = vms_layout_resolve_fs(ctx, btf, l);
+	if (!err)
+		err = resolve(ctx, btf, needs, VMS_ARRAY_SIZE(needs), "lsof");
+	if (!err)
+		l->have_files = true;
+	return err;
+}
+
+int vms_layout_resolve_maps(struct vms_ctx *ctx, struct btf *btf,
+			    struct vms_layout *l)
+{
+	size_t esz;
+	struct need needs[] = {
+		/* v6.1 (d4af56c5c7c6) keeps VMAs in a maple tree. */
+		{ "mm_struct", { "mm_mt.ma_root" }, &l->mm_mt_root, NULL, 8 },
+		{ "mm_struct", { "start_brk" }, &l->mm_start_brk, NULL, 8 },
+		{ "mm_struct", { "brk" }, &l->mm_brk, NULL, 8 },
+		{ "mm_struct", { "start_stack" }, &l->mm_start_stack, NULL, 8 },
+		{ "vm_area_struct", { "vm_start" }, &l->vma_start, NULL, 8 },
+		{ "vm_area_struct", { "vm_end" }, &l->vma_end, NULL, 8 },
+		{ "vm_area_struct", { "vm_flags" }, &l->vma_flags, NULL, 8 },
+		{ "vm_area_struct", { "vm_pgoff" }, &l->vma_pgoff, NULL, 8 },
+		{ "vm_area_struct", { "vm_file" }, &l->vma_file, NULL, 8 },
+		{ "vm_area_struct", { "vm_mm" }, &l->vma_mm, NULL, 8 },
+		{ "vm_area_struct", { "vm_ops" }, &l->vma_ops, NULL, 8 },
+		{ "vm_area_struct", { "vm_private_data" }, &l->vma_private,
+		  NULL, 8 },
+		{ "vm_operations_struct", { "name" }, &l->vmops_name, NULL, 8 },
+		{ "vm_special_mapping", { "name" }, &l->spec_name, NULL, 8 },
+	};
+	int err;
+
+	if (l->have_maps)
+		return 0;
+	err = vms_layout_resolve_files(ctx, btf, l);
+	if (!err)
+		err = resolve(ctx, btf, needs, VMS_ARRAY_SIZE(needs),
+			      "maps (the v6.1+ maple tree of VMAs)");
+	if (err)
+		return err;
+	if (vms_btf_member_array(btf, "maple_range_64", "pivot",
+				 &l->mr64_pivot, &l->mr64_npiv, &esz) ||
+	    vms_btf_member_array(btf, "maple_range_64", "slot", &l->mr64_slot,
+				 &l->mr64_nslot, &esz) ||
+	    vms_btf_member_array(btf, "maple_arange_64", "pivot",
+				 &l->ma64_pivot, &l->ma64_npiv, &esz) ||
+	    vms_btf_member_array(btf, "maple_arange_64", "slot", &l->ma64_slot,
+				 &l->ma64_nslot, &esz) ||
+	    vms_btf_enum_value(btf, "maple_dense", &l->mt_dense) ||
+	    vms_btf_enum_value(btf, "maple_leaf_64", &l->mt_leaf) ||
+	    vms_btf_enum_value(btf, "maple_range_64", &l->mt_range) ||
+	    vms_btf_enum_value(btf, "maple_arange_64", &l->mt_arange))
+		return vms_err(ctx, -ENOENT, LAYER,
+			       "the kernel's BTF lacks the maple tree node "
+			       "types that maps needs (a kernel before 6.1?)");
+	if (l->mr64_nslot > 32 || l->ma64_nslot > 32 ||
+	    l->mr64_npiv >= l->mr64_nslot + 1 || l->ma64_npiv >= l->ma64_nslot + 1)
+		return vms_err(ctx, -EBADMSG, LAYER,
+			       "implausible maple node geometry in BTF");
+	l->have_maps = true;
 	return 0;
 }
 

@@ -395,7 +395,8 @@ int64_t vms_ksyms_lookup(const struct vms_ksyms *ks, const char *name)
 		return -1;
 	cap = ks->by_name[0];
 	j = name_hash(name) & (cap - 1);
-	for (;;) {
+	/* At most cap probes, even if the table were ever full. */
+	for (size_t probe = 0; probe < cap; probe++) {
 		uint32_t v = ks->by_name[1 + j];
 		if (!v)
 			return -1;
@@ -403,6 +404,7 @@ int64_t vms_ksyms_lookup(const struct vms_ksyms *ks, const char *name)
 			return v - 1;
 		j = (j + 1) & (cap - 1);
 	}
+	return -1;
 }
 
 static int expand(struct vms_ctx *ctx, const struct win *w,

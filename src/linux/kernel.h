@@ -91,6 +91,27 @@ struct vms_layout {
 	size_t d_parent, d_name, d_len;	/* dentry.d_parent, d_name.{name,len} */
 	size_t rb_left, rb_right;	/* rb_node.* */
 
+	bool have_files;		/* the fd-table fields resolved */
+	size_t task_files;		/* task_struct.files */
+	size_t files_fdt;		/* files_struct.fdt */
+	size_t fdt_max_fds, fdt_fd;	/* fdtable.max_fds, fdtable.fd */
+	size_t file_mnt, file_dentry;	/* file.f_path.mnt, .dentry */
+	size_t file_inode, file_mode;	/* file.f_inode, file.f_mode */
+	size_t inode_ino, inode_mode, inode_sb; /* inode.i_ino/i_mode/i_sb */
+
+	bool have_maps;			/* the VMA fields resolved */
+	size_t mm_mt_root;		/* mm_struct.mm_mt.ma_root */
+	size_t mm_start_brk, mm_brk, mm_start_stack;
+	size_t mr64_pivot, mr64_slot;	/* maple_range_64 (also leaves) */
+	size_t mr64_npiv, mr64_nslot;
+	size_t ma64_pivot, ma64_slot;	/* maple_arange_64 */
+	size_t ma64_npiv, ma64_nslot;
+	int64_t mt_dense, mt_leaf, mt_range, mt_arange; /* enum maple_type */
+	size_t vma_start, vma_end, vma_flags, vma_pgoff, vma_file, vma_mm;
+	size_t vma_ops, vma_private;	/* vm_area_struct.vm_ops, vm_private_data */
+	size_t vmops_name;		/* vm_operations_struct.name */
+	size_t spec_name;		/* vm_special_mapping.name */
+
 	bool have_time;			/* the clock fields resolved */
 	size_t tk_in_core;		/* timekeeper's offset in tk_core */
 	size_t tk_mono_base, tk_offs_real, tk_offs_boot;
@@ -147,6 +168,8 @@ int vms_btf_member_array(struct btf *btf, const char *type,
 			 const char *member, size_t *ret_off,
 			 size_t *ret_nelems, size_t *ret_elem_size);
 int vms_btf_enum_value(struct btf *btf, const char *name, int64_t *ret);
+int vms_btf_enum_value_near(struct btf *btf, const char *sibling,
+			    const char *name, int64_t *ret);
 /* Resolve the core of struct vms_layout; one error names every missing
  * member. The module and printk parts resolve on first use. */
 int vms_layout_resolve(struct vms_ctx *ctx, struct btf *btf,
@@ -158,6 +181,10 @@ int vms_layout_resolve_printk(struct vms_ctx *ctx, struct btf *btf,
 int vms_layout_resolve_fs(struct vms_ctx *ctx, struct btf *btf,
 			  struct vms_layout *l);
 int vms_layout_resolve_time(struct vms_ctx *ctx, struct btf *btf,
+			    struct vms_layout *l);
+int vms_layout_resolve_files(struct vms_ctx *ctx, struct btf *btf,
+			     struct vms_layout *l);
+int vms_layout_resolve_maps(struct vms_ctx *ctx, struct btf *btf,
 			    struct vms_layout *l);
 
 /* Tasks (task.c). */
@@ -264,6 +291,52 @@ struct vms_mnt_walk {
 int vms_mnt_walk_init(struct vms_mnt_walk *w, struct vms_kernel *k);
 int vms_mnt_walk_next(struct vms_mnt_walk *w, struct vms_mnt *ret);
 void vms_mnt_walk_fini(struct vms_mnt_walk *w);
+
+/* Open files (file.c). */
+struct vms_fd {
+	int32_t fd;
+	uint64_t file;		/* struct file */
+	uint64_t inode;		/* inode number */
+	uint32_t imode;		/* inode.i_mode */
+	bool readable, writable; /* FMODE_READ, FMODE_WRITE */
+	char path[4096];	/* as /proc/PID/fd/N links to it */
+};
+
+struct vms_fd_walk {
+	struct vms_kernel *k;
+	uint64_t root;		/* the namespace's root mount */
+	uint64_t fdarray;	/* fdtable.fd */
+	uint32_t max_fds;	/* its length (bounded) */
+	uint32_t next;		/* next fd to look at */
+};
+
+int vms_fd_walk_init(struct vms_fd_walk *w, struct vms_kernel *k,
+		     const struct vms_task *t);
+int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *ret);
+/* The root mount of init's mount namespace (where paths stop). */
+int vms_ns_root(struct vms_kernel *k, uint64_t *ret);
+
+/* Memory areas (maps.c), as /proc/PID/maps lists them. */
+struct vms_vma {
+	uint64_t addr;		/* vm_area_struct */
+	uint64_t start, end;
+	uint64_t flags;		/* VM_* */
+	uint64_t offset;	/* bytes into the file; 0 if anonymous */
+	uint32_t dev;		/* the file's s_dev (kernel encoding) */
+	uint64_t inode;
+	char name[4096];	/* path, [heap], [stack], [vdso], ... or "" */
+};
+
+struct vms_vma_list {
+	struct vms_vma *v;	/* sorted by start */
+	size_t n;
+};
+
+/* Every area of @t's address space, in address order. Areas whose tree
+ * slot and contents disagree are skipped with a warning. */
+int vms_vma_collect(struct vms_kernel *k, const struct vms_task *t,
+		    struct vms_vma_list *ret);
+void vms_vma_list_free(struct vms_vma_list *l);
 
 /* System facts (sysinfo.c). */
 struct vms_sys {

@@ -23,6 +23,7 @@ ip link set lo up
 sleep 86400 &
 sleep 86401 &
 nc -l -p 4444 >/dev/null 2>&1 &
+sleep 86402 | cat &
 /vmsight-lab-helper 4 1000 1001 &
 /vmsight-lab-helper 1 0 0 &
 # Let the kernel settle (deferred kthreads, the helpers' setuid) before the
@@ -50,6 +51,12 @@ for d in /proc/[0-9]*; do
 	[ -n "$c" ] || continue
 	echo "VMS-TRUTH cmdline ${d#/proc/} $c"
 	echo "VMS-TRUTH environ ${d#/proc/} $(xxd -p "$d/environ" | tr -d '\n')"
+	for f in "$d"/fd/*; do
+		echo "VMS-TRUTH fd ${d#/proc/} ${f##*/} $(readlink "$f")"
+	done
+	while IFS= read -r line; do
+		echo "VMS-TRUTH maps ${d#/proc/} $line"
+	done < "$d/maps"
 done
 
 # The process list, read with shell builtins only: no process is created
