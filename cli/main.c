@@ -53,6 +53,7 @@ static void usage(FILE *f)
 		"  mounts    the mount table of init's mount namespace\n"
 		"  lsof      open file descriptors of every process (--pid N)\n"
 		"  maps      the memory areas of one process: maps PID DUMP\n"
+		"  netstat   sockets and the processes that own them\n"
 		"  symbols   the kernel's symbols, as /proc/kallsyms shows them\n"
 		"\n"
 		"Dump formats are detected from content: raw memory, ELF cores\n"
@@ -104,6 +105,10 @@ static const char *cmd_help[][2] = {
 		  "and the file's path or [heap],\n[stack], [vdso], [vvar], "
 		  "[vsyscall]. From the process's maple tree\n(Linux 6.1 and "
 		  "later). Usage: vmsight maps PID DUMP, or --pid PID." },
+	{ "netstat", "List the sockets that processes hold (TCP, UDP and raw "
+		     "over IPv4 and IPv6,\nUNIX, netlink, packet), each with "
+		     "its local and remote address, state,\ninode, and every "
+		     "process that owns it (pid/comm)." },
 	{ "mounts", "List the mounts of init's mount namespace, in "
 		    "/proc/mounts order: device,\nmount point, filesystem type, "
 		    "ro or rw." },
@@ -782,6 +787,118 @@ static int cmd_maps(struct opts *o, struct vms_session *s)
 	return 0;
 }
 
+struct sockrow {
+	struct vms_socket_info si;
+	char proto[12], state[24], local[160], remote[160];
+	char owners[512];	/* NUL-separated "pid/comm" */
+	size_t owners_len, nowners;
+};
+
+static int sock_cmp(const void *a, const void *b)
+{
+	const struct sockrow *x = a, *y = b;
+	int c = strcmp(x->proto, y->proto);
+	return c ? c : strcmp(x->local, y->local);
+}
+
+static int cmd_netstat(struct opts *o, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "proto", "PROTO", OUT_STR, 1 },
+		{ "local", "LOCAL", OUT_STR, 1 },
+		{ "remote", "REMOTE", OUT_STR, 1 },
+		{ "state", "STATE", OUT_STR, 1 },
+		{ "inode", "INODE", OUT_UINT, 0 },
+		{ "owners", "OWNERS", OUT_STRV, 1 },
+		{ "sock", NULL, OUT_HEX, 0 },
+	};
+	struct vms_proc_iter *it;
+	const struct vms_proc *p;
+	struct sockrow *rows = NULL;
+	size_t n = 0, cap = 0;
+	int err, r;
+
+	if ((err = vms_proc_iter_create(s, &it)))
+		return fail(s, err);
+	while ((r = vms_proc_iter_next(it, &p)) == 1) {
+		struct vms_file_iter *fit;
+		const struct vms_file *f;
+		char comm[64];
+
+		if (vms_proc_is_kthread(p))
+			continue;
+		vms_proc_comm(p, comm, sizeof(comm));
+		if ((err = vms_file_iter_create(s, p, &fit))) {
+			r = err;
+			break;
+		}
+		while (vms_file_iter_next(fit, &f) == 1) {
+			struct vms_socket_info si = { .sz = sizeof(si) };
+			size_t i;
+			if (vms_file_socket(s, f, &si)) {
+				vms_errclear(s);
+				continue;
+			}
+			for (i = 0; i < n && rows[i].si.sock != si.sock; i++)
+				;
+			if (i == n) {
+				if (n == cap) {
+					struct sockrow *x;
+					cap = cap ? cap * 2 : 64;
+					x = realloc(rows, cap * sizeof(*x));
+					if (!x)
+						return fail(s, -ENOMEM);
+					rows = x;
+				}
+				struct sockrow *sr = &rows[n++];
+				memset(sr, 0, sizeof(*sr));
+				sr->si = si;
+				snprintf(sr->proto, sizeof(sr->proto), "%s", si.proto);
+				snprintf(sr->state, sizeof(sr->state), "%s",
+					 si.state_name);
+				snprintf(sr->local, sizeof(sr->local), "%s", si.local);
+				snprintf(sr->remote, sizeof(sr->remote), "%s",
+					 si.remote);
+			}
+			struct sockrow *sr = &rows[i];
+			char own[96];
+			int len = snprintf(own, sizeof(own), "%d/%s",
+					   vms_proc_pid(p), comm);
+			/* Threads share fd tables: one entry per process. */
+			if (len > 0 && sr->owners_len + (size_t)len + 1 <=
+					       sizeof(sr->owners) &&
+			    !memmem(sr->owners, sr->owners_len, own,
+				    (size_t)len + 1)) {
+				memcpy(sr->owners + sr->owners_len, own,
+				       (size_t)len + 1);
+				sr->owners_len += (size_t)len + 1;
+				sr->nowners++;
+			}
+		}
+		vms_file_iter_destroy(fit);
+	}
+	vms_proc_iter_destroy(it);
+	if (r < 0) {
+		free(rows);
+		return fail(s, r);
+	}
+	qsort(rows, n, sizeof(*rows), sock_cmp);
+	struct out *out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
+	for (size_t i = 0; i < n; i++) {
+		struct out_val v[] = {
+			{ .s = rows[i].proto }, { .s = rows[i].local },
+			{ .s = rows[i].remote }, { .s = rows[i].state },
+			{ .u = rows[i].si.inode },
+			{ .s = rows[i].owners, .n = rows[i].nowners },
+			{ .u = rows[i].si.sock },
+		};
+		out_row(out, v);
+	}
+	out_finish(out);
+	free(rows);
+	return 0;
+}
+
 static int cmd_mounts(struct opts *o, struct vms_session *s)
 {
 	static const struct out_col cols[] = {
@@ -866,6 +983,7 @@ static const struct {
 	{ "mounts", cmd_mounts },
 	{ "lsof", cmd_lsof },
 	{ "maps", cmd_maps },
+	{ "netstat", cmd_netstat },
 	{ "symbols", cmd_symbols },
 };
 

@@ -323,6 +323,27 @@ VMS_API const char *vms_file_mode(const struct vms_file *f);
 /** Address of the struct file. */
 VMS_API uint64_t vms_file_addr(const struct vms_file *f);
 
+/** A socket, as netstat shows it. Strings are owned by the file record
+ *  and stay valid until its iterator moves on. */
+struct vms_socket_info {
+	size_t sz;		/**< set by the caller */
+	uint16_t family;	/**< AF_INET, AF_INET6, AF_UNIX, ... */
+	uint16_t type;		/**< SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, ... */
+	uint16_t protocol;	/**< IPPROTO_TCP, ... */
+	uint8_t state;		/**< the kernel's state number (TCP_*) */
+	const char *proto;	/**< "tcp", "tcp6", "udp", "udp6", "raw", "unix",
+				 *   "netlink", "packet", "other" */
+	const char *state_name;	/**< "LISTEN", "ESTABLISHED", "STREAM", ... */
+	const char *local;	/**< "127.0.0.1:4444", "[::1]:22", a unix path */
+	const char *remote;	/**< the peer, or "" */
+	uint64_t inode;		/**< the socket's inode number */
+	uint64_t sock;		/**< address of the struct sock */
+};
+
+/** If @f is a socket, describe it; -ENOENT otherwise. */
+VMS_API int vms_file_socket(struct vms_session *s, const struct vms_file *f,
+			    struct vms_socket_info *ret);
+
 /** One memory area of a process, as a /proc/PID/maps line shows it. */
 struct vms_vma_info {
 	size_t sz;		/**< set by the caller */

@@ -53,6 +53,7 @@ struct vms_mount {
 
 struct vms_file {
 	struct vms_fd f;
+	struct vms_sk sk;	/* filled by vms_file_socket() */
 };
 
 struct vms_maps {
@@ -843,4 +844,34 @@ VMS_API void vms_maps_destroy(struct vms_maps *m)
 		return;
 	vms_vma_list_free(&m->l);
 	free(m);
+}
+
+VMS_API int vms_file_socket(struct vms_session *s, const struct vms_file *f,
+			    struct vms_socket_info *ret)
+{
+	struct vms_socket_info o;
+	struct vms_sk *sk;
+	int err = vms_kernel_load(s);
+
+	if (err)
+		return err;
+	if (!f || !ret || ret->sz < sizeof(size_t))
+		return -EINVAL;
+	if (!f->f.socket)
+		return -ENOENT;
+	/* The record is the caller's view of the iterator's current file;
+	 * the decoded socket lives beside it. */
+	sk = (struct vms_sk *)&f->sk;
+	err = vms_sock_read(s->kernel, f->f.inode_addr, sk);
+	if (err)
+		return err;
+	o = (struct vms_socket_info){
+		.sz = VMS_MIN(ret->sz, sizeof(o)), .family = sk->family,
+		.type = sk->type, .protocol = sk->protocol, .state = sk->state,
+		.proto = sk->proto, .state_name = sk->state_name,
+		.local = sk->local, .remote = sk->remote, .inode = f->f.inode,
+		.sock = sk->sock,
+	};
+	memcpy(ret, &o, o.sz);
+	return 0;
 }

@@ -747,6 +747,40 @@ int vms_layout_resolve_maps(struct vms_ctx *ctx, struct btf *btf,
 	return 0;
 }
 
+int vms_layout_resolve_net(struct vms_ctx *ctx, struct btf *btf,
+			   struct vms_layout *l)
+{
+	struct need needs[] = {
+		{ "socket_alloc", { "socket" }, &l->sa_socket },
+		{ "socket_alloc", { "vfs_inode" }, &l->sa_inode },
+		{ "socket", { "sk" }, &l->socket_sk, NULL, 8 },
+		{ "sock_common", { "skc_family" }, &l->skc_family, NULL, 2 },
+		{ "sock_common", { "skc_state" }, &l->skc_state, NULL, 1 },
+		{ "sock_common", { "skc_num" }, &l->skc_num, NULL, 2 },
+		{ "sock_common", { "skc_dport" }, &l->skc_dport, NULL, 2 },
+		{ "sock_common", { "skc_rcv_saddr" }, &l->skc_rcv_saddr, NULL,
+		  4 },
+		{ "sock_common", { "skc_daddr" }, &l->skc_daddr, NULL, 4 },
+		{ "sock_common", { "skc_v6_rcv_saddr" }, &l->skc_v6_rcv_saddr,
+		  NULL, 16 },
+		{ "sock_common", { "skc_v6_daddr" }, &l->skc_v6_daddr, NULL,
+		  16 },
+		{ "sock", { "sk_type" }, &l->sk_type, NULL, 2 },
+		{ "sock", { "sk_protocol" }, &l->sk_protocol, NULL, 2 },
+		{ "unix_sock", { "addr" }, &l->unix_addr, NULL, 8 },
+		{ "unix_address", { "len" }, &l->unaddr_len, NULL, 4 },
+		{ "unix_address", { "name" }, &l->unaddr_name },
+	};
+	int err;
+
+	if (l->have_net)
+		return 0;
+	err = resolve(ctx, btf, needs, VMS_ARRAY_SIZE(needs), "netstat");
+	if (!err)
+		l->have_net = true;
+	return err;
+}
+
 int vms_layout_resolve_time(struct vms_ctx *ctx, struct btf *btf,
 			    struct vms_layout *l)
 {

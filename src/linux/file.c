@@ -159,6 +159,7 @@ int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *r)
 		    (err = read_fstype(k, inode, fstype, sizeof(fstype))))
 			return err;
 		r->inode = ino;
+		r->inode_addr = inode;
 		r->imode = vms_le16(b);
 		if (!strcmp(fstype, "pipefs")) {
 			snprintf(r->path, sizeof(r->path), "pipe:[%llu]",
@@ -166,6 +167,7 @@ int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *r)
 		} else if (!strcmp(fstype, "sockfs")) {
 			snprintf(r->path, sizeof(r->path), "socket:[%llu]",
 				 (unsigned long long)ino);
+			r->socket = true;
 		} else if (!strcmp(fstype, "anon_inodefs")) {
 			if ((err = dentry_name(k, dentry, name, sizeof(name))))
 				return err;

@@ -112,6 +112,15 @@ struct vms_layout {
 	size_t vmops_name;		/* vm_operations_struct.name */
 	size_t spec_name;		/* vm_special_mapping.name */
 
+	bool have_net;			/* the socket fields resolved */
+	size_t sa_socket, sa_inode;	/* socket_alloc.socket, .vfs_inode */
+	size_t socket_sk;		/* socket.sk */
+	size_t skc_family, skc_state, skc_num, skc_dport;
+	size_t skc_rcv_saddr, skc_daddr, skc_v6_rcv_saddr, skc_v6_daddr;
+	size_t sk_type, sk_protocol;	/* sock.sk_type, sock.sk_protocol */
+	size_t unix_addr;		/* unix_sock.addr */
+	size_t unaddr_len, unaddr_name;	/* unix_address.len, .name */
+
 	bool have_time;			/* the clock fields resolved */
 	size_t tk_in_core;		/* timekeeper's offset in tk_core */
 	size_t tk_mono_base, tk_offs_real, tk_offs_boot;
@@ -186,6 +195,8 @@ int vms_layout_resolve_files(struct vms_ctx *ctx, struct btf *btf,
 			     struct vms_layout *l);
 int vms_layout_resolve_maps(struct vms_ctx *ctx, struct btf *btf,
 			    struct vms_layout *l);
+int vms_layout_resolve_net(struct vms_ctx *ctx, struct btf *btf,
+			   struct vms_layout *l);
 
 /* Tasks (task.c). */
 struct vms_task {
@@ -296,6 +307,8 @@ void vms_mnt_walk_fini(struct vms_mnt_walk *w);
 struct vms_fd {
 	int32_t fd;
 	uint64_t file;		/* struct file */
+	uint64_t inode_addr;	/* struct inode */
+	bool socket;		/* on sockfs: a struct socket_alloc */
 	uint64_t inode;		/* inode number */
 	uint32_t imode;		/* inode.i_mode */
 	bool readable, writable; /* FMODE_READ, FMODE_WRITE */
@@ -337,6 +350,22 @@ struct vms_vma_list {
 int vms_vma_collect(struct vms_kernel *k, const struct vms_task *t,
 		    struct vms_vma_list *ret);
 void vms_vma_list_free(struct vms_vma_list *l);
+
+/* Sockets (net.c). */
+struct vms_sk {
+	uint64_t sock;		/* struct sock */
+	uint16_t family;	/* AF_* */
+	uint16_t type;		/* SOCK_* */
+	uint16_t protocol;	/* IPPROTO_* */
+	uint8_t state;		/* skc_state */
+	char proto[12];		/* "tcp", "udp6", "unix", "raw", ... */
+	char state_name[24];	/* "LISTEN", "ESTABLISHED", ... */
+	char local[160];	/* "127.0.0.1:4444", "[::1]:22", a unix path */
+	char remote[160];	/* the peer, or "" */
+};
+
+/* Decode the socket behind a sockfs inode. */
+int vms_sock_read(struct vms_kernel *k, uint64_t inode, struct vms_sk *ret);
 
 /* System facts (sysinfo.c). */
 struct vms_sys {

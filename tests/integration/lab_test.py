@@ -99,6 +99,12 @@ def parse_truth(path):
                 pid, _, line = body.partition(" ")
                 t.setdefault("maps", {}).setdefault(int(pid), []).append(
                     line.split())
+            elif kind == "net":
+                proto, _, line = body.partition(" ")
+                f = line.split()
+                if not f or f[0] in ("sl", "Num"):
+                    continue
+                t.setdefault("net", []).append((proto, f))
             elif kind == "mount":
                 t.setdefault("mount", []).append(body.split()[:4])
             elif kind in ("hostname", "cmdline-kernel"):
@@ -160,7 +166,8 @@ def views_match_truth(a, g, truth, dumps):
         "psaux": ["psaux", "--json", "--env"], "threads": ["threads",
         "--json"], "creds": ["creds", "--json"], "lsmod": ["lsmod",
         "--json"], "dmesg": ["dmesg"], "pstree": ["pstree", "--json"],
-        "mounts": ["mounts", "--json"], "lsof": ["lsof", "--json"]}
+        "mounts": ["mounts", "--json"], "lsof": ["lsof", "--json"],
+        "netstat": ["netstat", "--json"]}
     for view, args in views.items():
         outs = {}
         for fmt, path in sorted(dumps.items()):
@@ -249,6 +256,31 @@ def views_match_truth(a, g, truth, dumps):
                     sorted(want - got), sorted(got - want)))
             ok_desc = "%d descriptors: sockets, pipes, anon inodes, files" \
                 % len(want)
+        elif view == "netstat":
+            got = set()
+            owned = {}
+            for r in jsonl(raw):
+                if r["proto"] == "unix":
+                    got.add(("unix", r["local"], "", r["inode"]))
+                elif r["proto"] in ("tcp", "tcp6", "udp", "udp6"):
+                    got.add((r["proto"], r["local"], r["remote"],
+                             r["state"], r["inode"]))
+                owned[r["inode"]] = r["owners"]
+            want = net_truth(truth)
+            if got != want:
+                problems.append("missing %s\nextra %s" % (
+                    sorted(want - got), sorted(got - want)))
+            # Each socket's owners: every process holding it in its fds.
+            holders = {}
+            for pid, fd, target in truth["fd"]:
+                if target.startswith("socket:[") and pid != 1:
+                    holders.setdefault(int(target[8:-1]), set()).add(pid)
+            for inode, pids in holders.items():
+                mine = {int(o.split("/")[0]) for o in owned.get(inode, [])}
+                if mine - {1} != pids:
+                    problems.append("socket %d: owners %s, guest %s" % (
+                        inode, sorted(mine), sorted(pids)))
+            ok_desc = "%d sockets with their owners" % len(want)
         elif view == "mounts":
             got = [[r["device"], r["path"], r["fstype"], r["options"]]
                    for r in jsonl(raw)]
@@ -277,6 +309,41 @@ def views_match_truth(a, g, truth, dumps):
             ok_desc = "%d processes under their parents" % len(rows)
         check(not problems, "%s: %s matches the guest (%s)" % (
             name, view, ok_desc), "\n".join(problems))
+
+
+TCP_STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV",
+              4: "FIN_WAIT1", 5: "FIN_WAIT2", 6: "TIME_WAIT", 7: "CLOSE",
+              8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING"}
+
+
+def proc_net_addr(hexaddr):
+    """/proc/net/tcp's "0100007F:1389" (32-bit words in host order)."""
+    import ipaddress, struct
+    addr, port = hexaddr.split(":")
+    raw = b"".join(struct.pack("<I", int(addr[i:i + 8], 16))
+                   for i in range(0, len(addr), 8))
+    ip = ipaddress.ip_address(raw)
+    port = int(port, 16)
+    if ip.version == 6:
+        return "[%s]:%d" % (ip.compressed, port)
+    return "%s:%d" % (ip, port)
+
+
+def net_truth(truth):
+    """The guest's sockets as vmsight names them."""
+    want = set()
+    for proto, f in truth.get("net", []):
+        if proto == "unix":
+            inode = int(f[6])
+            path = f[7] if len(f) > 7 else ""
+            want.add(("unix", path, "", inode))
+            continue
+        st = int(f[3], 16)
+        state = TCP_STATES.get(st, str(st)) if proto.startswith("tcp") \
+            else ("ESTABLISHED" if st == 1 else "")
+        want.add((proto, proc_net_addr(f[1]), proc_net_addr(f[2]),
+                  state, int(f[9])))
+    return want
 
 
 def maps_match_truth(a, g, truth, dumps):

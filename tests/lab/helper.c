@@ -1,13 +1,16 @@
 /*
  * Lab guest helper: a known process for the ground-truth tests.
  *
- *   vmsight-lab-helper THREADS UID GID
+ *   vmsight-lab-helper THREADS UID GID [net]
  *
  * Drops to UID/GID (so the tests can check credentials that are not
  * root's), starts THREADS-1 extra threads (so the thread count is not
  * trivially 1), holds file descriptors of several kinds (an eventfd, an
  * epoll instance, both ends of a pipe, /tmp/marker) and a shared mapping
- * of /tmp/marker, for the lsof and maps views, and sleeps forever. Built
+ * of /tmp/marker, for the lsof and maps views; with "net", also sockets
+ * of every kind netstat shows (TCP over IPv4 and IPv6, listening and
+ * connected, UDP, UNIX named, abstract and unnamed); and sleeps forever.
+ * A socket that cannot be made is reported on stderr, not fatal. Built
  * statically on the host and copied into the lab initramfs; it never runs
  * on the host.
  */
@@ -19,6 +22,13 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 
 static void *park(void *arg)
 {
@@ -28,10 +38,70 @@ static void *park(void *arg)
 	return NULL;
 }
 
+static void warn(const char *what)
+{
+	perror(what);
+}
+
+static int inet(int family, int type, const char *addr, int port)
+{
+	int s = socket(family, type, 0);
+	struct sockaddr_in a4 = { .sin_family = AF_INET,
+				  .sin_port = htons((unsigned short)port) };
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_port = htons((unsigned short)port) };
+	int one = 1;
+
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (family == AF_INET) {
+		inet_pton(AF_INET, addr, &a4.sin_addr);
+		if (bind(s, (struct sockaddr *)&a4, sizeof(a4)))
+			warn("bind4");
+	} else {
+		inet_pton(AF_INET6, addr, &a6.sin6_addr);
+		if (bind(s, (struct sockaddr *)&a6, sizeof(a6)))
+			warn("bind6");
+	}
+	if (type == SOCK_STREAM && listen(s, 4))
+		warn("listen");
+	return s;
+}
+
+static void sockets(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(5001) };
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	int l, c, sp[2], u;
+
+	l = inet(AF_INET, SOCK_STREAM, "127.0.0.1", 5001);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (connect(c, (struct sockaddr *)&a, sizeof(a)) || accept(l, NULL, NULL) < 0)
+		warn("connect");
+	inet(AF_INET6, SOCK_STREAM, "::1", 5002);
+	inet(AF_INET, SOCK_DGRAM, "127.0.0.1", 5003);
+	inet(AF_INET6, SOCK_DGRAM, "::1", 5004);
+	u = socket(AF_UNIX, SOCK_STREAM, 0);
+	strcpy(un.sun_path, "/tmp/vmsight.sock");
+	if (bind(u, (struct sockaddr *)&un, sizeof(un)) || listen(u, 4))
+		warn("unix");
+	u = socket(AF_UNIX, SOCK_DGRAM, 0);
+	memset(un.sun_path, 0, sizeof(un.sun_path));
+	memcpy(un.sun_path + 1, "vmsight-abstract", 16);
+	if (bind(u, (struct sockaddr *)&un,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 17)))
+		warn("abstract");
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp))
+		warn("socketpair");
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 4)
+	if (argc != 4 && argc != 5)
 		return 2;
+	if (argc == 5 && !strcmp(argv[4], "net"))
+		sockets();
 	int threads = atoi(argv[1]);
 	gid_t gid = (gid_t)atoi(argv[3]);
 	int p[2], fd = open("/tmp/marker", O_RDONLY);

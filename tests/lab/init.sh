@@ -25,7 +25,7 @@ sleep 86401 &
 nc -l -p 4444 >/dev/null 2>&1 &
 sleep 86402 | cat &
 /vmsight-lab-helper 4 1000 1001 &
-/vmsight-lab-helper 1 0 0 &
+/vmsight-lab-helper 1 0 0 net &
 # Let the kernel settle (deferred kthreads, the helpers' setuid) before the
 # snapshot of /proc below.
 sleep 3
@@ -40,6 +40,9 @@ done < /proc/kallsyms
 echo "VMS-TRUTH kallsyms $(grep -vc '\[' /proc/kallsyms) $(grep -v '\[' /proc/kallsyms | md5sum)"
 while IFS= read -r line; do echo "VMS-TRUTH module $line"; done < /proc/modules
 while IFS= read -r line; do echo "VMS-TRUTH mount $line"; done < /proc/mounts
+for t in tcp tcp6 udp udp6 unix; do
+	while IFS= read -r line; do echo "VMS-TRUTH net $t $line"; done < /proc/net/$t
+done
 echo "VMS-TRUTH hostname $(cat /proc/sys/kernel/hostname)"
 echo "VMS-TRUTH cmdline-kernel $(cat /proc/cmdline)"
 echo "VMS-TRUTH uptime $(cat /proc/uptime)"
