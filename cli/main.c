@@ -654,26 +654,21 @@ static int cmd_dmesg(struct opts *o, struct vms_session *s)
 	return r < 0 ? fail(s, r) : 0;
 }
 
-static int cmd_lsof(struct opts *o, struct vms_session *s)
+/* Call @fn for every open file of every user process (or of --pid's).
+ * A process whose file table cannot be read is reported and skipped, so
+ * that it cannot hide the others. */
+typedef void (*file_fn)(const struct vms_proc *p, const char *comm,
+			const struct vms_file *f, void *arg);
+
+static int for_each_file(struct opts *o, struct vms_session *s, file_fn fn,
+			 void *arg)
 {
-	static const struct out_col cols[] = {
-		{ "pid", "PID", OUT_INT, 0 },
-		{ "comm", "COMM", OUT_STR, 1 },
-		{ "fd", "FD", OUT_INT, 0 },
-		{ "type", "TYPE", OUT_STR, 1 },
-		{ "mode", "MODE", OUT_STR, 1 },
-		{ "inode", "INODE", OUT_UINT, 0 },
-		{ "path", "NAME", OUT_STR, 1 },
-		{ "file", NULL, OUT_HEX, 0 },
-	};
 	struct vms_proc_iter *it;
 	const struct vms_proc *p;
-	struct out *out;
 	int err, r;
 
 	if ((err = vms_proc_iter_create(s, &it)))
-		return fail(s, err);
-	out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
+		return err;
 	while ((r = vms_proc_iter_next(it, &p)) == 1) {
 		struct vms_file_iter *fit;
 		const struct vms_file *f;
@@ -688,27 +683,48 @@ static int cmd_lsof(struct opts *o, struct vms_session *s)
 			r = err;
 			break;
 		}
-		while ((fr = vms_file_iter_next(fit, &f)) == 1) {
-			struct out_val v[] = {
-				{ .i = vms_proc_pid(p) }, { .s = comm },
-				{ .i = vms_file_fd(f) }, { .s = vms_file_type(f) },
-				{ .s = vms_file_mode(f) },
-				{ .u = vms_file_inode(f) }, { .s = vms_file_path(f) },
-				{ .u = vms_file_addr(f) },
-			};
-			out_row(out, v);
-		}
+		while ((fr = vms_file_iter_next(fit, &f)) == 1)
+			fn(p, comm, f, arg);
 		vms_file_iter_destroy(fit);
 		if (fr < 0) {
-			/* One process's broken table must not hide the rest. */
 			fprintf(stderr, "%s: warning: pid %d: %s\n", prog,
 				vms_proc_pid(p), vms_errmsg(s));
 			vms_errclear(s);
 		}
 	}
 	vms_proc_iter_destroy(it);
+	return r < 0 ? r : 0;
+}
+
+static void lsof_row(const struct vms_proc *p, const char *comm,
+		     const struct vms_file *f, void *arg)
+{
+	struct out_val v[] = {
+		{ .i = vms_proc_pid(p) },   { .s = comm },
+		{ .i = vms_file_fd(f) },    { .s = vms_file_type(f) },
+		{ .s = vms_file_mode(f) },  { .u = vms_file_inode(f) },
+		{ .s = vms_file_path(f) },  { .u = vms_file_addr(f) },
+	};
+	out_row(arg, v);
+}
+
+static int cmd_lsof(struct opts *o, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "pid", "PID", OUT_INT, 0 },
+		{ "comm", "COMM", OUT_STR, 1 },
+		{ "fd", "FD", OUT_INT, 0 },
+		{ "type", "TYPE", OUT_STR, 1 },
+		{ "mode", "MODE", OUT_STR, 1 },
+		{ "inode", "INODE", OUT_UINT, 0 },
+		{ "path", "NAME", OUT_STR, 1 },
+		{ "file", NULL, OUT_HEX, 0 },
+	};
+	struct out *out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
+	int err = for_each_file(o, s, lsof_row, out);
+
 	out_finish(out);
-	return r < 0 ? fail(s, r) : 0;
+	return err ? fail(s, err) : 0;
 }
 
 static int cmd_maps(struct opts *o, struct vms_session *s)
@@ -801,6 +817,60 @@ static int sock_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->local, y->local);
 }
 
+struct sockrows {
+	struct vms_session *s;
+	struct sockrow *rows;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void sock_row(const struct vms_proc *p, const char *comm,
+		     const struct vms_file *f, void *arg)
+{
+	struct sockrows *t = arg;
+	struct vms_socket_info si = { .sz = sizeof(si) };
+	struct sockrow *sr;
+	char own[96];
+	size_t i;
+	int len;
+
+	if (vms_file_socket(t->s, f, &si)) {
+		vms_errclear(t->s);
+		return;
+	}
+	for (i = 0; i < t->n && t->rows[i].si.sock != si.sock; i++)
+		;
+	if (i == t->n) {
+		if (t->n == t->cap) {
+			size_t cap = t->cap ? t->cap * 2 : 64;
+			struct sockrow *x = realloc(t->rows, cap * sizeof(*x));
+			if (!x) {
+				t->nomem = true;
+				return;
+			}
+			t->rows = x;
+			t->cap = cap;
+		}
+		sr = &t->rows[t->n++];
+		memset(sr, 0, sizeof(*sr));
+		sr->si = si;
+		snprintf(sr->proto, sizeof(sr->proto), "%s", si.proto);
+		snprintf(sr->state, sizeof(sr->state), "%s", si.state_name);
+		snprintf(sr->local, sizeof(sr->local), "%s", si.local);
+		snprintf(sr->remote, sizeof(sr->remote), "%s", si.remote);
+	}
+	sr = &t->rows[i];
+	len = snprintf(own, sizeof(own), "%d/%s", vms_proc_pid(p), comm);
+	/* Threads share fd tables: one entry per process. */
+	if (len > 0 &&
+	    sr->owners_len + (size_t)len + 1 <= sizeof(sr->owners) &&
+	    !memmem(sr->owners, sr->owners_len, own, (size_t)len + 1)) {
+		memcpy(sr->owners + sr->owners_len, own, (size_t)len + 1);
+		sr->owners_len += (size_t)len + 1;
+		sr->nowners++;
+	}
+}
+
 static int cmd_netstat(struct opts *o, struct vms_session *s)
 {
 	static const struct out_col cols[] = {
@@ -812,75 +882,14 @@ static int cmd_netstat(struct opts *o, struct vms_session *s)
 		{ "owners", "OWNERS", OUT_STRV, 1 },
 		{ "sock", NULL, OUT_HEX, 0 },
 	};
-	struct vms_proc_iter *it;
-	const struct vms_proc *p;
-	struct sockrow *rows = NULL;
-	size_t n = 0, cap = 0;
-	int err, r;
+	struct sockrows t = { .s = s };
+	int err = for_each_file(o, s, sock_row, &t);
+	struct sockrow *rows = t.rows;
+	size_t n = t.n;
 
-	if ((err = vms_proc_iter_create(s, &it)))
-		return fail(s, err);
-	while ((r = vms_proc_iter_next(it, &p)) == 1) {
-		struct vms_file_iter *fit;
-		const struct vms_file *f;
-		char comm[64];
-
-		if (vms_proc_is_kthread(p))
-			continue;
-		vms_proc_comm(p, comm, sizeof(comm));
-		if ((err = vms_file_iter_create(s, p, &fit))) {
-			r = err;
-			break;
-		}
-		while (vms_file_iter_next(fit, &f) == 1) {
-			struct vms_socket_info si = { .sz = sizeof(si) };
-			size_t i;
-			if (vms_file_socket(s, f, &si)) {
-				vms_errclear(s);
-				continue;
-			}
-			for (i = 0; i < n && rows[i].si.sock != si.sock; i++)
-				;
-			if (i == n) {
-				if (n == cap) {
-					struct sockrow *x;
-					cap = cap ? cap * 2 : 64;
-					x = realloc(rows, cap * sizeof(*x));
-					if (!x)
-						return fail(s, -ENOMEM);
-					rows = x;
-				}
-				struct sockrow *sr = &rows[n++];
-				memset(sr, 0, sizeof(*sr));
-				sr->si = si;
-				snprintf(sr->proto, sizeof(sr->proto), "%s", si.proto);
-				snprintf(sr->state, sizeof(sr->state), "%s",
-					 si.state_name);
-				snprintf(sr->local, sizeof(sr->local), "%s", si.local);
-				snprintf(sr->remote, sizeof(sr->remote), "%s",
-					 si.remote);
-			}
-			struct sockrow *sr = &rows[i];
-			char own[96];
-			int len = snprintf(own, sizeof(own), "%d/%s",
-					   vms_proc_pid(p), comm);
-			/* Threads share fd tables: one entry per process. */
-			if (len > 0 && sr->owners_len + (size_t)len + 1 <=
-					       sizeof(sr->owners) &&
-			    !memmem(sr->owners, sr->owners_len, own,
-				    (size_t)len + 1)) {
-				memcpy(sr->owners + sr->owners_len, own,
-				       (size_t)len + 1);
-				sr->owners_len += (size_t)len + 1;
-				sr->nowners++;
-			}
-		}
-		vms_file_iter_destroy(fit);
-	}
-	vms_proc_iter_destroy(it);
-	if (r < 0) {
+	if (err || t.nomem) {
 		free(rows);
-		return fail(s, r);
+		return fail(s, err ? err : -ENOMEM);
 	}
 	qsort(rows, n, sizeof(*rows), sock_cmp);
 	struct out *out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));

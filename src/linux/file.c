@@ -24,11 +24,6 @@
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
 
-static bool is_kernel(struct vms_kernel *k, uint64_t va)
-{
-	return va >= vms_mmu_kernel_half(&k->mmu);
-}
-
 int vms_ns_root(struct vms_kernel *k, uint64_t *ret)
 {
 	const struct vms_layout *l = &k->l;
@@ -58,7 +53,7 @@ int vms_fd_walk_init(struct vms_fd_walk *w, struct vms_kernel *k,
 		return err;
 	if (!files)
 		return 0; /* an exiting task, or one without files */
-	if (!is_kernel(k, files))
+	if (!vms_is_kernel_addr(k, files))
 		return vms_err_at(k->ctx, -EBADMSG, LAYER, t->addr,
 				  "pid %d: files pointer %#llx is not a kernel "
 				  "address", t->pid, (unsigned long long)files);
@@ -138,7 +133,7 @@ int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *r)
 		memset(r, 0, sizeof(*r));
 		r->fd = (int32_t)(base + (uint32_t)i);
 		r->file = vms_le64(&ptrs[i]);
-		if (!is_kernel(k, r->file))
+		if (!vms_is_kernel_addr(k, r->file))
 			return vms_err_at(k->ctx, -EBADMSG, LAYER,
 					  w->fdarray + 8ull * (uint64_t)r->fd,
 					  "fd %d: file pointer %#llx is not a "

@@ -159,6 +159,13 @@ int vms_kernel_load_impl(struct vms_ctx *ctx, struct vms_source *src,
 void vms_kernel_free(struct vms_kernel *k);
 
 int vms_kernel_sym(struct vms_kernel *k, const char *name, uint64_t *ret);
+
+/* Is @va in the kernel half of the address space? Every pointer read
+ * from a guest structure is checked with this before it is followed. */
+static inline bool vms_is_kernel_addr(const struct vms_kernel *k, uint64_t va)
+{
+	return va >= vms_mmu_kernel_half(&k->mmu);
+}
 int vms_kernel_read(struct vms_kernel *k, uint64_t va, void *buf, size_t len);
 int vms_kernel_read_u64(struct vms_kernel *k, uint64_t va, uint64_t *ret);
 

@@ -39,11 +39,6 @@
 #define MAX_NODES 200000
 #define MAX_VMAS 1000000
 
-static bool is_kernel(struct vms_kernel *k, uint64_t va)
-{
-	return va >= vms_mmu_kernel_half(&k->mmu);
-}
-
 static bool is_node(uint64_t e)
 {
 	return (e & 3) == 2 && e > 4096;
@@ -118,7 +113,7 @@ static int walk_one(struct vms_kernel *k, uint64_t mm, struct frame *st,
 					  "maple tree of mm %#llx has more "
 					  "than %d nodes",
 					  (unsigned long long)mm, MAX_NODES);
-		if (!is_kernel(k, node))
+		if (!vms_is_kernel_addr(k, node))
 			return vms_err_at(k->ctx, -EBADMSG, LAYER, node,
 					  "maple node %#llx is not a kernel "
 					  "address", (unsigned long long)node);
@@ -211,7 +206,7 @@ static int describe(struct vms_kernel *k, uint64_t *root,
 	if (file) {
 		uint64_t mnt, dentry, inode, sb;
 		uint8_t b[4];
-		if (!is_kernel(k, file))
+		if (!vms_is_kernel_addr(k, file))
 			return vms_err_at(k->ctx, -EBADMSG, LAYER, v->addr,
 					  "area %#llx: file pointer %#llx",
 					  (unsigned long long)v->start,
@@ -284,7 +279,7 @@ int vms_vma_collect(struct vms_kernel *k, const struct vms_task *t,
 	if ((err = vms_layout_resolve_maps(k->ctx, k->btf, &k->l)))
 		return err;
 	l = &k->l;
-	if (!is_kernel(k, mm))
+	if (!vms_is_kernel_addr(k, mm))
 		return vms_err_at(k->ctx, -EBADMSG, LAYER, t->addr,
 				  "pid %d: mm pointer %#llx", t->pid,
 				  (unsigned long long)mm);

@@ -25,11 +25,6 @@
 #define MAX_USERS 256
 #define MODULE_REF_BASE 1 /* kernel/module/main.c, since v4.5 */
 
-static bool is_kernel(struct vms_kernel *k, uint64_t va)
-{
-	return va >= vms_mmu_kernel_half(&k->mmu);
-}
-
 /* taint_flags[]: { c_true, c_false, module, ... } per taint bit, until
  * an entry that is not one. */
 static void read_taint_letters(struct vms_mod_walk *w)
@@ -138,14 +133,14 @@ static int read_users(struct vms_mod_walk *w, uint64_t mod, char *buf,
 	while (node != head) {
 		char name[64];
 		uint64_t src;
-		if (!is_kernel(k, node) || ++n > MAX_USERS)
+		if (!vms_is_kernel_addr(k, node) || ++n > MAX_USERS)
 			return vms_err_at(k->ctx, -EBADMSG, LAYER, head,
 					  "module %#llx: its users list is "
 					  "corrupt or longer than %d",
 					  (unsigned long long)mod, MAX_USERS);
 		uint64_t use = node - l->use_source_list;
 		if ((err = vms_kernel_read_u64(k, use + l->use_source, &src)) ||
-		    !is_kernel(k, src) ||
+		    !vms_is_kernel_addr(k, src) ||
 		    (err = read_name(k, src, name, sizeof(name))))
 			return err ? err : -EBADMSG;
 		used += (size_t)snprintf(buf + used, used < len ? len - used : 0,
@@ -178,7 +173,7 @@ int vms_mod_walk_next(struct vms_mod_walk *w, struct vms_mod *m)
 		return 0;
 	}
 	w->done = true;
-	if (!is_kernel(k, w->node))
+	if (!vms_is_kernel_addr(k, w->node))
 		return vms_err_at(k->ctx, -EBADMSG, LAYER, w->node,
 				  "module list pointer %#llx is not a kernel "
 				  "address", (unsigned long long)w->node);

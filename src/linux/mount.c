@@ -22,11 +22,6 @@
 #define MNT_READONLY 0x40
 #define SB_RDONLY 0x1
 
-static bool is_kernel(struct vms_kernel *k, uint64_t va)
-{
-	return va >= vms_mmu_kernel_half(&k->mmu);
-}
-
 /* Push @node and its chain of left children. */
 static int push_left(struct vms_mnt_walk *w, uint64_t node)
 {
@@ -34,7 +29,7 @@ static int push_left(struct vms_mnt_walk *w, uint64_t node)
 
 	while (node) {
 		int err;
-		if (!is_kernel(k, node))
+		if (!vms_is_kernel_addr(k, node))
 			return vms_err_at(k->ctx, -EBADMSG, LAYER, node,
 					  "mount rbtree node %#llx is not a "
 					  "kernel address",
@@ -125,7 +120,7 @@ static int next_mount(struct vms_mnt_walk *w, uint64_t *ret)
 	}
 	if (w->node == w->head)
 		return 0;
-	if (!is_kernel(k, w->node))
+	if (!vms_is_kernel_addr(k, w->node))
 		return vms_err_at(k->ctx, -EBADMSG, LAYER, w->node,
 				  "mount list pointer %#llx is not a kernel "
 				  "address", (unsigned long long)w->node);

@@ -42,11 +42,6 @@ static int bad_ptr(struct vms_kernel *k, uint64_t where, uint64_t val,
 			  (unsigned long long)where);
 }
 
-static bool is_kernel(struct vms_kernel *k, uint64_t va)
-{
-	return va >= vms_mmu_kernel_half(&k->mmu);
-}
-
 static int read_u32(struct vms_kernel *k, uint64_t va, uint32_t *ret)
 {
 	uint8_t b[4];
@@ -89,7 +84,7 @@ int vms_task_walk_init(struct vms_task_walk *w, struct vms_kernel *k)
 int vms_thread_walk_init(struct vms_task_walk *w, struct vms_kernel *k,
 			 uint64_t signal)
 {
-	if (!is_kernel(k, signal))
+	if (!vms_is_kernel_addr(k, signal))
 		return vms_err(k->ctx, -EINVAL, LAYER,
 			       "no signal_struct to list threads from");
 	return walk_init(w, k, signal + k->l.signal_thread_head,
@@ -145,9 +140,9 @@ static void full_kthread_name(struct vms_task_walk *w, struct vms_task *t)
 	    l->kthread_full_name == VMS_NO_MEMBER)
 		return;
 	kt = field(w, l->task_worker_private, 8);
-	if (!is_kernel(k, kt) ||
+	if (!vms_is_kernel_addr(k, kt) ||
 	    vms_kernel_read_u64(k, kt + l->kthread_full_name, &name) ||
-	    !is_kernel(k, name)) {
+	    !vms_is_kernel_addr(k, name)) {
 		vms_err_clear(k->ctx);
 		return;
 	}
@@ -205,7 +200,7 @@ int vms_task_walk_next(struct vms_task_walk *w, struct vms_task *t)
 		return 0;
 	}
 	w->done = true; /* until this step succeeds */
-	if (!is_kernel(k, w->node))
+	if (!vms_is_kernel_addr(k, w->node))
 		return bad_ptr(k, w->prev + l->list_next, w->node,
 			       "task list pointer");
 	err = vms_addrset_add(&w->seen, w->node);
@@ -256,7 +251,7 @@ int vms_task_walk_next(struct vms_task_walk *w, struct vms_task *t)
 
 	/* pid 1 and kthreadd have the idle task as parent; /proc says 0. */
 	parent = field(w, l->task_real_parent, 8);
-	if (!is_kernel(k, parent))
+	if (!vms_is_kernel_addr(k, parent))
 		return bad_ptr(k, task + l->task_real_parent, parent,
 			       "real_parent");
 	if ((err = read_u32(k, parent + l->task_tgid, &v)))
@@ -264,12 +259,12 @@ int vms_task_walk_next(struct vms_task_walk *w, struct vms_task *t)
 	t->ppid = (int32_t)v;
 
 	cred = field(w, l->task_real_cred, 8);
-	if (!is_kernel(k, cred))
+	if (!vms_is_kernel_addr(k, cred))
 		return bad_ptr(k, task + l->task_real_cred, cred, "real_cred");
 	if ((err = read_cred(k, cred, t)))
 		return err;
 
-	if (is_kernel(k, t->signal) &&
+	if (vms_is_kernel_addr(k, t->signal) &&
 	    !read_u32(k, t->signal + l->signal_nr_threads, &v))
 		t->nr_threads = (int32_t)v;
 	else
@@ -293,7 +288,7 @@ int vms_task_read_area(struct vms_kernel *k, const struct vms_task *t,
 	*ret_got = *ret_full = 0;
 	if (!t->mm)
 		return 0; /* kernel threads have no user memory */
-	if (!is_kernel(k, t->mm))
+	if (!vms_is_kernel_addr(k, t->mm))
 		return bad_ptr(k, t->addr + l->task_mm, t->mm, "mm");
 	if ((err = vms_kernel_read_u64(k, t->mm + (environ ? l->mm_env_start
 							  : l->mm_arg_start),
