@@ -344,19 +344,30 @@ VMS_API int vms_type_member(struct vms_session *s, const char *type_name,
 	return 0;
 }
 
-VMS_API int vms_proc_iter_create(struct vms_session *s,
-				 struct vms_proc_iter **ret)
+/* The common start of every iterator constructor: the kernel, the out
+ * parameter, and a zeroed iterator of @size bytes in *@it. */
+static int iter_begin(struct vms_session *s, const void *ret, size_t size,
+		      void **it)
 {
-	struct vms_proc_iter *it;
 	int err = vms_kernel_load(s);
 
 	if (err)
 		return err;
 	if (!ret)
 		return -EINVAL;
-	it = calloc(1, sizeof(*it));
-	if (!it)
-		return -ENOMEM;
+	*it = calloc(1, size);
+	return *it ? 0 : -ENOMEM;
+}
+
+VMS_API int vms_proc_iter_create(struct vms_session *s,
+				 struct vms_proc_iter **ret)
+{
+	struct vms_proc_iter *it;
+	int err;
+
+	err = iter_begin(s, ret, sizeof(*it), (void **)&it);
+	if (err)
+		return err;
 	it->s = s;
 	err = vms_task_walk_init(&it->walk, s->kernel);
 	if (err) {
@@ -425,15 +436,13 @@ VMS_API int vms_thread_iter_create(struct vms_session *s,
 				   struct vms_proc_iter **ret)
 {
 	struct vms_proc_iter *it;
-	int err = vms_kernel_load(s);
+	int err;
 
+	if (!p)
+		return -EINVAL;
+	err = iter_begin(s, ret, sizeof(*it), (void **)&it);
 	if (err)
 		return err;
-	if (!p || !ret)
-		return -EINVAL;
-	it = calloc(1, sizeof(*it));
-	if (!it)
-		return -ENOMEM;
 	it->s = s;
 	err = vms_thread_walk_init(&it->walk, s->kernel, p->t.signal);
 	if (err) {
@@ -502,15 +511,11 @@ VMS_API int vms_module_iter_create(struct vms_session *s,
 				   struct vms_module_iter **ret)
 {
 	struct vms_module_iter *it;
-	int err = vms_kernel_load(s);
+	int err;
 
+	err = iter_begin(s, ret, sizeof(*it), (void **)&it);
 	if (err)
 		return err;
-	if (!ret)
-		return -EINVAL;
-	it = calloc(1, sizeof(*it));
-	if (!it)
-		return -ENOMEM;
 	err = vms_mod_walk_init(&it->walk, s->kernel);
 	if (err) {
 		vms_module_iter_destroy(it);
@@ -578,15 +583,11 @@ VMS_API int vms_log_iter_create(struct vms_session *s,
 				struct vms_log_iter **ret)
 {
 	struct vms_log_iter *it;
-	int err = vms_kernel_load(s);
+	int err;
 
+	err = iter_begin(s, ret, sizeof(*it), (void **)&it);
 	if (err)
 		return err;
-	if (!ret)
-		return -EINVAL;
-	it = calloc(1, sizeof(*it));
-	if (!it)
-		return -ENOMEM;
 	err = vms_log_walk_init(&it->walk, s->kernel);
 	if (err) {
 		free(it);
@@ -650,15 +651,11 @@ VMS_API int vms_mount_iter_create(struct vms_session *s,
 				  struct vms_mount_iter **ret)
 {
 	struct vms_mount_iter *it;
-	int err = vms_kernel_load(s);
+	int err;
 
+	err = iter_begin(s, ret, sizeof(*it), (void **)&it);
 	if (err)
 		return err;
-	if (!ret)
-		return -EINVAL;
-	it = calloc(1, sizeof(*it));
-	if (!it)
-		return -ENOMEM;
 	err = vms_mnt_walk_init(&it->walk, s->kernel);
 	if (err) {
 		vms_mount_iter_destroy(it);
@@ -716,15 +713,13 @@ VMS_API int vms_file_iter_create(struct vms_session *s,
 				 struct vms_file_iter **ret)
 {
 	struct vms_file_iter *it;
-	int err = vms_kernel_load(s);
+	int err;
 
+	if (!p)
+		return -EINVAL;
+	err = iter_begin(s, ret, sizeof(*it), (void **)&it);
 	if (err)
 		return err;
-	if (!p || !ret)
-		return -EINVAL;
-	it = calloc(1, sizeof(*it));
-	if (!it)
-		return -ENOMEM;
 	err = vms_fd_walk_init(&it->walk, s->kernel, &p->t);
 	if (err) {
 		free(it);
