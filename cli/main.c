@@ -8,7 +8,11 @@
  * 2 usage error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <json-c/json.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +26,7 @@
 #define VMS_MIN(a, b) ((a) < (b) ? (a) : (b))
 
 struct opts {
+	const char *out_dir;	/* dump: where to write */
 	bool json;
 	bool verbose;
 	bool env;		/* psaux: show environments too */
@@ -54,6 +59,7 @@ static void usage(FILE *f)
 		"  lsof      open file descriptors of every process (--pid N)\n"
 		"  maps      the memory areas of one process: maps PID DUMP\n"
 		"  netstat   sockets and the processes that own them\n"
+		"  dump      write a process's memory to files: dump PID --out DIR DUMP\n"
 		"  symbols   the kernel's symbols, as /proc/kallsyms shows them\n"
 		"\n"
 		"Dump formats are detected from content: raw memory, ELF cores\n"
@@ -109,6 +115,14 @@ static const char *cmd_help[][2] = {
 		     "over IPv4 and IPv6,\nUNIX, netlink, packet), each with "
 		     "its local and remote address, state,\ninode, and every "
 		     "process that owns it (pid/comm)." },
+	{ "dump", "Write every memory area of process PID to DIR, one file per "
+		  "area named\nSTART-END.bin, read through the process's own "
+		  "page tables, and an index,\nDIR/index.json, giving each "
+		  "area's addresses, permissions, name and the\nranges that "
+		  "were not resident. Missing pages are left as holes in the\n"
+		  "files (read back as zeros), never invented. Areas larger "
+		  "than 1 GiB are\nlisted but not written. Usage: vmsight dump "
+		  "PID --out DIR DUMP." },
 	{ "mounts", "List the mounts of init's mount namespace, in "
 		    "/proc/mounts order: device,\nmount point, filesystem type, "
 		    "ro or rw." },
@@ -908,6 +922,173 @@ static int cmd_netstat(struct opts *o, struct vms_session *s)
 	return 0;
 }
 
+#define DUMP_AREA_MAX (1ull << 30)
+
+/* Write one area; returns the json description, or NULL on a write
+ * error (errno set). */
+static json_object *dump_area(struct vms_session *s, const struct vms_proc *p,
+			      const struct vms_vma_info *v, int dirfd)
+{
+	char name[64], hex[24];
+	json_object *j = json_object_new_object(), *missing;
+	uint64_t resident = 0, miss_start = 0;
+	bool in_miss = false;
+	static uint8_t page[4096];
+	int fd;
+
+#define HEX(x) (snprintf(hex, sizeof(hex), "0x%" PRIx64, (uint64_t)(x)), \
+		json_object_new_string(hex))
+	json_object_object_add(j, "start", HEX(v->start));
+	json_object_object_add(j, "end", HEX(v->end));
+	json_object_object_add(j, "perms", json_object_new_string(v->perms));
+	json_object_object_add(j, "offset", HEX(v->offset));
+	json_object_object_add(j, "name", json_object_new_string(v->name));
+	if (v->end - v->start > DUMP_AREA_MAX) {
+		json_object_object_add(j, "skipped", json_object_new_string(
+						     "larger than 1 GiB"));
+		return j;
+	}
+	snprintf(name, sizeof(name), "%016" PRIx64 "-%016" PRIx64 ".bin",
+		 v->start, v->end);
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0644);
+	if (fd < 0) {
+		json_object_put(j);
+		return NULL;
+	}
+	missing = json_object_new_array();
+	for (uint64_t va = v->start; va < v->end; va += 4096) {
+		size_t got = 0;
+		if (vms_proc_read(s, p, va, page, sizeof(page), &got)) {
+			vms_errclear(s);
+			got = 0;
+		}
+		if (got == sizeof(page)) {
+			if (pwrite(fd, page, sizeof(page),
+				   (off_t)(va - v->start)) != sizeof(page)) {
+				close(fd);
+				json_object_put(missing);
+				json_object_put(j);
+				return NULL;
+			}
+			resident += sizeof(page);
+		}
+		bool miss = got != sizeof(page);
+		if (miss && !in_miss)
+			miss_start = va;
+		if (in_miss && (!miss || va + 4096 >= v->end)) {
+			json_object *r = json_object_new_array();
+			json_object_array_add(r, HEX(miss_start));
+			json_object_array_add(r, HEX(miss ? va + 4096 : va));
+			json_object_array_add(missing, r);
+		} else if (miss && va + 4096 >= v->end) {
+			json_object *r = json_object_new_array();
+			json_object_array_add(r, HEX(va));
+			json_object_array_add(r, HEX(va + 4096));
+			json_object_array_add(missing, r);
+		}
+		in_miss = miss;
+	}
+	/* Missing pages stay holes: the file has the area's full size. */
+	if (ftruncate(fd, (off_t)(v->end - v->start)) || close(fd)) {
+		json_object_put(missing);
+		json_object_put(j);
+		return NULL;
+	}
+	json_object_object_add(j, "file", json_object_new_string(name));
+	json_object_object_add(j, "resident_bytes",
+			       json_object_new_uint64(resident));
+	json_object_object_add(j, "missing", missing);
+	return j;
+#undef HEX
+}
+
+static int cmd_dump(struct opts *o, struct vms_session *s)
+{
+	struct vms_proc_iter *it;
+	const struct vms_proc *p;
+	int err, r, dirfd, ret = 1;
+
+	if (o->pid < 0 || !o->out_dir) {
+		fprintf(stderr, "%s dump: usage: vmsight dump PID --out DIR "
+			"DUMP\n", prog);
+		return 2;
+	}
+	if (mkdir(o->out_dir, 0755) && errno != EEXIST) {
+		fprintf(stderr, "%s: cannot create %s: %s\n", prog, o->out_dir,
+			strerror(errno));
+		return 1;
+	}
+	dirfd = open(o->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		fprintf(stderr, "%s: cannot open %s: %s\n", prog, o->out_dir,
+			strerror(errno));
+		return 1;
+	}
+	if ((err = vms_proc_iter_create(s, &it))) {
+		close(dirfd);
+		return fail(s, err);
+	}
+	while ((r = vms_proc_iter_next(it, &p)) == 1) {
+		struct vms_maps *m;
+		json_object *index;
+		size_t n;
+
+		if (vms_proc_pid(p) != o->pid)
+			continue;
+		if ((err = vms_maps_get(s, p, &m))) {
+			r = err;
+			break;
+		}
+		index = json_object_new_array();
+		n = vms_maps_count(m);
+		for (size_t i = 0; i < n; i++) {
+			struct vms_vma_info v = { .sz = sizeof(v) };
+			json_object *j;
+			vms_maps_entry(m, i, &v);
+			if (!strcmp(v.name, "[vsyscall]"))
+				continue; /* the kernel's gate page */
+			j = dump_area(s, p, &v, dirfd);
+			if (!j) {
+				fprintf(stderr, "%s: cannot write area %#" PRIx64
+					" to %s: %s\n", prog, v.start,
+					o->out_dir, strerror(errno));
+				json_object_put(index);
+				vms_maps_destroy(m);
+				goto out;
+			}
+			json_object_array_add(index, j);
+		}
+		vms_maps_destroy(m);
+		int ifd = openat(dirfd, "index.json",
+				 O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		const char *txt = json_object_to_json_string_ext(
+			index, JSON_C_TO_STRING_PRETTY |
+				       JSON_C_TO_STRING_NOSLASHESCAPE);
+		if (ifd < 0 || write(ifd, txt, strlen(txt)) < 0 ||
+		    write(ifd, "\n", 1) < 0 || close(ifd)) {
+			fprintf(stderr, "%s: cannot write %s/index.json: %s\n",
+				prog, o->out_dir, strerror(errno));
+			json_object_put(index);
+			goto out;
+		}
+		printf("%s: %zu areas of pid %d written to %s\n", prog,
+		       json_object_array_length(index), o->pid, o->out_dir);
+		json_object_put(index);
+		ret = 0;
+		goto out;
+	}
+	if (r < 0)
+		ret = fail(s, r);
+	else
+		fprintf(stderr, "%s: no process %d in the task list\n", prog,
+			o->pid);
+out:
+	vms_proc_iter_destroy(it);
+	close(dirfd);
+	return ret;
+}
+
 static int cmd_mounts(struct opts *o, struct vms_session *s)
 {
 	static const struct out_col cols[] = {
@@ -993,6 +1174,7 @@ static const struct {
 	{ "lsof", cmd_lsof },
 	{ "maps", cmd_maps },
 	{ "netstat", cmd_netstat },
+	{ "dump", cmd_dump },
 	{ "symbols", cmd_symbols },
 };
 
@@ -1005,6 +1187,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "env", no_argument, NULL, 'e' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "out", required_argument, NULL, 'o' },
 		{ 0 },
 	};
 	struct opts o = { .pid = -1 };
@@ -1031,6 +1214,9 @@ int main(int argc, char **argv)
 			break;
 		case 'e':
 			o.env = true;
+			break;
+		case 'o':
+			o.out_dir = optarg;
 			break;
 		case 'p': {
 			char *end;
@@ -1079,8 +1265,9 @@ int main(int argc, char **argv)
 			prog, cmd, prog);
 		return 2;
 	}
-	/* "maps PID DUMP": the pid may come first. */
-	if (!strcmp(cmd, "maps") && optind == argc - 2) {
+	/* "maps PID DUMP", "dump PID DUMP": the pid may come first. */
+	if ((!strcmp(cmd, "maps") || !strcmp(cmd, "dump")) &&
+	    optind == argc - 2) {
 		char *end;
 		long v = strtol(argv[optind], &end, 10);
 		if (*end || v < 0 || v > INT32_MAX) {

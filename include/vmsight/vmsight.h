@@ -295,6 +295,16 @@ VMS_API int vms_proc_cmdline(struct vms_session *s, const struct vms_proc *p,
 			     void *buf, size_t len, size_t *ret_len,
 			     size_t *ret_full);
 
+/**
+ * Read @len bytes of process @p's memory at user address @vaddr, through
+ * its own page tables, into @buf. Stops at the first page that is not
+ * resident (swapped out, never touched, or not mapped): *@ret_len says
+ * how many bytes were read. Nothing is ever filled in.
+ */
+VMS_API int vms_proc_read(struct vms_session *s, const struct vms_proc *p,
+			  uint64_t vaddr, void *buf, size_t len,
+			  size_t *ret_len);
+
 /** The same for the environment (/proc/PID/environ). */
 VMS_API int vms_proc_environ(struct vms_session *s, const struct vms_proc *p,
 			     void *buf, size_t len, size_t *ret_len,

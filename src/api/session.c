@@ -870,3 +870,19 @@ VMS_API int vms_file_socket(struct vms_session *s, const struct vms_file *f,
 	memcpy(ret, &o, o.sz);
 	return 0;
 }
+
+VMS_API int vms_proc_read(struct vms_session *s, const struct vms_proc *p,
+			  uint64_t vaddr, void *buf, size_t len,
+			  size_t *ret_len)
+{
+	uint64_t root;
+	int err = vms_kernel_load(s);
+
+	if (err)
+		return err;
+	if (!p || (!buf && len) || !ret_len)
+		return -EINVAL;
+	if ((err = vms_task_pgd(s->kernel, &p->t, &root)))
+		return err;
+	return vms_task_read_user(s->kernel, root, vaddr, buf, len, ret_len);
+}

@@ -243,6 +243,14 @@ int vms_thread_walk_init(struct vms_task_walk *w, struct vms_kernel *k,
 int vms_task_walk_next(struct vms_task_walk *w, struct vms_task *ret);
 void vms_task_walk_fini(struct vms_task_walk *w);
 
+/* Physical address of a process's top-level page table. */
+int vms_task_pgd(struct vms_kernel *k, const struct vms_task *t,
+		 uint64_t *ret);
+/* Read user memory under page-table root @root until the first page that
+ * is not resident; *@ret_got says how far it got. */
+int vms_task_read_user(struct vms_kernel *k, uint64_t root, uint64_t va,
+		       uint8_t *buf, size_t len, size_t *ret_got);
+
 /* Bytes [arg_start, arg_end) or [env_start, env_end) of a process, read
  * through its own page tables, at most @len into @buf. *@ret_full is the
  * area's size; *@ret_got how many bytes were readable (pages not resident

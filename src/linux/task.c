@@ -276,12 +276,50 @@ int vms_task_walk_next(struct vms_task_walk *w, struct vms_task *t)
 	return 1;
 }
 
+int vms_task_pgd(struct vms_kernel *k, const struct vms_task *t,
+		 uint64_t *ret)
+{
+	uint64_t pgd;
+	int err;
+
+	if (!t->mm)
+		return vms_err(k->ctx, -ENOENT, LAYER,
+			       "pid %d is a kernel thread: no user memory",
+			       t->pid);
+	if (!vms_is_kernel_addr(k, t->mm))
+		return bad_ptr(k, t->addr + k->l.task_mm, t->mm, "mm");
+	if ((err = vms_kernel_read_u64(k, t->mm + k->l.mm_pgd, &pgd)))
+		return err;
+	/* mm->pgd is a kernel virtual address of the top-level table. */
+	return vms_mmu_translate(&k->mmu, k->pgd, pgd, ret, NULL, false);
+}
+
+int vms_task_read_user(struct vms_kernel *k, uint64_t root, uint64_t va,
+		       uint8_t *buf, size_t len, size_t *ret_got)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		size_t n = VMS_MIN(len - got,
+				   4096 - (size_t)((va + got) & 0xfff));
+		uint64_t pa;
+		if (vms_mmu_translate(&k->mmu, root, va + got, &pa, NULL,
+				      true) ||
+		    vms_source_read(k->src, pa, buf + got, n))
+			break; /* not resident: what was read stands */
+		got += n;
+	}
+	vms_err_clear(k->ctx);
+	*ret_got = got;
+	return 0;
+}
+
 int vms_task_read_area(struct vms_kernel *k, const struct vms_task *t,
 		       bool environ, uint8_t *buf, size_t len,
 		       size_t *ret_got, size_t *ret_full)
 {
 	const struct vms_layout *l = &k->l;
-	uint64_t start, end, pgd, root;
+	uint64_t start, end, root;
 	size_t got = 0, full;
 	int err;
 
@@ -295,8 +333,7 @@ int vms_task_read_area(struct vms_kernel *k, const struct vms_task *t,
 				       &start)) ||
 	    (err = vms_kernel_read_u64(k, t->mm + (environ ? l->mm_env_end
 							  : l->mm_arg_end),
-				       &end)) ||
-	    (err = vms_kernel_read_u64(k, t->mm + l->mm_pgd, &pgd)))
+				       &end)))
 		return err;
 	if (end < start || end - start > AREA_MAX)
 		return vms_err_at(k->ctx, -EBADMSG, LAYER, t->mm,
@@ -305,21 +342,10 @@ int vms_task_read_area(struct vms_kernel *k, const struct vms_task *t,
 				  (unsigned long long)start,
 				  (unsigned long long)end);
 	full = (size_t)(end - start);
-	/* mm->pgd is a kernel virtual address of the top-level table. */
-	if ((err = vms_mmu_translate(&k->mmu, k->pgd, pgd, &root, NULL,
-				     false)))
+	if ((err = vms_task_pgd(k, t, &root)) ||
+	    (err = vms_task_read_user(k, root, start, buf, VMS_MIN(full, len),
+				      &got)))
 		return err;
-	while (got < full && got < len) {
-		size_t n = VMS_MIN(VMS_MIN(full, len) - got,
-				   4096 - (size_t)((start + got) & 0xfff));
-		uint64_t pa;
-		if (vms_mmu_translate(&k->mmu, root, start + got, &pa, NULL,
-				      true) ||
-		    vms_source_read(k->src, pa, buf + got, n))
-			break; /* not resident: what was read stands */
-		got += n;
-	}
-	vms_err_clear(k->ctx);
 	*ret_got = got;
 	*ret_full = full;
 	return 0;
