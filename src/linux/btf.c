@@ -776,9 +776,15 @@ int vms_layout_resolve_net(struct vms_ctx *ctx, struct btf *btf,
 	if (l->have_net)
 		return 0;
 	err = resolve(ctx, btf, needs, VMS_ARRAY_SIZE(needs), "netstat");
-	if (!err)
-		l->have_net = true;
-	return err;
+	if (err)
+		return err;
+	for (size_t i = 0; i < VMS_ARRAY_SIZE(l->tcp_state); i++)
+		if (vms_btf_enum_value_near(btf, "TCP_ESTABLISHED",
+					    vms_tcp_state_names[i],
+					    &l->tcp_state[i]))
+			l->tcp_state[i] = -1;
+	l->have_net = true;
+	return 0;
 }
 
 int vms_layout_resolve_time(struct vms_ctx *ctx, struct btf *btf,

@@ -24,19 +24,6 @@
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
 
-int vms_ns_root(struct vms_kernel *k, uint64_t *ret)
-{
-	const struct vms_layout *l = &k->l;
-	uint64_t init, nsproxy, ns;
-	int err;
-
-	if ((err = vms_kernel_sym(k, "init_task", &init)) ||
-	    (err = vms_kernel_read_u64(k, init + l->task_nsproxy, &nsproxy)) ||
-	    (err = vms_kernel_read_u64(k, nsproxy + l->nsproxy_mnt_ns, &ns)))
-		return err;
-	return vms_kernel_read_u64(k, ns + l->ns_root, ret);
-}
-
 int vms_fd_walk_init(struct vms_fd_walk *w, struct vms_kernel *k,
 		     const struct vms_task *t)
 {
@@ -75,18 +62,13 @@ static int read_fstype(struct vms_kernel *k, uint64_t inode, char *buf,
 {
 	const struct vms_layout *l = &k->l;
 	uint64_t sb, type, name;
-	size_t n = 0;
 	int err;
 
 	if ((err = vms_kernel_read_u64(k, inode + l->inode_sb, &sb)) ||
 	    (err = vms_kernel_read_u64(k, sb + l->sb_type, &type)) ||
 	    (err = vms_kernel_read_u64(k, type + l->fstype_name, &name)))
 		return err;
-	while (n + 1 < len && !vms_kernel_read(k, name + n, buf + n, 1) &&
-	       buf[n])
-		n++;
-	buf[n] = 0;
-	vms_err_clear(k->ctx);
+	vms_kernel_read_str(k, name, buf, len);
 	return 0;
 }
 

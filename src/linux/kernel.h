@@ -120,6 +120,8 @@ struct vms_layout {
 	size_t sk_type, sk_protocol;	/* sock.sk_type, sock.sk_protocol */
 	size_t unix_addr;		/* unix_sock.addr */
 	size_t unaddr_len, unaddr_name;	/* unix_address.len, .name */
+	int64_t tcp_state[12];		/* value of each TCP_* state in
+					 * vms_tcp_state_names, -1 if absent */
 
 	bool have_time;			/* the clock fields resolved */
 	size_t tk_in_core;		/* timekeeper's offset in tk_core */
@@ -168,6 +170,12 @@ static inline bool vms_is_kernel_addr(const struct vms_kernel *k, uint64_t va)
 }
 int vms_kernel_read(struct vms_kernel *k, uint64_t va, void *buf, size_t len);
 int vms_kernel_read_u64(struct vms_kernel *k, uint64_t va, uint64_t *ret);
+/* Copy the NUL-terminated string at @va into @buf (always terminated),
+ * stopping at its NUL, at @len - 1 bytes, or at the first unreadable
+ * page; returns the length copied. Never fails: an unreadable string is
+ * an empty one, and no error is left recorded. */
+size_t vms_kernel_read_str(struct vms_kernel *k, uint64_t va, char *buf,
+			   size_t len);
 
 /* Value of "KEY=" in VMCOREINFO, copied into @buf; -ENOENT if absent. */
 int vms_vmcoreinfo_get(const char *vmcoreinfo, const char *key, char *buf,
@@ -314,6 +322,8 @@ struct vms_mnt_walk {
 	bool done;
 };
 
+/* The root mount of init's mount namespace (where paths stop). */
+int vms_ns_root(struct vms_kernel *k, uint64_t *ret);
 int vms_mnt_walk_init(struct vms_mnt_walk *w, struct vms_kernel *k);
 int vms_mnt_walk_next(struct vms_mnt_walk *w, struct vms_mnt *ret);
 void vms_mnt_walk_fini(struct vms_mnt_walk *w);
@@ -341,8 +351,6 @@ struct vms_fd_walk {
 int vms_fd_walk_init(struct vms_fd_walk *w, struct vms_kernel *k,
 		     const struct vms_task *t);
 int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *ret);
-/* The root mount of init's mount namespace (where paths stop). */
-int vms_ns_root(struct vms_kernel *k, uint64_t *ret);
 
 /* Memory areas (maps.c), as /proc/PID/maps lists them. */
 struct vms_vma {
@@ -378,6 +386,9 @@ struct vms_sk {
 	char local[160];	/* "127.0.0.1:4444", "[::1]:22", a unix path */
 	char remote[160];	/* the peer, or "" */
 };
+
+/* The TCP states vms_layout.tcp_state holds values for, in order. */
+extern const char *const vms_tcp_state_names[12];
 
 /* Decode the socket behind a sockfs inode. */
 int vms_sock_read(struct vms_kernel *k, uint64_t inode, struct vms_sk *ret);

@@ -371,6 +371,33 @@ int vms_kernel_read(struct vms_kernel *k, uint64_t va, void *buf, size_t len)
 	return vms_mmu_read(&k->mmu, k->pgd, va, buf, len);
 }
 
+size_t vms_kernel_read_str(struct vms_kernel *k, uint64_t va, char *buf,
+			   size_t len)
+{
+	size_t n = 0;
+
+	if (!len)
+		return 0;
+	/* Page by page: one translation per page, not per byte. */
+	while (n + 1 < len) {
+		size_t chunk = VMS_MIN(len - 1 - n,
+				       4096 - (size_t)((va + n) & 0xfff));
+		const char *nul;
+
+		if (vms_kernel_read(k, va + n, buf + n, chunk))
+			break;
+		nul = memchr(buf + n, 0, chunk);
+		if (nul) {
+			n = (size_t)(nul - buf);
+			break;
+		}
+		n += chunk;
+	}
+	buf[n] = 0;
+	vms_err_clear(k->ctx);
+	return n;
+}
+
 int vms_kernel_read_u64(struct vms_kernel *k, uint64_t va, uint64_t *ret)
 {
 	uint8_t b[8];

@@ -178,17 +178,6 @@ static int cmp_start(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static void read_cstr(struct vms_kernel *k, uint64_t va, char *buf,
-		      size_t len)
-{
-	size_t n = 0;
-
-	while (n + 1 < len && !vms_kernel_read(k, va + n, buf + n, 1) && buf[n])
-		n++;
-	buf[n] = 0;
-	vms_err_clear(k->ctx);
-}
-
 /* Fill flags, offset, file identity and name of a checked area. */
 static int describe(struct vms_kernel *k, uint64_t *root,
 		    uint64_t special_fn, const uint64_t brk[2],
@@ -236,7 +225,7 @@ static int describe(struct vms_kernel *k, uint64_t *root,
 		    fn == special_fn &&
 		    !vms_kernel_read_u64(k, v->addr + l->vma_private, &priv) &&
 		    !vms_kernel_read_u64(k, priv + l->spec_name, &name)) {
-			read_cstr(k, name, v->name, 64);
+			vms_kernel_read_str(k, name, v->name, 64);
 			return 0;
 		}
 		vms_err_clear(k->ctx);

@@ -51,22 +51,41 @@ static int push_left(struct vms_mnt_walk *w, uint64_t node)
 	return 0;
 }
 
+/* init's mount namespace: init_task.nsproxy->mnt_ns. */
+static int init_mnt_ns(struct vms_kernel *k, uint64_t *ret)
+{
+	const struct vms_layout *l = &k->l;
+	uint64_t init, nsproxy;
+	int err;
+
+	if ((err = vms_kernel_sym(k, "init_task", &init)) ||
+	    (err = vms_kernel_read_u64(k, init + l->task_nsproxy, &nsproxy)))
+		return err;
+	return vms_kernel_read_u64(k, nsproxy + l->nsproxy_mnt_ns, ret);
+}
+
+int vms_ns_root(struct vms_kernel *k, uint64_t *ret)
+{
+	uint64_t ns;
+	int err = init_mnt_ns(k, &ns);
+
+	return err ? err : vms_kernel_read_u64(k, ns + k->l.ns_root, ret);
+}
+
 int vms_mnt_walk_init(struct vms_mnt_walk *w, struct vms_kernel *k)
 {
 	const struct vms_layout *l;
-	uint64_t init, nsproxy, ns, first;
+	uint64_t ns, first;
 	int err;
 
 	memset(w, 0, sizeof(*w));
 	w->k = k;
 	vms_addrset_init(&w->seen);
 	if ((err = vms_layout_resolve_fs(k->ctx, k->btf, &k->l)) ||
-	    (err = vms_kernel_sym(k, "init_task", &init)))
+	    (err = init_mnt_ns(k, &ns)))
 		return err;
 	l = &k->l;
-	if ((err = vms_kernel_read_u64(k, init + l->task_nsproxy, &nsproxy)) ||
-	    (err = vms_kernel_read_u64(k, nsproxy + l->nsproxy_mnt_ns, &ns)) ||
-	    (err = vms_kernel_read_u64(k, ns + l->ns_root, &w->root)))
+	if ((err = vms_kernel_read_u64(k, ns + l->ns_root, &w->root)))
 		return err;
 	if (l->ns_list != VMS_NO_MEMBER) {
 		w->head = ns + l->ns_list;
@@ -81,22 +100,6 @@ int vms_mnt_walk_init(struct vms_mnt_walk *w, struct vms_kernel *k)
 void vms_mnt_walk_fini(struct vms_mnt_walk *w)
 {
 	vms_addrset_fini(&w->seen);
-}
-
-static int read_str(struct vms_kernel *k, uint64_t va, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	while (n + 1 < len) {
-		if (vms_kernel_read(k, va + n, buf + n, 1))
-			break;
-		if (!buf[n])
-			return 0;
-		n++;
-	}
-	buf[n] = 0;
-	vms_err_clear(k->ctx);
-	return n ? 0 : -EFAULT;
 }
 
 /* The next struct mount, or 0 at the end. */
@@ -165,9 +168,9 @@ int vms_mnt_walk_next(struct vms_mnt_walk *w, struct vms_mnt *m)
 	    (err = vms_kernel_read(k, mnt + l->mnt_vfs + l->vfs_flags, b, 4)))
 		return err;
 	m->readonly = (vms_le32(b) & MNT_READONLY) || (sbflags & SB_RDONLY);
-	if (read_str(k, devname, m->devname, sizeof(m->devname)))
+	if (!vms_kernel_read_str(k, devname, m->devname, sizeof(m->devname)))
 		strcpy(m->devname, "none");
-	if (read_str(k, name, m->fstype, sizeof(m->fstype)))
+	if (!vms_kernel_read_str(k, name, m->fstype, sizeof(m->fstype)))
 		strcpy(m->fstype, "?");
 	/* The mount point: the mountpoint dentry in the parent mount. */
 	if ((err = vms_kernel_read_u64(k, mnt + l->mnt_mountpoint, &mp)) ||

@@ -28,25 +28,22 @@
 #define AF_NETLINK_ 16
 #define AF_PACKET_ 17
 
-/* The name of TCP state @v, from the enum that has TCP_ESTABLISHED. */
-static void tcp_state_name(struct btf *btf, unsigned int v, char *buf,
-			   size_t len)
-{
-	static const char *const names[] = {
-		"TCP_ESTABLISHED", "TCP_SYN_SENT",  "TCP_SYN_RECV",
-		"TCP_FIN_WAIT1",   "TCP_FIN_WAIT2", "TCP_TIME_WAIT",
-		"TCP_CLOSE",	   "TCP_CLOSE_WAIT", "TCP_LAST_ACK",
-		"TCP_LISTEN",	   "TCP_CLOSING",   "TCP_NEW_SYN_RECV",
-	};
-	int64_t val;
+const char *const vms_tcp_state_names[12] = {
+	"TCP_ESTABLISHED", "TCP_SYN_SENT",   "TCP_SYN_RECV",
+	"TCP_FIN_WAIT1",   "TCP_FIN_WAIT2",  "TCP_TIME_WAIT",
+	"TCP_CLOSE",	   "TCP_CLOSE_WAIT", "TCP_LAST_ACK",
+	"TCP_LISTEN",	   "TCP_CLOSING",    "TCP_NEW_SYN_RECV",
+};
 
-	/* The enumerator names are the kernel's; only their values are
-	 * looked up, so a renumbering would still be decoded right. */
-	for (size_t i = 0; i < VMS_ARRAY_SIZE(names); i++)
-		if (!vms_btf_enum_value_near(btf, "TCP_ESTABLISHED", names[i],
-					     &val) &&
-		    val == v) {
-			snprintf(buf, len, "%s", names[i] + 4);
+/* The name of TCP state @v. The enumerator names are the kernel's; their
+ * values were read from BTF once, with the net layout, so a renumbering
+ * would still be decoded right. */
+static void tcp_state_name(const struct vms_layout *l, unsigned int v,
+			   char *buf, size_t len)
+{
+	for (size_t i = 0; i < VMS_ARRAY_SIZE(l->tcp_state); i++)
+		if (l->tcp_state[i] == v) {
+			snprintf(buf, len, "%s", vms_tcp_state_names[i] + 4);
 			return;
 		}
 	snprintf(buf, len, "%u", v);
@@ -153,7 +150,7 @@ int vms_sock_read(struct vms_kernel *k, uint64_t inode, struct vms_sk *r)
 		fmt_inet(r->family, la, lport, r->local, sizeof(r->local));
 		fmt_inet(r->family, ra, rport, r->remote, sizeof(r->remote));
 		if (r->type == 1)
-			tcp_state_name(k->btf, r->state, r->state_name,
+			tcp_state_name(l, r->state, r->state_name,
 				       sizeof(r->state_name));
 		else
 			snprintf(r->state_name, sizeof(r->state_name), "%s",

@@ -39,13 +39,8 @@ int vms_sys_read(struct vms_kernel *k, struct vms_sys *r)
 	r->uptime_ns = base + boot;
 	r->boot_time = (int64_t)(real - boot) / 1000000000;
 	if (!vms_kernel_sym(k, "saved_command_line", &cmd) &&
-	    !vms_kernel_read_u64(k, cmd, &cmd)) {
-		for (n = 0; n + 1 < sizeof(r->cmdline); n++)
-			if (vms_kernel_read(k, cmd + n, r->cmdline + n, 1) ||
-			    !r->cmdline[n])
-				break;
-		r->cmdline[n] = 0;
-	}
+	    !vms_kernel_read_u64(k, cmd, &cmd))
+		vms_kernel_read_str(k, cmd, r->cmdline, sizeof(r->cmdline));
 	vms_err_clear(k->ctx);
 	return 0;
 }

@@ -133,7 +133,7 @@ static void full_kthread_name(struct vms_task_walk *w, struct vms_task *t)
 	const struct vms_layout *l = &k->l;
 	uint64_t kt, name;
 	char buf[64];
-	size_t n = 0;
+	size_t n;
 
 	if (!t->kthread || (t->flags & PF_WQ_WORKER) ||
 	    l->task_worker_private == VMS_NO_MEMBER ||
@@ -147,10 +147,7 @@ static void full_kthread_name(struct vms_task_walk *w, struct vms_task *t)
 		return;
 	}
 	/* /proc copies at most 63 bytes (a 64-byte buffer). */
-	while (n < sizeof(buf) - 1 && !vms_kernel_read(k, name + n, buf + n, 1) &&
-	       buf[n])
-		n++;
-	vms_err_clear(k->ctx);
+	n = vms_kernel_read_str(k, name, buf, sizeof(buf));
 	if (n > t->comm_len) {
 		memcpy(t->comm, buf, n);
 		t->comm[n] = 0;
