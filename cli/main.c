@@ -26,7 +26,8 @@
 #define VMS_MIN(a, b) ((a) < (b) ? (a) : (b))
 
 struct opts {
-	const char *out_dir;	/* dump: where to write */
+	const char *out_dir;	/* dump: where to write; cat: the file */
+	const char *path;	/* cat: the guest file */
 	bool json;
 	bool verbose;
 	bool env;		/* psaux: show environments too */
@@ -60,6 +61,7 @@ static void usage(FILE *f)
 		"  maps      the memory areas of one process: maps PID DUMP\n"
 		"  netstat   sockets and the processes that own them\n"
 		"  dump      write a process's memory to files: dump PID --out DIR DUMP\n"
+		"  cat       a file's contents from the page cache: cat PATH DUMP\n"
 		"  symbols   the kernel's symbols, as /proc/kallsyms shows them\n"
 		"\n"
 		"Dump formats are detected from content: raw memory, ELF cores\n"
@@ -111,10 +113,16 @@ static const char *cmd_help[][2] = {
 		  "and the file's path or [heap],\n[stack], [vdso], [vvar], "
 		  "[vsyscall]. From the process's maple tree\n(Linux 6.1 and "
 		  "later). Usage: vmsight maps PID DUMP, or --pid PID." },
-	{ "netstat", "List the sockets that processes hold (TCP, UDP and raw "
-		     "over IPv4 and IPv6,\nUNIX, netlink, packet), each with "
-		     "its local and remote address, state,\ninode, and every "
-		     "process that owns it (pid/comm)." },
+	{ "netstat", "List the guest's sockets (TCP, UDP and raw over IPv4 "
+		     "and IPv6, UNIX,\nnetlink, packet), each with its local "
+		     "and remote address, state, inode,\nnetwork namespace, "
+		     "and every process that owns it (pid/comm). Sockets\n"
+		     "come from every process's file table and from the "
+		     "kernel's TCP, UDP and\nraw hash tables of every "
+		     "namespace, so those that no process holds\n(TIME_WAIT, "
+		     "in flight in a message, kernel-held) are listed too,\n"
+		     "with no owner. --pid N: the sockets of one process "
+		     "only." },
 	{ "dump", "Write every memory area of process PID to DIR, one file per "
 		  "area named\nSTART-END.bin, read through the process's own "
 		  "page tables, and an index,\nDIR/index.json, giving each "
@@ -123,6 +131,20 @@ static const char *cmd_help[][2] = {
 		  "files (read back as zeros), never invented. Areas larger "
 		  "than 1 GiB are\nlisted but not written. Usage: vmsight dump "
 		  "PID --out DIR DUMP." },
+	{ "cat", "Print the contents of the guest file PATH (absolute, in "
+		 "init's mount\nnamespace) from the guest's page cache: files "
+		 "on tmpfs and ramfs, and the\ncached pages of disk files. The "
+		 "path is resolved through the guest's\ndentry cache and "
+		 "mounts, following symbolic links. Holes of memory\n"
+		 "filesystems read as zeros; pages that are not in memory "
+		 "(swapped out,\nnot cached, or left out of the dump) are "
+		 "never invented: the output\nstops there with an error. With "
+		 "--out FILE the file is written whole,\nmissing pages left "
+		 "as holes and listed on stderr; the exit status is 1\nif any "
+		 "page was missing. --json prints the page map instead: one "
+		 "record\nper run of pages in the same state (resident, hole, "
+		 "swapped,\nnot-cached, not-in-dump). Usage: vmsight cat PATH "
+		 "DUMP [--out FILE]." },
 	{ "mounts", "List the mounts of init's mount namespace, in "
 		    "/proc/mounts order: device,\nmount point, filesystem type, "
 		    "ro or rw." },
@@ -838,6 +860,37 @@ struct sockrows {
 	bool nomem;
 };
 
+/* The row of socket @si, added if new; NULL when out of memory. The
+ * tables hold a few thousand sockets at most, so a linear search will
+ * do. */
+static struct sockrow *sock_find(struct sockrows *t,
+				 const struct vms_socket_info *si)
+{
+	struct sockrow *sr;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (t->rows[i].si.sock == si->sock)
+			return &t->rows[i];
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct sockrow *x = realloc(t->rows, cap * sizeof(*x));
+		if (!x) {
+			t->nomem = true;
+			return NULL;
+		}
+		t->rows = x;
+		t->cap = cap;
+	}
+	sr = &t->rows[t->n++];
+	memset(sr, 0, sizeof(*sr));
+	sr->si = *si;
+	snprintf(sr->proto, sizeof(sr->proto), "%s", si->proto);
+	snprintf(sr->state, sizeof(sr->state), "%s", si->state_name);
+	snprintf(sr->local, sizeof(sr->local), "%s", si->local);
+	snprintf(sr->remote, sizeof(sr->remote), "%s", si->remote);
+	return sr;
+}
+
 static void sock_row(const struct vms_proc *p, const char *comm,
 		     const struct vms_file *f, void *arg)
 {
@@ -845,35 +898,14 @@ static void sock_row(const struct vms_proc *p, const char *comm,
 	struct vms_socket_info si = { .sz = sizeof(si) };
 	struct sockrow *sr;
 	char own[96];
-	size_t i;
 	int len;
 
 	if (vms_file_socket(t->s, f, &si)) {
 		vms_errclear(t->s);
 		return;
 	}
-	for (i = 0; i < t->n && t->rows[i].si.sock != si.sock; i++)
-		;
-	if (i == t->n) {
-		if (t->n == t->cap) {
-			size_t cap = t->cap ? t->cap * 2 : 64;
-			struct sockrow *x = realloc(t->rows, cap * sizeof(*x));
-			if (!x) {
-				t->nomem = true;
-				return;
-			}
-			t->rows = x;
-			t->cap = cap;
-		}
-		sr = &t->rows[t->n++];
-		memset(sr, 0, sizeof(*sr));
-		sr->si = si;
-		snprintf(sr->proto, sizeof(sr->proto), "%s", si.proto);
-		snprintf(sr->state, sizeof(sr->state), "%s", si.state_name);
-		snprintf(sr->local, sizeof(sr->local), "%s", si.local);
-		snprintf(sr->remote, sizeof(sr->remote), "%s", si.remote);
-	}
-	sr = &t->rows[i];
+	if (!(sr = sock_find(t, &si)))
+		return;
 	len = snprintf(own, sizeof(own), "%d/%s", vms_proc_pid(p), comm);
 	/* Threads share fd tables: one entry per process. */
 	if (len > 0 &&
@@ -894,13 +926,26 @@ static int cmd_netstat(struct opts *o, struct vms_session *s)
 		{ "state", "STATE", OUT_STR, 1 },
 		{ "inode", "INODE", OUT_UINT, 0 },
 		{ "owners", "OWNERS", OUT_STRV, 1 },
+		{ "netns", "NETNS", OUT_UINT, 0 },
 		{ "sock", NULL, OUT_HEX, 0 },
 	};
 	struct sockrows t = { .s = s };
-	int err = for_each_file(o, s, sock_row, &t);
-	struct sockrow *rows = t.rows;
-	size_t n = t.n;
+	struct vms_socket_iter *it = NULL;
+	struct vms_socket_info si = { .sz = sizeof(si) };
+	int err = for_each_file(o, s, sock_row, &t), r = 0;
+	struct sockrow *rows;
+	size_t n;
 
+	/* Then the protocol tables: sockets no process holds (TIME_WAIT,
+	 * in flight, held by the kernel) and those of every namespace. */
+	if (!err && o->pid < 0 && !(err = vms_socket_iter_create(s, &it))) {
+		while ((r = vms_socket_iter_next(it, &si)) == 1)
+			sock_find(&t, &si);
+		vms_socket_iter_destroy(it);
+		err = r;
+	}
+	rows = t.rows;
+	n = t.n;
 	if (err || t.nomem) {
 		free(rows);
 		return fail(s, err ? err : -ENOMEM);
@@ -913,7 +958,7 @@ static int cmd_netstat(struct opts *o, struct vms_session *s)
 			{ .s = rows[i].remote }, { .s = rows[i].state },
 			{ .u = rows[i].si.inode },
 			{ .s = rows[i].owners, .n = rows[i].nowners },
-			{ .u = rows[i].si.sock },
+			{ .u = rows[i].si.netns }, { .u = rows[i].si.sock },
 		};
 		out_row(out, v);
 	}
@@ -1089,6 +1134,152 @@ out:
 	return ret;
 }
 
+/* Write all of @buf at @off (or, to a stream, in order), retrying short
+ * writes. */
+static int pwrite_all(int fd, const uint8_t *buf, size_t len, uint64_t off,
+		      bool stream)
+{
+	while (len) {
+		ssize_t w = stream ? write(fd, buf, len)
+				   : pwrite(fd, buf, len, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w, off += (uint64_t)w, len -= (size_t)w;
+	}
+	return 0;
+}
+
+static const char *const page_state_names[] = {
+	[VMS_PAGE_RESIDENT] = "resident",
+	[VMS_PAGE_HOLE] = "hole",
+	[VMS_PAGE_SWAPPED] = "swapped",
+	[VMS_PAGE_NOT_CACHED] = "not-cached",
+	[VMS_PAGE_NOT_IN_DUMP] = "not-in-dump",
+};
+
+static const char *const page_state_why[] = {
+	[VMS_PAGE_SWAPPED] = "swapped out",
+	[VMS_PAGE_NOT_CACHED] = "not in the page cache",
+	[VMS_PAGE_NOT_IN_DUMP] = "cached, but not in the dump",
+};
+
+/* Print one run of pages [first, end) in state @st as a JSON record. */
+static void cat_extent(struct out *out, const struct vms_cfile_info *fi,
+		       uint64_t first, uint64_t end, int st)
+{
+	uint64_t off = first * 4096, len = VMS_MIN(end * 4096, fi->size) - off;
+	struct out_val v[] = {
+		{ .s = fi->path }, { .u = fi->inode }, { .s = fi->fstype },
+		{ .u = fi->size }, { .u = off }, { .u = len },
+		{ .s = page_state_names[st] },
+	};
+	out_row(out, v);
+}
+
+static int cmd_cat(struct opts *o, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "path", NULL, OUT_STR, 0 },	 { "inode", NULL, OUT_UINT, 0 },
+		{ "fstype", NULL, OUT_STR, 0 },	 { "size", NULL, OUT_UINT, 0 },
+		{ "offset", NULL, OUT_UINT, 0 }, { "length", NULL, OUT_UINT, 0 },
+		{ "state", NULL, OUT_STR, 0 },
+	};
+	struct vms_cfile_info fi = { .sz = sizeof(fi) };
+	struct vms_cfile *f;
+	struct out *out = NULL;
+	uint8_t page[4096];
+	uint64_t run = 0, missing = 0;
+	int err, fd = STDOUT_FILENO, run_st = -1, ret = 0;
+
+	if (!o->path) {
+		fprintf(stderr, "%s cat: usage: vmsight cat PATH DUMP [--out "
+			"FILE]\n", prog);
+		return 2;
+	}
+	if ((err = vms_cfile_open(s, o->path, &f)))
+		return fail(s, err);
+	vms_cfile_info_get(f, &fi);
+	if (o->json) {
+		out = out_new(stdout, true, cols, VMS_ARRAY_LEN(cols));
+	} else if (o->out_dir) {
+		fd = open(o->out_dir, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			  0644);
+		if (fd < 0) {
+			fprintf(stderr, "%s: cannot create %s: %s\n", prog,
+				o->out_dir, strerror(errno));
+			vms_cfile_close(f);
+			return 1;
+		}
+	}
+	for (uint64_t i = 0; i <= fi.pages; i++) {
+		int st = i < fi.pages ? vms_cfile_read_page(f, i, page) : -1;
+		size_t n = (size_t)VMS_MIN(4096, fi.size - i * 4096);
+
+		if (i < fi.pages && st < 0) {
+			ret = fail(s, st);
+			break;
+		}
+		if (out) { /* the page map: runs of equal state */
+			if (st != run_st && run_st >= 0)
+				cat_extent(out, &fi, run, i, run_st);
+			if (st != run_st)
+				run = i, run_st = st;
+			continue;
+		}
+		if (i == fi.pages)
+			break;
+		if (st == VMS_PAGE_RESIDENT || st == VMS_PAGE_HOLE) {
+			/* Holes in a --out file stay holes. */
+			if (st == VMS_PAGE_HOLE && fd != STDOUT_FILENO)
+				continue;
+			if (pwrite_all(fd, page, n, i * 4096,
+				       fd == STDOUT_FILENO)) {
+				fprintf(stderr, "%s: cannot write %s: %s\n",
+					prog, o->out_dir ? o->out_dir
+							 : "standard output",
+					strerror(errno));
+				ret = 1;
+				break;
+			}
+			continue;
+		}
+		missing++;
+		if (fd == STDOUT_FILENO) {
+			fprintf(stderr, "%s: %s: bytes %" PRIu64 "-%" PRIu64
+				" are %s; the output stops there (--out FILE "
+				"writes the rest, --json shows the page "
+				"map)\n", prog, o->path, i * 4096,
+				i * 4096 + n - 1, page_state_why[st]);
+			ret = 1;
+			break;
+		}
+		fprintf(stderr, "%s: warning: %s: bytes %" PRIu64 "-%" PRIu64
+			" are %s; left as a hole\n", prog, o->path, i * 4096,
+			i * 4096 + n - 1, page_state_why[st]);
+	}
+	if (fd != STDOUT_FILENO) {
+		if (!ret && (ftruncate(fd, (off_t)fi.size) || close(fd))) {
+			fprintf(stderr, "%s: cannot write %s: %s\n", prog,
+				o->out_dir, strerror(errno));
+			ret = 1;
+		} else if (ret) {
+			close(fd);
+		}
+		if (!ret && missing) {
+			fprintf(stderr, "%s: %s: %" PRIu64 " of %" PRIu64
+				" pages were not in memory\n", prog, o->path,
+				missing, fi.pages);
+			ret = 1;
+		}
+	}
+	if (out)
+		out_finish(out);
+	vms_cfile_close(f);
+	return ret;
+}
+
 static int cmd_mounts(struct opts *o, struct vms_session *s)
 {
 	static const struct out_col cols[] = {
@@ -1175,6 +1366,7 @@ static const struct {
 	{ "maps", cmd_maps },
 	{ "netstat", cmd_netstat },
 	{ "dump", cmd_dump },
+	{ "cat", cmd_cat },
 	{ "symbols", cmd_symbols },
 };
 
@@ -1235,9 +1427,12 @@ int main(int argc, char **argv)
 					continue;
 				printf("usage: %s %s [--json] [-v]%s <dump>\n\n%s\n",
 				       prog, cmd,
-				       !strcmp(cmd, "psaux")     ? " [--env]"
+				       !strcmp(cmd, "cat")
+					       ? " [--out FILE] PATH"
+				       : !strcmp(cmd, "psaux") ? " [--env]"
 				       : !strcmp(cmd, "threads") ||
-						 !strcmp(cmd, "lsof")
+						 !strcmp(cmd, "lsof") ||
+						 !strcmp(cmd, "netstat")
 					       ? " [--pid N]"
 								 : "",
 				       cmd_help[ci][1]);
@@ -1278,6 +1473,9 @@ int main(int argc, char **argv)
 		o.pid = (int32_t)v;
 		optind++;
 	}
+	/* "cat PATH DUMP". */
+	if (!strcmp(cmd, "cat") && optind == argc - 2)
+		o.path = argv[optind++];
 	if (optind != argc - 1) {
 		fprintf(stderr, "%s %s: expected one dump file\n", prog, cmd);
 		return 2;

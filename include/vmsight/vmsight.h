@@ -348,7 +348,26 @@ struct vms_socket_info {
 	const char *remote;	/**< the peer, or "" */
 	uint64_t inode;		/**< the socket's inode number */
 	uint64_t sock;		/**< address of the struct sock */
+	uint32_t netns;		/**< inode number of its network namespace,
+				 *   as /proc/PID/ns/net names it */
 };
+
+struct vms_socket_iter;
+
+/**
+ * Walk every socket in the kernel's protocol hash tables, in every
+ * network namespace: TCP (listening, established, TIME_WAIT, request),
+ * UDP and raw, over IPv4 and IPv6, whether or not any process holds
+ * them. UNIX, netlink and packet sockets are reached through processes'
+ * files only (vms_file_socket()).
+ */
+VMS_API int vms_socket_iter_create(struct vms_session *s,
+				   struct vms_socket_iter **ret);
+/** 1 with @ret filled (strings valid until the next call), 0 at the end,
+ *  or < 0. */
+VMS_API int vms_socket_iter_next(struct vms_socket_iter *it,
+				 struct vms_socket_info *ret);
+VMS_API void vms_socket_iter_destroy(struct vms_socket_iter *it);
 
 /** If @f is a socket, describe it; -ENOENT otherwise. */
 VMS_API int vms_file_socket(struct vms_session *s, const struct vms_file *f,
@@ -445,6 +464,56 @@ VMS_API bool vms_mount_readonly(const struct vms_mount *m);
 VMS_API int32_t vms_mount_id(const struct vms_mount *m);
 /** Address of the struct mount. */
 VMS_API uint64_t vms_mount_addr(const struct vms_mount *m);
+
+/* ------------------------------------------------------------------ */
+/* Files from the page cache                                           */
+/* ------------------------------------------------------------------ */
+
+struct vms_cfile;
+
+/** What the guest's memory holds for one page of a file. */
+enum vms_page_state {
+	VMS_PAGE_RESIDENT = 0,	/**< in memory and in the dump */
+	VMS_PAGE_HOLE = 1,	/**< never written, on a memory filesystem
+				 *   (tmpfs, ramfs): reads as zeros */
+	VMS_PAGE_SWAPPED = 2,	/**< a tmpfs page that is swapped out */
+	VMS_PAGE_NOT_CACHED = 3, /**< a disk file's page not in the cache */
+	VMS_PAGE_NOT_IN_DUMP = 4, /**< cached, but the dump omits the page */
+};
+
+/**
+ * Open the regular file at absolute @path in init's mount namespace, as
+ * the guest's page cache holds it. The path is resolved through the
+ * guest's dentry cache and mounts, following symbolic links; a name the
+ * guest never looked up cannot be found (-ENOENT).
+ */
+VMS_API int vms_cfile_open(struct vms_session *s, const char *path,
+			   struct vms_cfile **ret);
+VMS_API void vms_cfile_close(struct vms_cfile *f);
+
+struct vms_cfile_info {
+	size_t sz;		/**< set by the caller */
+	uint64_t size;		/**< bytes (i_size) */
+	uint64_t pages;		/**< 4096-byte pages that @size spans */
+	uint64_t inode;		/**< inode number */
+	uint32_t mode;		/**< i_mode */
+	uint64_t inode_addr;	/**< address of the struct inode */
+	const char *fstype;	/**< "tmpfs", "ext4", ...; owned by @f */
+	const char *path;	/**< the path reached, links followed */
+	bool holes_read_zero;	/**< missing pages are holes (memory fs) */
+};
+
+VMS_API int vms_cfile_info_get(const struct vms_cfile *f,
+			       struct vms_cfile_info *ret);
+
+/**
+ * Page @index of the file (bytes index*4096 up to 4096 more) into @buf,
+ * which holds 4096 bytes. Returns an enum vms_page_state (>= 0): @buf is
+ * filled for VMS_PAGE_RESIDENT, zeroed for VMS_PAGE_HOLE, and untouched
+ * otherwise. Bytes past the end of the file are whatever the page holds.
+ */
+VMS_API int vms_cfile_read_page(struct vms_cfile *f, uint64_t index,
+				void *buf);
 
 /* ------------------------------------------------------------------ */
 /* Kernel log                                                          */

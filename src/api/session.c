@@ -65,6 +65,16 @@ struct vms_file_iter {
 	struct vms_file cur;
 };
 
+struct vms_socket_iter {
+	struct vms_sock_walk walk;
+	struct vms_sk cur;
+};
+
+struct vms_cfile {
+	struct vms_session *s;
+	struct vms_pcfile f;
+};
+
 struct vms_mount_iter {
 	struct vms_mnt_walk walk;
 	struct vms_mount cur;
@@ -841,10 +851,21 @@ VMS_API void vms_maps_destroy(struct vms_maps *m)
 	free(m);
 }
 
+static void socket_info(const struct vms_sk *sk, struct vms_socket_info *ret)
+{
+	struct vms_socket_info o = {
+		.sz = VMS_MIN(ret->sz, sizeof(o)), .family = sk->family,
+		.type = sk->type, .protocol = sk->protocol, .state = sk->state,
+		.proto = sk->proto, .state_name = sk->state_name,
+		.local = sk->local, .remote = sk->remote, .inode = sk->inode,
+		.sock = sk->sock, .netns = sk->netns,
+	};
+	memcpy(ret, &o, o.sz);
+}
+
 VMS_API int vms_file_socket(struct vms_session *s, const struct vms_file *f,
 			    struct vms_socket_info *ret)
 {
-	struct vms_socket_info o;
 	struct vms_sk *sk;
 	int err = vms_kernel_load(s);
 
@@ -860,15 +881,48 @@ VMS_API int vms_file_socket(struct vms_session *s, const struct vms_file *f,
 	err = vms_sock_read(s->kernel, f->f.inode_addr, sk);
 	if (err)
 		return err;
-	o = (struct vms_socket_info){
-		.sz = VMS_MIN(ret->sz, sizeof(o)), .family = sk->family,
-		.type = sk->type, .protocol = sk->protocol, .state = sk->state,
-		.proto = sk->proto, .state_name = sk->state_name,
-		.local = sk->local, .remote = sk->remote, .inode = f->f.inode,
-		.sock = sk->sock,
-	};
-	memcpy(ret, &o, o.sz);
+	sk->inode = f->f.inode;
+	socket_info(sk, ret);
 	return 0;
+}
+
+VMS_API int vms_socket_iter_create(struct vms_session *s,
+				   struct vms_socket_iter **ret)
+{
+	struct vms_socket_iter *it;
+	int err;
+
+	err = iter_begin(s, ret, sizeof(*it), (void **)&it);
+	if (err)
+		return err;
+	err = vms_sock_walk_init(&it->walk, s->kernel);
+	if (err) {
+		vms_socket_iter_destroy(it);
+		return err;
+	}
+	*ret = it;
+	return 0;
+}
+
+VMS_API int vms_socket_iter_next(struct vms_socket_iter *it,
+				 struct vms_socket_info *ret)
+{
+	int r;
+
+	if (!it || !ret || ret->sz < sizeof(size_t))
+		return -EINVAL;
+	r = vms_sock_walk_next(&it->walk, &it->cur);
+	if (r == 1)
+		socket_info(&it->cur, ret);
+	return r;
+}
+
+VMS_API void vms_socket_iter_destroy(struct vms_socket_iter *it)
+{
+	if (!it)
+		return;
+	vms_sock_walk_fini(&it->walk);
+	free(it);
 }
 
 VMS_API int vms_proc_read(struct vms_session *s, const struct vms_proc *p,
@@ -885,4 +939,58 @@ VMS_API int vms_proc_read(struct vms_session *s, const struct vms_proc *p,
 	if ((err = vms_task_pgd(s->kernel, &p->t, &root)))
 		return err;
 	return vms_task_read_user(s->kernel, root, vaddr, buf, len, ret_len);
+}
+
+VMS_API int vms_cfile_open(struct vms_session *s, const char *path,
+			   struct vms_cfile **ret)
+{
+	struct vms_cfile *f;
+	int err = vms_kernel_load(s);
+
+	if (err)
+		return err;
+	if (!path || !ret)
+		return -EINVAL;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->s = s;
+	err = vms_pcfile_open(s->kernel, path, &f->f);
+	if (err) {
+		free(f);
+		return err;
+	}
+	*ret = f;
+	return 0;
+}
+
+VMS_API void vms_cfile_close(struct vms_cfile *f)
+{
+	free(f);
+}
+
+VMS_API int vms_cfile_info_get(const struct vms_cfile *f,
+			       struct vms_cfile_info *ret)
+{
+	struct vms_cfile_info i;
+
+	if (!f || !ret || ret->sz < sizeof(size_t))
+		return -EINVAL;
+	i = (struct vms_cfile_info){
+		.sz = VMS_MIN(ret->sz, sizeof(i)), .size = f->f.size,
+		.pages = f->f.size / 4096 + (f->f.size % 4096 != 0),
+		.inode = f->f.ino, .mode = f->f.mode,
+		.inode_addr = f->f.inode, .fstype = f->f.fstype,
+		.path = f->f.path, .holes_read_zero = f->f.holes_read_zero
+	};
+	memcpy(ret, &i, i.sz);
+	return 0;
+}
+
+VMS_API int vms_cfile_read_page(struct vms_cfile *f, uint64_t index,
+				void *buf)
+{
+	if (!f || !buf)
+		return -EINVAL;
+	return vms_pcfile_page(f->s->kernel, &f->f, index, buf);
 }

@@ -692,6 +692,69 @@ int vms_layout_resolve_files(struct vms_ctx *ctx, struct btf *btf,
 	return err;
 }
 
+int vms_layout_resolve_pcache(struct vms_ctx *ctx, struct btf *btf,
+			      struct vms_layout *l)
+{
+	size_t esz;
+	struct need needs[] = {
+		{ "dentry", { "d_inode" }, &l->d_inode, NULL, 8 },
+		/* v6.8 (da549bdd15c2) turned a dentry's children from a list
+		 * (d_subdirs, linked by d_child) into an hlist (d_children,
+		 * linked by d_sib). */
+		{ "dentry", { "d_subdirs" }, &l->d_subdirs, NULL, 16, true },
+		{ "dentry", { "d_child" }, &l->d_child, NULL, 16, true },
+		{ "dentry", { "d_children" }, &l->d_children, NULL, 8, true },
+		{ "dentry", { "d_sib" }, &l->d_sib, NULL, 16, true },
+		{ "hlist_node", { "next" }, &l->hlist_next, NULL, 8 },
+		{ "inode", { "i_mapping" }, &l->inode_mapping, NULL, 8 },
+		{ "inode", { "i_size" }, &l->inode_size, NULL, 8 },
+		{ "inode", { "i_link" }, &l->inode_link, NULL, 8, true },
+		{ "address_space", { "i_pages.xa_head" }, &l->as_xa_head, NULL,
+		  8 },
+		{ "xa_node", { "shift" }, &l->xa_shift, NULL, 1 },
+		{ "page", { "mapping" }, &l->page_mapping, NULL, 8 },
+		/* struct folio (v5.16) holds the index; struct page called it
+		 * index until v6.16 renamed it __folio_index. */
+		{ "folio", { "index" }, &l->folio_index, NULL, 8, true },
+	};
+	int err;
+
+	if (l->have_pcache)
+		return 0;
+	err = vms_layout_resolve_files(ctx, btf, l);
+	if (!err)
+		err = resolve(ctx, btf, needs, VMS_ARRAY_SIZE(needs),
+			      "cat (the page cache)");
+	if (err)
+		return err;
+	if (l->folio_index == VMS_NO_MEMBER &&
+	    vms_btf_member(btf, "page", "index", &l->folio_index, &esz))
+		return vms_err(ctx, -ENOENT, LAYER,
+			       "the kernel's BTF has neither folio.index nor "
+			       "page.index");
+	if ((l->d_subdirs == VMS_NO_MEMBER || l->d_child == VMS_NO_MEMBER) &&
+	    (l->d_children == VMS_NO_MEMBER || l->d_sib == VMS_NO_MEMBER))
+		return vms_err(ctx, -ENOENT, LAYER,
+			       "the kernel's BTF has neither dentry.d_subdirs "
+			       "nor dentry.d_children");
+	if (vms_btf_member_array(btf, "xa_node", "slots", &l->xa_slots,
+				 &l->xa_nslots, &esz) ||
+	    vms_btf_struct_size(btf, "page", &l->page_size))
+		return vms_err(ctx, -ENOENT, LAYER,
+			       "the kernel's BTF lacks xa_node.slots or struct "
+			       "page");
+	/* XA_CHUNK_SIZE is 16 or 64 (CONFIG_BASE_SMALL); any power of two
+	 * from 4 to 64 keeps the lookup's arithmetic sound. */
+	if (esz != 8 || l->xa_nslots < 4 || l->xa_nslots > 64 ||
+	    (l->xa_nslots & (l->xa_nslots - 1)) || !l->page_size ||
+	    l->page_size > 4096)
+		return vms_err(ctx, -EBADMSG, LAYER,
+			       "implausible xa_node or struct page geometry "
+			       "in BTF");
+	l->have_pcache = true;
+	return 0;
+}
+
 int vms_layout_resolve_maps(struct vms_ctx *ctx, struct btf *btf,
 			    struct vms_layout *l)
 {
@@ -765,6 +828,9 @@ int vms_layout_resolve_net(struct vms_ctx *ctx, struct btf *btf,
 		  NULL, 16 },
 		{ "sock_common", { "skc_v6_daddr" }, &l->skc_v6_daddr, NULL,
 		  16 },
+		{ "sock_common", { "skc_net" }, &l->skc_net, NULL, 8 },
+		{ "sock", { "sk_socket" }, &l->sk_socket, NULL, 8 },
+		{ "net", { "ns.inum" }, &l->net_inum, NULL, 4 },
 		{ "sock", { "sk_type" }, &l->sk_type, NULL, 2 },
 		{ "sock", { "sk_protocol" }, &l->sk_protocol, NULL, 2 },
 		{ "unix_sock", { "addr" }, &l->unix_addr, NULL, 8 },
@@ -784,6 +850,59 @@ int vms_layout_resolve_net(struct vms_ctx *ctx, struct btf *btf,
 					    &l->tcp_state[i]))
 			l->tcp_state[i] = -1;
 	l->have_net = true;
+	return 0;
+}
+
+int vms_layout_resolve_socktables(struct vms_ctx *ctx, struct btf *btf,
+				  struct vms_layout *l)
+{
+	size_t esz;
+	struct need needs[] = {
+		/* Hashed sockets link through sock_common's skc_node or
+		 * skc_nulls_node, which share one place (a union). */
+		{ "sock_common", { "skc_nulls_node" }, &l->skc_link, NULL, 16 },
+		{ "hlist_node", { "next" }, &l->hlist_next, NULL, 8 },
+		{ "net", { "list" }, &l->net_list, NULL, 16 },
+		{ "inet_hashinfo", { "ehash" }, &l->hi_ehash, NULL, 8 },
+		{ "inet_hashinfo", { "ehash_mask" }, &l->hi_ehash_mask, NULL, 4 },
+		{ "inet_hashinfo", { "lhash2" }, &l->hi_lhash2, NULL, 8 },
+		{ "inet_hashinfo", { "lhash2_mask" }, &l->hi_lhash2_mask, NULL,
+		  4 },
+		{ "inet_ehash_bucket", { "chain" }, &l->ehb_chain, NULL, 8 },
+		/* v5.19 (cae3873c5b3a) hashes listeners in lhash2 only, on
+		 * a nulls list. */
+		{ "inet_listen_hashbucket", { "nulls_head" }, &l->lhb_head,
+		  NULL, 8 },
+		{ "udp_table", { "hash" }, &l->ut_hash, NULL, 8 },
+		{ "udp_table", { "mask" }, &l->ut_mask, NULL, 4 },
+		{ "udp_hslot", { "head" }, &l->uhs_head, NULL, 8 },
+		/* Per-namespace tables, optional: TCP's since v6.1
+		 * (d1e5e6408b30), UDP's since v6.2 (9804985bf27f). Where a
+		 * namespace has none, these point at the global table. */
+		{ "net", { "ipv4.tcp_death_row.hashinfo" }, &l->net_tcp_hi,
+		  NULL, 8, true },
+		{ "net", { "ipv4.udp_table" }, &l->net_udp_table, NULL, 8,
+		  true },
+	};
+	int err;
+
+	if (l->have_socktables)
+		return 0;
+	if ((err = vms_layout_resolve_net(ctx, btf, l)) ||
+	    (err = vms_layout_resolve_files(ctx, btf, l)) ||
+	    (err = resolve(ctx, btf, needs, VMS_ARRAY_SIZE(needs),
+			   "netstat's socket tables")))
+		return err;
+	if (vms_btf_struct_size(btf, "inet_ehash_bucket", &l->ehb_size) ||
+	    vms_btf_struct_size(btf, "inet_listen_hashbucket", &l->lhb_size) ||
+	    vms_btf_struct_size(btf, "udp_hslot", &l->uhs_size) ||
+	    vms_btf_member_array(btf, "raw_hashinfo", "ht", &l->raw_ht,
+				 &l->raw_ht_n, &esz) ||
+	    esz != 8 || !l->ehb_size || !l->lhb_size || !l->uhs_size)
+		return vms_err(ctx, -ENOENT, LAYER,
+			       "the kernel's BTF lacks the socket hash bucket "
+			       "types netstat needs");
+	l->have_socktables = true;
 	return 0;
 }
 

@@ -57,8 +57,8 @@ int vms_fd_walk_init(struct vms_fd_walk *w, struct vms_kernel *k,
 	return 0;
 }
 
-static int read_fstype(struct vms_kernel *k, uint64_t inode, char *buf,
-		       size_t len)
+int vms_inode_fstype(struct vms_kernel *k, uint64_t inode, char *buf,
+		     size_t len)
 {
 	const struct vms_layout *l = &k->l;
 	uint64_t sb, type, name;
@@ -133,7 +133,7 @@ int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *r)
 		r->writable = vms_le32(b) & FMODE_WRITE;
 		if ((err = vms_kernel_read_u64(k, inode + l->inode_ino, &ino)) ||
 		    (err = vms_kernel_read(k, inode + l->inode_mode, b, 2)) ||
-		    (err = read_fstype(k, inode, fstype, sizeof(fstype))))
+		    (err = vms_inode_fstype(k, inode, fstype, sizeof(fstype))))
 			return err;
 		r->inode = ino;
 		r->inode_addr = inode;

@@ -99,6 +99,19 @@ struct vms_layout {
 	size_t file_inode, file_mode;	/* file.f_inode, file.f_mode */
 	size_t inode_ino, inode_mode, inode_sb; /* inode.i_ino/i_mode/i_sb */
 
+	bool have_pcache;		/* the page-cache fields resolved */
+	size_t d_inode;			/* dentry.d_inode */
+	size_t d_subdirs, d_child;	/* children list (< 6.8), opt. */
+	size_t d_children, d_sib;	/* children hlist (6.8+), opt. */
+	size_t hlist_next;		/* hlist_node.next */
+	size_t inode_mapping, inode_size; /* inode.i_mapping, .i_size */
+	size_t inode_link;		/* inode.i_link, opt. */
+	size_t as_xa_head;		/* address_space.i_pages.xa_head */
+	size_t xa_shift, xa_slots, xa_nslots; /* xa_node.* */
+	size_t page_size;		/* sizeof(struct page) */
+	size_t page_mapping;		/* page.mapping (folio.mapping) */
+	size_t folio_index;		/* folio.index or page.index */
+
 	bool have_maps;			/* the VMA fields resolved */
 	size_t mm_mt_root;		/* mm_struct.mm_mt.ma_root */
 	size_t mm_start_brk, mm_brk, mm_start_stack;
@@ -118,10 +131,25 @@ struct vms_layout {
 	size_t skc_family, skc_state, skc_num, skc_dport;
 	size_t skc_rcv_saddr, skc_daddr, skc_v6_rcv_saddr, skc_v6_daddr;
 	size_t sk_type, sk_protocol;	/* sock.sk_type, sock.sk_protocol */
+	size_t skc_net, sk_socket;	/* sock_common.skc_net, sock.sk_socket */
+	size_t net_inum;		/* net.ns.inum */
 	size_t unix_addr;		/* unix_sock.addr */
 	size_t unaddr_len, unaddr_name;	/* unix_address.len, .name */
 	int64_t tcp_state[12];		/* value of each TCP_* state in
 					 * vms_tcp_state_names, -1 if absent */
+
+	bool have_socktables;		/* the hash-table fields resolved */
+	size_t skc_link;		/* sock_common.skc_(nulls_)node */
+	size_t net_list;		/* net.list */
+	size_t hi_ehash, hi_ehash_mask;	/* inet_hashinfo.* */
+	size_t hi_lhash2, hi_lhash2_mask;
+	size_t ehb_size, ehb_chain;	/* inet_ehash_bucket */
+	size_t lhb_size, lhb_head;	/* inet_listen_hashbucket */
+	size_t ut_hash, ut_mask;	/* udp_table */
+	size_t uhs_size, uhs_head;	/* udp_hslot */
+	size_t raw_ht, raw_ht_n;	/* raw_hashinfo.ht[] */
+	size_t net_tcp_hi;		/* net.ipv4.tcp_death_row.hashinfo, opt. */
+	size_t net_udp_table;		/* net.ipv4.udp_table, opt. */
 
 	bool have_time;			/* the clock fields resolved */
 	size_t tk_in_core;		/* timekeeper's offset in tk_core */
@@ -210,8 +238,12 @@ int vms_layout_resolve_files(struct vms_ctx *ctx, struct btf *btf,
 			     struct vms_layout *l);
 int vms_layout_resolve_maps(struct vms_ctx *ctx, struct btf *btf,
 			    struct vms_layout *l);
+int vms_layout_resolve_pcache(struct vms_ctx *ctx, struct btf *btf,
+			      struct vms_layout *l);
 int vms_layout_resolve_net(struct vms_ctx *ctx, struct btf *btf,
 			   struct vms_layout *l);
+int vms_layout_resolve_socktables(struct vms_ctx *ctx, struct btf *btf,
+				  struct vms_layout *l);
 
 /* Tasks (task.c). */
 struct vms_task {
@@ -348,9 +380,43 @@ struct vms_fd_walk {
 	uint32_t next;		/* next fd to look at */
 };
 
+/* The name of the filesystem type that @inode belongs to ("tmpfs"). */
+int vms_inode_fstype(struct vms_kernel *k, uint64_t inode, char *buf,
+		     size_t len);
+
 int vms_fd_walk_init(struct vms_fd_walk *w, struct vms_kernel *k,
 		     const struct vms_task *t);
 int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *ret);
+
+/* Files as the page cache holds them (pagecache.c). */
+enum vms_pg_state {
+	VMS_PG_RESIDENT,	/* in memory and in the dump */
+	VMS_PG_HOLE,		/* never written on a memory fs: zeros */
+	VMS_PG_SWAPPED,		/* a memory fs page that is swapped out */
+	VMS_PG_NOT_CACHED,	/* a disk file's page not in the cache */
+	VMS_PG_NOT_IN_DUMP,	/* cached, but the dump omits the page */
+};
+
+struct vms_pcfile {
+	uint64_t inode;		/* struct inode */
+	uint64_t mapping;	/* its address_space */
+	uint64_t vmemmap;	/* base of the struct page array */
+	uint64_t ino;		/* inode number */
+	uint64_t size;		/* i_size */
+	uint32_t mode;		/* i_mode */
+	bool holes_read_zero;	/* tmpfs, ramfs: absent pages are holes */
+	char fstype[64];
+	char path[4096];	/* where the lookup ended, links followed */
+};
+
+/* Look up absolute @path in init's mount namespace, through the dentry
+ * cache, following symbolic links; it must name a regular file. */
+int vms_pcfile_open(struct vms_kernel *k, const char *path,
+		    struct vms_pcfile *ret);
+/* Page @index (4096 bytes) of @f into @buf: an enum vms_pg_state, @buf
+ * filled for RESIDENT and zeroed for HOLE; negative on error. */
+int vms_pcfile_page(struct vms_kernel *k, const struct vms_pcfile *f,
+		    uint64_t index, uint8_t *buf);
 
 /* Memory areas (maps.c), as /proc/PID/maps lists them. */
 struct vms_vma {
@@ -385,6 +451,8 @@ struct vms_sk {
 	char state_name[24];	/* "LISTEN", "ESTABLISHED", ... */
 	char local[160];	/* "127.0.0.1:4444", "[::1]:22", a unix path */
 	char remote[160];	/* the peer, or "" */
+	uint64_t inode;		/* its socket inode's number, 0 if none */
+	uint32_t netns;		/* inode number of its network namespace */
 };
 
 /* The TCP states vms_layout.tcp_state holds values for, in order. */
@@ -392,6 +460,34 @@ extern const char *const vms_tcp_state_names[12];
 
 /* Decode the socket behind a sockfs inode. */
 int vms_sock_read(struct vms_kernel *k, uint64_t inode, struct vms_sk *ret);
+/* Decode a struct sock (or a TIME_WAIT or request minisock). */
+int vms_sock_decode(struct vms_kernel *k, uint64_t sk, struct vms_sk *ret);
+
+/* Every socket in the kernel's protocol hash tables (TCP established,
+ * TIME_WAIT, request and listening; UDP; raw), in every network
+ * namespace, whether or not a process holds it. */
+struct vms_sock_table {
+	uint64_t base;		/* bucket array */
+	uint64_t n;		/* buckets */
+	size_t stride, head;	/* bucket size, chain head in a bucket */
+};
+
+struct vms_sock_walk {
+	struct vms_kernel *k;
+	struct vms_sock_table t[64]; /* distinct tables, de-duplicated */
+	size_t nt, ti;		/* tables, the one being walked */
+	uint64_t bucket;	/* next bucket in it */
+	uint64_t node;		/* next chain node, 0 or odd: chain end */
+	uint32_t chain_len;	/* nodes in the current chain */
+	uint64_t count;		/* sockets returned */
+	struct vms_addrset seen; /* every node: cycles and duplicates */
+	uint8_t heads[4096];	/* bucket array read ahead */
+	uint64_t heads_first, heads_n; /* buckets held in @heads */
+};
+
+int vms_sock_walk_init(struct vms_sock_walk *w, struct vms_kernel *k);
+int vms_sock_walk_next(struct vms_sock_walk *w, struct vms_sk *ret);
+void vms_sock_walk_fini(struct vms_sock_walk *w);
 
 /* System facts (sysinfo.c). */
 struct vms_sys {

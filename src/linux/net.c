@@ -96,7 +96,6 @@ int vms_sock_read(struct vms_kernel *k, uint64_t inode, struct vms_sk *r)
 {
 	const struct vms_layout *l;
 	uint64_t sk;
-	uint8_t b[16];
 	int err;
 
 	if ((err = vms_layout_resolve_net(k->ctx, k->btf, &k->l)))
@@ -107,10 +106,34 @@ int vms_sock_read(struct vms_kernel *k, uint64_t inode, struct vms_sk *r)
 						  l->socket_sk,
 				       &sk)))
 		return err;
-	if (!sk || sk < vms_mmu_kernel_half(&k->mmu))
+	if (!sk || !vms_is_kernel_addr(k, sk))
 		return vms_err_at(k->ctx, -ENOENT, LAYER, inode,
 				  "socket inode %#llx has no sock",
 				  (unsigned long long)inode);
+	return vms_sock_decode(k, sk, r);
+}
+
+static bool is_state(const struct vms_layout *l, unsigned int v,
+		     const char *name)
+{
+	for (size_t i = 0; i < VMS_ARRAY_SIZE(l->tcp_state); i++)
+		if (!strcmp(vms_tcp_state_names[i], name))
+			return l->tcp_state[i] == v;
+	return false;
+}
+
+int vms_sock_decode(struct vms_kernel *k, uint64_t sk, struct vms_sk *r)
+{
+	const struct vms_layout *l;
+	uint64_t net, sock;
+	uint8_t b[16];
+	bool mini;
+	int err;
+
+	if ((err = vms_layout_resolve_net(k->ctx, k->btf, &k->l)))
+		return err;
+	l = &k->l;
+	memset(r, 0, sizeof(*r));
 	r->sock = sk;
 	if ((err = vms_kernel_read(k, sk + l->skc_family, b, 2)))
 		return err;
@@ -118,12 +141,42 @@ int vms_sock_read(struct vms_kernel *k, uint64_t inode, struct vms_sk *r)
 	if ((err = vms_kernel_read(k, sk + l->skc_state, b, 1)))
 		return err;
 	r->state = b[0];
-	if ((err = vms_kernel_read(k, sk + l->sk_type, b, 2)))
+	if ((err = vms_kernel_read_u64(k, sk + l->skc_net, &net)))
 		return err;
-	r->type = vms_le16(b);
-	if ((err = vms_kernel_read(k, sk + l->sk_protocol, b, 2)))
+	if (!vms_is_kernel_addr(k, net))
+		return vms_err_at(k->ctx, -EBADMSG, LAYER, sk,
+				  "sock %#llx: namespace pointer %#llx is not "
+				  "a kernel address", (unsigned long long)sk,
+				  (unsigned long long)net);
+	if ((err = vms_kernel_read(k, net + l->net_inum, b, 4)))
 		return err;
-	r->protocol = vms_le16(b);
+	r->netns = vms_le32(b);
+	/* TIME_WAIT and request sockets are minisocks: struct
+	 * inet_timewait_sock and struct request_sock share only
+	 * sock_common with struct sock, and hold no socket. */
+	mini = (r->family == AF_INET_ || r->family == AF_INET6_) &&
+	       (is_state(l, r->state, "TCP_TIME_WAIT") ||
+		is_state(l, r->state, "TCP_NEW_SYN_RECV"));
+	if (mini) {
+		r->type = 1;
+		r->protocol = 6;
+	} else {
+		if ((err = vms_kernel_read(k, sk + l->sk_type, b, 2)))
+			return err;
+		r->type = vms_le16(b);
+		if ((err = vms_kernel_read(k, sk + l->sk_protocol, b, 2)))
+			return err;
+		r->protocol = vms_le16(b);
+		/* The inode number /proc/net shows (sock_i_ino()). */
+		if ((err = vms_kernel_read_u64(k, sk + l->sk_socket, &sock)))
+			return err;
+		if (sock && vms_is_kernel_addr(k, sock) && l->have_files &&
+		    (err = vms_kernel_read_u64(k, sock - l->sa_socket +
+							  l->sa_inode +
+							  l->inode_ino,
+					       &r->inode)))
+			return err;
+	}
 
 	if (r->family == AF_INET_ || r->family == AF_INET6_) {
 		bool v6 = r->family == AF_INET6_;
@@ -149,7 +202,10 @@ int vms_sock_read(struct vms_kernel *k, uint64_t inode, struct vms_sk *r)
 		/* raw sockets keep the protocol in skc_num. */
 		fmt_inet(r->family, la, lport, r->local, sizeof(r->local));
 		fmt_inet(r->family, ra, rport, r->remote, sizeof(r->remote));
-		if (r->type == 1)
+		if (r->type == 1 && is_state(l, r->state, "TCP_NEW_SYN_RECV"))
+			snprintf(r->state_name, sizeof(r->state_name),
+				 "SYN_RECV"); /* as /proc/net/tcp shows it */
+		else if (r->type == 1)
 			tcp_state_name(l, r->state, r->state_name,
 				       sizeof(r->state_name));
 		else
@@ -169,4 +225,231 @@ int vms_sock_read(struct vms_kernel *k, uint64_t inode, struct vms_sk *r)
 						   : "other");
 	}
 	return 0;
+}
+
+/*
+ * The protocol hash tables. Each is an array of buckets whose first word
+ * (at @head) starts a chain of sockets linked through sock_common's
+ * skc_node or skc_nulls_node; a chain ends at NULL or, for nulls lists,
+ * at an odd "nulls" marker (include/linux/list_nulls.h). Tables:
+ *
+ *   inet_hashinfo.ehash   established, TIME_WAIT and request sockets
+ *   inet_hashinfo.lhash2  listeners (v5.19+, by port and address)
+ *   udp_table.hash        UDP, v4 and v6
+ *   raw_v{4,6}_hashinfo.ht  raw sockets
+ *
+ * for the global tcp_hashinfo and udp_table and for every per-namespace
+ * table a namespace points at; tables are visited once each.
+ */
+#define MAX_NETNS (1u << 16)
+#define MAX_BUCKETS (1u << 26)
+#define MAX_CHAIN (1u << 20)
+#define MAX_SOCKETS (1u << 24)
+
+static int add_table(struct vms_sock_walk *w, uint64_t base, uint64_t n,
+		     size_t stride, size_t head)
+{
+	struct vms_kernel *k = w->k;
+
+	if (!base)
+		return 0; /* an unused table */
+	if (!vms_is_kernel_addr(k, base) || n == 0 || n > MAX_BUCKETS)
+		return vms_err_at(k->ctx, -EBADMSG, LAYER, base,
+				  "socket hash table at %#llx with %llu "
+				  "buckets is implausible",
+				  (unsigned long long)base,
+				  (unsigned long long)n);
+	for (size_t i = 0; i < w->nt; i++)
+		if (w->t[i].base == base)
+			return 0;
+	if (w->nt == VMS_ARRAY_SIZE(w->t))
+		return vms_err(k->ctx, -E2BIG, LAYER,
+			       "more than %zu distinct socket hash tables",
+			       VMS_ARRAY_SIZE(w->t));
+	w->t[w->nt++] = (struct vms_sock_table){ base, n, stride, head };
+	return 0;
+}
+
+static int add_hashinfo(struct vms_sock_walk *w, uint64_t hi)
+{
+	struct vms_kernel *k = w->k;
+	const struct vms_layout *l = &k->l;
+	uint64_t ehash, lhash2;
+	uint8_t b[4], c[4];
+	int err;
+
+	if (!hi)
+		return 0;
+	if ((err = vms_kernel_read_u64(k, hi + l->hi_ehash, &ehash)) ||
+	    (err = vms_kernel_read(k, hi + l->hi_ehash_mask, b, 4)) ||
+	    (err = vms_kernel_read_u64(k, hi + l->hi_lhash2, &lhash2)) ||
+	    (err = vms_kernel_read(k, hi + l->hi_lhash2_mask, c, 4)) ||
+	    (err = add_table(w, ehash, (uint64_t)vms_le32(b) + 1, l->ehb_size,
+			     l->ehb_chain)))
+		return err;
+	return add_table(w, lhash2, (uint64_t)vms_le32(c) + 1, l->lhb_size,
+			 l->lhb_head);
+}
+
+static int add_udp(struct vms_sock_walk *w, uint64_t ut)
+{
+	struct vms_kernel *k = w->k;
+	const struct vms_layout *l = &k->l;
+	uint64_t hash;
+	uint8_t b[4];
+	int err;
+
+	if (!ut)
+		return 0;
+	if ((err = vms_kernel_read_u64(k, ut + l->ut_hash, &hash)) ||
+	    (err = vms_kernel_read(k, ut + l->ut_mask, b, 4)))
+		return err;
+	return add_table(w, hash, (uint64_t)vms_le32(b) + 1, l->uhs_size,
+			 l->uhs_head);
+}
+
+int vms_sock_walk_init(struct vms_sock_walk *w, struct vms_kernel *k)
+{
+	const struct vms_layout *l;
+	uint64_t va, head, node;
+	struct vms_addrset nets;
+	uint32_t count = 0;
+	int err;
+
+	memset(w, 0, sizeof(*w));
+	w->k = k;
+	vms_addrset_init(&w->seen);
+	if ((err = vms_layout_resolve_socktables(k->ctx, k->btf, &k->l)))
+		return err;
+	l = &k->l;
+	if ((err = vms_kernel_sym(k, "tcp_hashinfo", &va)) ||
+	    (err = add_hashinfo(w, va)) ||
+	    (err = vms_kernel_sym(k, "udp_table", &va)) ||
+	    (err = add_udp(w, va)))
+		return err;
+	for (int v6 = 0; v6 < 2; v6++) {
+		if ((err = vms_kernel_sym(k, v6 ? "raw_v6_hashinfo"
+						: "raw_v4_hashinfo", &va))) {
+			vms_err_clear(k->ctx); /* IPv6 may be a module */
+			continue;
+		}
+		if ((err = add_table(w, va + l->raw_ht, l->raw_ht_n, 8, 0)))
+			return err;
+	}
+	if (l->net_tcp_hi == VMS_NO_MEMBER && l->net_udp_table == VMS_NO_MEMBER)
+		return 0;
+	/* Per-namespace tables, from every namespace on net_namespace_list. */
+	if ((err = vms_kernel_sym(k, "net_namespace_list", &head)) ||
+	    (err = vms_kernel_read_u64(k, head + l->list_next, &node)))
+		return err;
+	vms_addrset_init(&nets);
+	while (node != head) {
+		uint64_t net = node - l->net_list, p;
+		if (!vms_is_kernel_addr(k, node) || ++count > MAX_NETNS) {
+			err = vms_err_at(k->ctx, -EBADMSG, LAYER, node,
+					 "the namespace list is corrupt or "
+					 "longer than %u at %#llx", MAX_NETNS,
+					 (unsigned long long)node);
+			break;
+		}
+		if ((err = vms_addrset_add(&nets, node)) <= 0) {
+			if (!err)
+				err = vms_err_at(k->ctx, -ELOOP, LAYER, node,
+						 "the namespace list loops at "
+						 "%#llx",
+						 (unsigned long long)node);
+			break;
+		}
+		err = 0;
+		if (l->net_tcp_hi != VMS_NO_MEMBER &&
+		    ((err = vms_kernel_read_u64(k, net + l->net_tcp_hi, &p)) ||
+		     (err = add_hashinfo(w, p))))
+			break;
+		if (l->net_udp_table != VMS_NO_MEMBER &&
+		    ((err = vms_kernel_read_u64(k, net + l->net_udp_table,
+						&p)) ||
+		     (err = add_udp(w, p))))
+			break;
+		if ((err = vms_kernel_read_u64(k, node + l->list_next, &node)))
+			break;
+	}
+	vms_addrset_fini(&nets);
+	return err;
+}
+
+void vms_sock_walk_fini(struct vms_sock_walk *w)
+{
+	vms_addrset_fini(&w->seen);
+}
+
+/* The chain head of bucket @i of table @t, reading buckets ahead. */
+static int bucket_head(struct vms_sock_walk *w, const struct vms_sock_table *t,
+		       uint64_t i, uint64_t *ret)
+{
+	uint64_t per = sizeof(w->heads) / t->stride;
+	int err;
+
+	if (!per) /* a bucket larger than the read-ahead buffer */
+		return vms_kernel_read_u64(w->k, t->base + i * t->stride +
+						       t->head, ret);
+	if (i < w->heads_first || i >= w->heads_first + w->heads_n) {
+		uint64_t n = VMS_MIN(per, t->n - i);
+		if ((err = vms_kernel_read(w->k, t->base + i * t->stride,
+					   w->heads, n * t->stride)))
+			return err;
+		w->heads_first = i;
+		w->heads_n = n;
+	}
+	*ret = vms_le64(w->heads + (i - w->heads_first) * t->stride + t->head);
+	return 0;
+}
+
+int vms_sock_walk_next(struct vms_sock_walk *w, struct vms_sk *ret)
+{
+	struct vms_kernel *k = w->k;
+	const struct vms_layout *l = &k->l;
+	int err;
+
+	for (;;) {
+		uint64_t node = w->node;
+		if (!node || (node & 1)) {
+			/* The chain ended: the next non-empty bucket. */
+			const struct vms_sock_table *t;
+			if (w->ti >= w->nt)
+				return 0;
+			t = &w->t[w->ti];
+			if (w->bucket >= t->n) {
+				w->ti++;
+				w->bucket = 0;
+				w->heads_n = 0;
+				continue;
+			}
+			if ((err = bucket_head(w, t, w->bucket++, &w->node)))
+				return err;
+			w->chain_len = 0;
+			continue;
+		}
+		if (!vms_is_kernel_addr(k, node))
+			return vms_err_at(k->ctx, -EBADMSG, LAYER, node,
+					  "socket hash chain link %#llx is not "
+					  "a kernel address",
+					  (unsigned long long)node);
+		if (++w->chain_len > MAX_CHAIN || ++w->count > MAX_SOCKETS)
+			return vms_err_at(k->ctx, -E2BIG, LAYER, node,
+					  "socket hash tables hold more than "
+					  "%u sockets, or a chain more than %u",
+					  MAX_SOCKETS, MAX_CHAIN);
+		if ((err = vms_addrset_add(&w->seen, node)) <= 0)
+			return err ? err
+				   : vms_err_at(k->ctx, -ELOOP, LAYER, node,
+						"socket hash chain loops at "
+						"%#llx",
+						(unsigned long long)node);
+		/* hlist_node and hlist_nulls_node both start with next. */
+		if ((err = vms_kernel_read_u64(k, node + l->hlist_next,
+					       &w->node)))
+			return err;
+		err = vms_sock_decode(k, node - l->skc_link, ret);
+		return err ? err : 1;
+	}
 }

@@ -30,7 +30,10 @@ environments, byte for byte), threads (every thread id of every user
 process), creds (real/effective/saved/fs ids and the five capability
 sets), lsmod (each /proc/modules line, in order), dmesg (the guest's
 dmesg output must be a prefix of vmsight's: the kernel may log after the
-truth was printed), and pstree (every process once, under its parent).
+truth was printed), pstree (every process once, under its parent),
+mounts, lsof, maps, dump, netstat (both network namespaces, owners, and
+no owner for the socket only an in-flight message holds) and cat (each
+file the guest summed, holes, --out, "..", and its errors).
 
 Output is TAP.
 """
@@ -99,14 +102,24 @@ def parse_truth(path):
                 pid, _, line = body.partition(" ")
                 t.setdefault("maps", {}).setdefault(int(pid), []).append(
                     line.split())
-            elif kind == "net":
+            elif kind in ("net", "netns-net"):
+                ns = None
+                if kind == "netns-net":
+                    ns, _, body = body.partition(" ")
+                    ns = int(ns)
                 proto, _, line = body.partition(" ")
                 f = line.split()
                 if not f or f[0] in ("sl", "Num"):
                     continue
-                t.setdefault("net", []).append((proto, f))
+                t.setdefault("net", []).append((ns, proto, f))
+            elif kind == "netns":
+                pid, link = body.split()
+                t.setdefault("netns", {})[int(pid)] = int(link[5:-1])
             elif kind == "mount":
                 t.setdefault("mount", []).append(body.split()[:4])
+            elif kind == "file":
+                path, size, md5 = body.split()[:3]
+                t.setdefault("file", {})[path] = (int(size), md5)
             elif kind in ("hostname", "cmdline-kernel"):
                 t[kind] = body
             elif kind == "uptime":
@@ -261,10 +274,12 @@ def views_match_truth(a, g, truth, dumps):
             owned = {}
             for r in jsonl(raw):
                 if r["proto"] == "unix":
-                    got.add(("unix", r["local"], "", r["inode"]))
-                elif r["proto"] in ("tcp", "tcp6", "udp", "udp6"):
+                    got.add(("unix", r["local"], "", r["inode"],
+                             r["netns"]))
+                elif r["proto"] in ("tcp", "tcp6", "udp", "udp6", "raw",
+                                    "raw6"):
                     got.add((r["proto"], r["local"], r["remote"],
-                             r["state"], r["inode"]))
+                             r["state"], r["inode"], r["netns"]))
                 owned[r["inode"]] = r["owners"]
             want = net_truth(truth)
             if got != want:
@@ -280,7 +295,17 @@ def views_match_truth(a, g, truth, dumps):
                 if mine - {1} != pids:
                     problems.append("socket %d: owners %s, guest %s" % (
                         inode, sorted(mine), sorted(pids)))
-            ok_desc = "%d sockets with their owners" % len(want)
+            # Sockets no process holds (the helper's listener in flight
+            # in an unread SCM_RIGHTS message) must have no owner.
+            unowned = [i for i, o in owned.items()
+                       if i not in holders and
+                       [x for x in o if not x.startswith("1/")]]
+            if unowned:
+                problems.append("owners for unheld sockets %s" % unowned)
+            if not any(o == [] for o in owned.values()):
+                problems.append("no unowned socket found")
+            ok_desc = "%d sockets in %d namespaces, with their owners" % (
+                len(want), len({x[-1] for x in want}))
         elif view == "mounts":
             got = [[r["device"], r["path"], r["fstype"], r["options"]]
                    for r in jsonl(raw)]
@@ -330,19 +355,23 @@ def proc_net_addr(hexaddr):
 
 
 def net_truth(truth):
-    """The guest's sockets as vmsight names them."""
+    """The guest's sockets as vmsight names them, each with the inode of
+    its network namespace: /proc/net/* of init's namespace, and
+    /proc/PID/net/* of the process the guest started in a namespace of
+    its own."""
     want = set()
-    for proto, f in truth.get("net", []):
+    for pid, proto, f in truth.get("net", []):
+        ns = truth["netns"][pid or 1]
         if proto == "unix":
             inode = int(f[6])
             path = f[7] if len(f) > 7 else ""
-            want.add(("unix", path, "", inode))
+            want.add(("unix", path, "", inode, ns))
             continue
         st = int(f[3], 16)
         state = TCP_STATES.get(st, str(st)) if proto.startswith("tcp") \
             else ("ESTABLISHED" if st == 1 else "")
         want.add((proto, proc_net_addr(f[1]), proc_net_addr(f[2]),
-                  state, int(f[9])))
+                  state, int(f[9]), ns))
     return want
 
 
@@ -422,6 +451,80 @@ def dump_matches_truth(a, g, truth, dumps, tmp):
         for x in outs.values():
             if x:
                 shutil.rmtree(x)
+
+
+def cat_matches_truth(a, g, truth, dumps, tmp):
+    """cat PATH for each file the guest summed (on tmpfs, across a mount
+    point, sparse, behind relative and absolute symbolic links, and the
+    rootfs's busybox): the guest's size and md5, on every format. Then
+    the page map of the sparse file (holes exactly where the content is
+    zero pages, resident elsewhere), --out keeping holes, a path that
+    climbs back across a mount with "..", and the errors."""
+    name = g["name"]
+    for path, (size, md5) in sorted(truth["file"].items()):
+        bad = []
+        for fmt, dump in sorted(dumps.items()):
+            p = subprocess.run([a.vmsight, "cat", path, dump],
+                               capture_output=True, timeout=600)
+            got = hashlib.md5(p.stdout).hexdigest()
+            if p.returncode or len(p.stdout) != size or got != md5:
+                bad.append("%s: exit %d, %d bytes, md5 %s: %s" % (
+                    fmt, p.returncode, len(p.stdout), got,
+                    p.stderr.decode(errors="replace").strip()))
+        check(not bad, "%s: cat %s gives the guest's %d bytes (md5 %s) on "
+              "all %d formats" % (name, path, size, md5, len(dumps)),
+              "\n".join(bad))
+
+    raw = dumps["raw"]
+    p = subprocess.run([a.vmsight, "cat", "/tmp/sparse", raw],
+                       capture_output=True, timeout=600)
+    data = p.stdout
+    rc, out, err = run([a.vmsight, "cat", "--json", "/tmp/sparse", raw])
+    ext = jsonl(out) if rc == 0 else []
+    problems = [] if rc == 0 else [err]
+    pos = 0
+    for e in ext:
+        if e["offset"] != pos:
+            problems.append("extent at %d, expected %d" % (e["offset"], pos))
+        chunk = data[e["offset"]:e["offset"] + e["length"]]
+        if e["state"] == "hole" and chunk.strip(b"\0"):
+            problems.append("a hole at %d holds data" % e["offset"])
+        if e["state"] not in ("hole", "resident"):
+            problems.append("state %s at %d" % (e["state"], e["offset"]))
+        pos += e["length"]
+    if pos != len(data) or not any(e["state"] == "hole" for e in ext):
+        problems.append("extents cover %d of %d bytes; holes: %s" % (
+            pos, len(data), [e for e in ext if e["state"] == "hole"]))
+    check(not problems, "%s: cat --json maps /tmp/sparse as %d extents, "
+          "holes where it reads zeros" % (name, len(ext)),
+          "\n".join(problems))
+
+    outf = os.path.join(tmp, "sparse.out")
+    rc, out, err = run([a.vmsight, "cat", "/tmp/sparse", "--out", outf, raw])
+    st = os.stat(outf) if rc == 0 else None
+    with open(outf, "rb") as f:
+        same = f.read() == data
+    check(rc == 0 and same and st.st_blocks * 512 < st.st_size,
+          "%s: cat --out writes /tmp/sparse with its holes (%s blocks)" % (
+              name, st.st_blocks if st else "-"), err)
+    os.unlink(outf)
+
+    size, md5 = truth["file"]["/tmp/marker"]
+    p = subprocess.run([a.vmsight, "cat", "/tmp/inner/deeper/../.././marker",
+                        raw], capture_output=True, timeout=600)
+    check(p.returncode == 0 and hashlib.md5(p.stdout).hexdigest() == md5,
+          "%s: cat climbs back across a mount point with .." % name,
+          p.stderr.decode(errors="replace"))
+    expect_error(a, ["cat", "/tmp/no-such-file", raw], 1,
+                 "not in the guest's dentry cache", "%s: cat of a missing "
+                 "file" % name)
+    expect_error(a, ["cat", "/tmp/inner", raw], 1, "is a directory",
+                 "%s: cat of a directory" % name)
+    expect_error(a, ["cat", "/tmp/marker/x", raw], 1, "not a directory",
+                 "%s: cat through a file" % name)
+    expect_error(a, ["cat", "tmp/marker", raw], 1, "must be absolute",
+                 "%s: cat of a relative path" % name)
+    expect_error(a, ["cat", raw], 2, "usage", "%s: cat without a path" % name)
 
 
 def expect_error(a, args, code, needle, desc):
@@ -561,6 +664,7 @@ def main():
         views_match_truth(a, g, truth, dumps)
         maps_match_truth(a, g, truth, dumps)
         dump_matches_truth(a, g, truth, dumps, tmp)
+        cat_matches_truth(a, g, truth, dumps, tmp)
 
         first = outputs.get("raw")
         same = [f for f, o in outputs.items() if o == first]

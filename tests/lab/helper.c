@@ -9,7 +9,10 @@
  * epoll instance, both ends of a pipe, /tmp/marker) and a shared mapping
  * of /tmp/marker, for the lsof and maps views; with "net", also sockets
  * of every kind netstat shows (TCP over IPv4 and IPv6, listening and
- * connected, UDP, UNIX named, abstract and unnamed); and sleeps forever.
+ * connected, UDP, UNIX named, abstract and unnamed, raw over IPv4 and
+ * IPv6, and a TCP listener on port 5005 that no process holds: its only
+ * reference is in flight, in an SCM_RIGHTS message that nobody receives);
+ * and sleeps forever.
  * A socket that cannot be made is reported on stderr, not fatal. Built
  * statically on the host and copied into the lab initramfs; it never runs
  * on the host.
@@ -67,6 +70,31 @@ static int inet(int family, int type, const char *addr, int port)
 	return s;
 }
 
+/* Send @fd over a socket pair that keeps the message unread, and close
+ * it: the socket then belongs to no process. */
+static void in_flight(int fd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	char byte = 0;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	int sp[2];
+
+	memset(&u, 0, sizeof(u));
+	u.h.cmsg_level = SOL_SOCKET;
+	u.h.cmsg_type = SCM_RIGHTS;
+	u.h.cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(&u.h), &fd, sizeof(int));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) || sendmsg(sp[0], &m, 0) != 1)
+		warn("in flight");
+	close(fd);
+}
+
 static void sockets(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
@@ -94,6 +122,10 @@ static void sockets(void)
 		warn("abstract");
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp))
 		warn("socketpair");
+	if (socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) < 0 ||
+	    socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6) < 0)
+		warn("raw");
+	in_flight(inet(AF_INET, SOCK_STREAM, "127.0.0.1", 5005));
 }
 
 int main(int argc, char **argv)

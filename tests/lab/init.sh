@@ -13,6 +13,11 @@ mkdir -p /tmp && mount -t tmpfs tmpfs /tmp
 echo "vmsight lab marker 7f3a9c" > /tmp/marker
 # A mount inside a mount, so that paths cross mount points.
 mkdir -p /tmp/inner/deeper && mount -t tmpfs -o size=1m inner /tmp/inner/deeper
+# Files for cat: one past a mount point, one with 20 pages of holes, and
+# symbolic links, relative (/bin/sh) and absolute.
+head -c 300000 /bin/busybox > /tmp/inner/deeper/part
+dd if=/tmp/marker of=/tmp/sparse bs=4096 seek=20 2>/dev/null
+ln -s /tmp/inner/deeper/part /tmp/link
 hostname vmsight-lab
 
 # Modules: /mod holds dummy and tcp_bic on every guest, and qemu_fw_cfg
@@ -26,6 +31,9 @@ nc -l -p 4444 >/dev/null 2>&1 &
 sleep 86402 | cat &
 /vmsight-lab-helper 4 1000 1001 &
 /vmsight-lab-helper 1 0 0 net &
+# A listener in a network namespace of its own.
+unshare -n nc -l -p 6000 >/dev/null 2>&1 &
+nspid=$!
 # Let the kernel settle (deferred kthreads, the helpers' setuid) before the
 # snapshot of /proc below.
 sleep 3
@@ -40,8 +48,16 @@ done < /proc/kallsyms
 echo "VMS-TRUTH kallsyms $(grep -vc '\[' /proc/kallsyms) $(grep -v '\[' /proc/kallsyms | md5sum)"
 while IFS= read -r line; do echo "VMS-TRUTH module $line"; done < /proc/modules
 while IFS= read -r line; do echo "VMS-TRUTH mount $line"; done < /proc/mounts
-for t in tcp tcp6 udp udp6 unix; do
+for t in tcp tcp6 udp udp6 raw raw6 unix; do
 	while IFS= read -r line; do echo "VMS-TRUTH net $t $line"; done < /proc/net/$t
+	while IFS= read -r line; do
+		echo "VMS-TRUTH netns-net $nspid $t $line"
+	done < /proc/$nspid/net/$t
+done
+echo "VMS-TRUTH netns 1 $(readlink /proc/1/ns/net)"
+echo "VMS-TRUTH netns $nspid $(readlink /proc/$nspid/ns/net)"
+for f in /tmp/marker /tmp/sparse /tmp/inner/deeper/part /tmp/link /bin/sh; do
+	echo "VMS-TRUTH file $f $(wc -c < $f) $(md5sum < $f)"
 done
 echo "VMS-TRUTH hostname $(cat /proc/sys/kernel/hostname)"
 echo "VMS-TRUTH cmdline-kernel $(cat /proc/cmdline)"
