@@ -147,7 +147,9 @@ static const char *cmd_help[][2] = {
 		 "DUMP [--out FILE]." },
 	{ "mounts", "List the mounts of init's mount namespace, in "
 		    "/proc/mounts order: device,\nmount point, filesystem type, "
-		    "ro or rw." },
+		    "and the generic options (rw or ro, nosuid,\nnodev, "
+		    "noexec, relatime, ...; filesystem-specific ones such as "
+		    "size= are\nnot decoded)." },
 	{ "symbols", "Print every kallsyms entry as \"ADDRESS TYPE NAME\", "
 		     "in the kernel's order,\nthe format of /proc/kallsyms "
 		     "(core kernel only)." },
@@ -1302,7 +1304,7 @@ static int cmd_mounts(struct opts *o, struct vms_session *s)
 		struct out_val v[] = {
 			{ .i = vms_mount_id(m) }, { .s = vms_mount_devname(m) },
 			{ .s = vms_mount_path(m) }, { .s = vms_mount_fstype(m) },
-			{ .s = vms_mount_readonly(m) ? "ro" : "rw" },
+			{ .s = vms_mount_options(m) },
 			{ .u = vms_mount_addr(m) },
 		};
 		out_row(out, v);

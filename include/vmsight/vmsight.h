@@ -461,6 +461,10 @@ VMS_API const char *vms_mount_devname(const struct vms_mount *m);
 VMS_API const char *vms_mount_path(const struct vms_mount *m);
 VMS_API const char *vms_mount_fstype(const struct vms_mount *m);
 VMS_API bool vms_mount_readonly(const struct vms_mount *m);
+/** The generic mount options, as /proc/mounts begins them ("rw,nosuid,
+ *  nodev,relatime"); filesystem-specific ones (size=...) are not
+ *  included. Owned by @m. */
+VMS_API const char *vms_mount_options(const struct vms_mount *m);
 VMS_API int32_t vms_mount_id(const struct vms_mount *m);
 /** Address of the struct mount. */
 VMS_API uint64_t vms_mount_addr(const struct vms_mount *m);

@@ -708,6 +708,11 @@ VMS_API const char *vms_mount_fstype(const struct vms_mount *m)
 {
 	return m->m.fstype;
 }
+VMS_API const char *vms_mount_options(const struct vms_mount *m)
+{
+	return m ? m->m.options : NULL;
+}
+
 VMS_API bool vms_mount_readonly(const struct vms_mount *m)
 {
 	return m->m.readonly;

@@ -338,6 +338,7 @@ struct vms_mnt {
 	char path[4096];
 	char fstype[64];
 	bool readonly;
+	char options[128];	/* generic options: "rw,nosuid,relatime" */
 };
 
 #define VMS_RB_MAX_DEPTH 96

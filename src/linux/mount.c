@@ -13,6 +13,7 @@
  * Walks are bounded and cycle-checked; the rbtree walk keeps an explicit
  * stack no deeper than a red-black tree of 2^48 nodes can be.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "kernel.h"
@@ -137,6 +138,40 @@ static int next_mount(struct vms_mnt_walk *w, uint64_t *ret)
 	return vms_kernel_read_u64(k, w->node + l->list_next, &w->node);
 }
 
+/*
+ * The generic options, in the order show_vfsmnt() (fs/proc_namespace.c)
+ * prints them: ro or rw, the superblock's flags (show_sb_opts()), then
+ * the mount's (show_mnt_opts()). The bit values are the kernel's SB_* and
+ * MNT_* constants, unchanged since they were introduced (nosymfollow:
+ * v5.10, dbad7d6f7a1e). Filesystem-specific options (the superblock's
+ * show_options callback, e.g. tmpfs's size=) are not decoded.
+ */
+static void mount_options(struct vms_mnt *m, uint32_t mnt_flags,
+			  uint64_t sb_flags)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} sb_opts[] = {
+		{ 0x10, ",sync" }, { 0x80, ",dirsync" }, { 0x40, ",mand" },
+		{ 1u << 25, ",lazytime" },
+	}, mnt_opts[] = {
+		{ 0x01, ",nosuid" },	 { 0x02, ",nodev" },
+		{ 0x04, ",noexec" },	 { 0x08, ",noatime" },
+		{ 0x10, ",nodiratime" }, { 0x20, ",relatime" },
+		{ 0x80, ",nosymfollow" },
+	};
+
+	snprintf(m->options, sizeof(m->options), "%s",
+		 m->readonly ? "ro" : "rw");
+	for (size_t i = 0; i < VMS_ARRAY_SIZE(sb_opts); i++)
+		if (sb_flags & sb_opts[i].bit)
+			strcat(m->options, sb_opts[i].name);
+	for (size_t i = 0; i < VMS_ARRAY_SIZE(mnt_opts); i++)
+		if (mnt_flags & mnt_opts[i].bit)
+			strcat(m->options, mnt_opts[i].name);
+}
+
 int vms_mnt_walk_next(struct vms_mnt_walk *w, struct vms_mnt *m)
 {
 	struct vms_kernel *k = w->k;
@@ -168,6 +203,7 @@ int vms_mnt_walk_next(struct vms_mnt_walk *w, struct vms_mnt *m)
 	    (err = vms_kernel_read(k, mnt + l->mnt_vfs + l->vfs_flags, b, 4)))
 		return err;
 	m->readonly = (vms_le32(b) & MNT_READONLY) || (sbflags & SB_RDONLY);
+	mount_options(m, vms_le32(b), sbflags);
 	if (!vms_kernel_read_str(k, devname, m->devname, sizeof(m->devname)))
 		strcpy(m->devname, "none");
 	if (!vms_kernel_read_str(k, name, m->fstype, sizeof(m->fstype)))
