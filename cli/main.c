@@ -969,6 +969,23 @@ static int cmd_netstat(struct opts *o, struct vms_session *s)
 	return 0;
 }
 
+/* Write all of @buf at @off (or, to a stream, in order), retrying short
+ * writes. */
+static int pwrite_all(int fd, const uint8_t *buf, size_t len, uint64_t off,
+		      bool stream)
+{
+	while (len) {
+		ssize_t w = stream ? write(fd, buf, len)
+				   : pwrite(fd, buf, len, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w, off += (uint64_t)w, len -= (size_t)w;
+	}
+	return 0;
+}
+
 #define DUMP_AREA_MAX (1ull << 30)
 
 /* Write one area; returns the json description, or NULL on a write
@@ -1011,8 +1028,8 @@ static json_object *dump_area(struct vms_session *s, const struct vms_proc *p,
 			got = 0;
 		}
 		if (got == sizeof(page)) {
-			if (pwrite(fd, page, sizeof(page),
-				   (off_t)(va - v->start)) != sizeof(page)) {
+			if (pwrite_all(fd, page, sizeof(page), va - v->start,
+				       false)) {
 				close(fd);
 				json_object_put(missing);
 				json_object_put(j);
@@ -1134,23 +1151,6 @@ out:
 	vms_proc_iter_destroy(it);
 	close(dirfd);
 	return ret;
-}
-
-/* Write all of @buf at @off (or, to a stream, in order), retrying short
- * writes. */
-static int pwrite_all(int fd, const uint8_t *buf, size_t len, uint64_t off,
-		      bool stream)
-{
-	while (len) {
-		ssize_t w = stream ? write(fd, buf, len)
-				   : pwrite(fd, buf, len, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w, off += (uint64_t)w, len -= (size_t)w;
-	}
-	return 0;
 }
 
 static const char *const page_state_names[] = {

@@ -197,6 +197,13 @@ static inline bool vms_is_kernel_addr(const struct vms_kernel *k, uint64_t va)
 	return va >= vms_mmu_kernel_half(&k->mmu);
 }
 int vms_kernel_read(struct vms_kernel *k, uint64_t va, void *buf, size_t len);
+/* Admit @node as the next node of a walk over the guest structure @what
+ * ("the module list"): it must be a kernel address, must not have been
+ * visited before (@seen), and no more than @max nodes may be visited
+ * (counted in *@count; NULL: no count). 0, or an error naming @node. */
+int vms_walk_visit(struct vms_kernel *k, struct vms_addrset *seen,
+		   uint32_t *count, uint32_t max, uint64_t node,
+		   const char *what);
 int vms_kernel_read_u64(struct vms_kernel *k, uint64_t va, uint64_t *ret);
 /* Copy the NUL-terminated string at @va into @buf (always terminated),
  * stopping at its NUL, at @len - 1 bytes, or at the first unreadable
@@ -480,7 +487,7 @@ struct vms_sock_walk {
 	uint64_t bucket;	/* next bucket in it */
 	uint64_t node;		/* next chain node, 0 or odd: chain end */
 	uint32_t chain_len;	/* nodes in the current chain */
-	uint64_t count;		/* sockets returned */
+	uint32_t count;		/* sockets returned */
 	struct vms_addrset seen; /* every node: cycles and duplicates */
 	uint8_t heads[4096];	/* bucket array read ahead */
 	uint64_t heads_first, heads_n; /* buckets held in @heads */

@@ -371,6 +371,28 @@ int vms_kernel_read(struct vms_kernel *k, uint64_t va, void *buf, size_t len)
 	return vms_mmu_read(&k->mmu, k->pgd, va, buf, len);
 }
 
+int vms_walk_visit(struct vms_kernel *k, struct vms_addrset *seen,
+		   uint32_t *count, uint32_t max, uint64_t node,
+		   const char *what)
+{
+	int err;
+
+	if (!vms_is_kernel_addr(k, node))
+		return vms_err_at(k->ctx, -EBADMSG, LAYER, node,
+				  "%s: pointer %#llx is not a kernel address",
+				  what, (unsigned long long)node);
+	if ((err = vms_addrset_add(seen, node)) < 0)
+		return err;
+	if (!err)
+		return vms_err_at(k->ctx, -ELOOP, LAYER, node,
+				  "%s loops back to %#llx", what,
+				  (unsigned long long)node);
+	if (count && ++*count > max)
+		return vms_err_at(k->ctx, -E2BIG, LAYER, node,
+				  "%s has more than %u entries", what, max);
+	return 0;
+}
+
 size_t vms_kernel_read_str(struct vms_kernel *k, uint64_t va, char *buf,
 			   size_t len)
 {

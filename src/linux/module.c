@@ -173,20 +173,9 @@ int vms_mod_walk_next(struct vms_mod_walk *w, struct vms_mod *m)
 		return 0;
 	}
 	w->done = true;
-	if (!vms_is_kernel_addr(k, w->node))
-		return vms_err_at(k->ctx, -EBADMSG, LAYER, w->node,
-				  "module list pointer %#llx is not a kernel "
-				  "address", (unsigned long long)w->node);
-	err = vms_addrset_add(&w->seen, w->node);
-	if (err < 0)
+	if ((err = vms_walk_visit(k, &w->seen, &w->count, MAX_MODULES,
+				  w->node, "the module list")))
 		return err;
-	if (!err)
-		return vms_err_at(k->ctx, -ELOOP, LAYER, w->node,
-				  "the module list loops back to %#llx",
-				  (unsigned long long)w->node);
-	if (++w->count > MAX_MODULES)
-		return vms_err(k->ctx, -E2BIG, LAYER,
-			       "more than %d modules", MAX_MODULES);
 	mod = w->node - l->mod_list;
 	memset(m, 0, sizeof(*m));
 	m->addr = mod;

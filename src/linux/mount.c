@@ -30,21 +30,13 @@ static int push_left(struct vms_mnt_walk *w, uint64_t node)
 
 	while (node) {
 		int err;
-		if (!vms_is_kernel_addr(k, node))
-			return vms_err_at(k->ctx, -EBADMSG, LAYER, node,
-					  "mount rbtree node %#llx is not a "
-					  "kernel address",
-					  (unsigned long long)node);
 		if (w->depth >= VMS_RB_MAX_DEPTH)
 			return vms_err_at(k->ctx, -E2BIG, LAYER, node,
 					  "mount rbtree deeper than %d",
 					  VMS_RB_MAX_DEPTH);
-		err = vms_addrset_add(&w->seen, node);
-		if (err <= 0)
-			return err ? err
-				   : vms_err_at(k->ctx, -ELOOP, LAYER, node,
-						"mount rbtree loops at %#llx",
-						(unsigned long long)node);
+		if ((err = vms_walk_visit(k, &w->seen, NULL, 0, node,
+					  "the mount rbtree")))
+			return err;
 		w->stack[w->depth++] = node;
 		if ((err = vms_kernel_read_u64(k, node + k->l.rb_left, &node)))
 			return err;
@@ -124,16 +116,9 @@ static int next_mount(struct vms_mnt_walk *w, uint64_t *ret)
 	}
 	if (w->node == w->head)
 		return 0;
-	if (!vms_is_kernel_addr(k, w->node))
-		return vms_err_at(k->ctx, -EBADMSG, LAYER, w->node,
-				  "mount list pointer %#llx is not a kernel "
-				  "address", (unsigned long long)w->node);
-	err = vms_addrset_add(&w->seen, w->node);
-	if (err <= 0)
-		return err ? err
-			   : vms_err_at(k->ctx, -ELOOP, LAYER, w->node,
-					"the mount list loops at %#llx",
-					(unsigned long long)w->node);
+	if ((err = vms_walk_visit(k, &w->seen, NULL, 0, w->node,
+				  "the mount list")))
+		return err;
 	*ret = w->node - l->mnt_list;
 	return vms_kernel_read_u64(k, w->node + l->list_next, &w->node);
 }

@@ -345,22 +345,9 @@ int vms_sock_walk_init(struct vms_sock_walk *w, struct vms_kernel *k)
 	vms_addrset_init(&nets);
 	while (node != head) {
 		uint64_t net = node - l->net_list, p;
-		if (!vms_is_kernel_addr(k, node) || ++count > MAX_NETNS) {
-			err = vms_err_at(k->ctx, -EBADMSG, LAYER, node,
-					 "the namespace list is corrupt or "
-					 "longer than %u at %#llx", MAX_NETNS,
-					 (unsigned long long)node);
+		if ((err = vms_walk_visit(k, &nets, &count, MAX_NETNS, node,
+					  "the network namespace list")))
 			break;
-		}
-		if ((err = vms_addrset_add(&nets, node)) <= 0) {
-			if (!err)
-				err = vms_err_at(k->ctx, -ELOOP, LAYER, node,
-						 "the namespace list loops at "
-						 "%#llx",
-						 (unsigned long long)node);
-			break;
-		}
-		err = 0;
 		if (l->net_tcp_hi != VMS_NO_MEMBER &&
 		    ((err = vms_kernel_read_u64(k, net + l->net_tcp_hi, &p)) ||
 		     (err = add_hashinfo(w, p))))
@@ -429,22 +416,13 @@ int vms_sock_walk_next(struct vms_sock_walk *w, struct vms_sk *ret)
 			w->chain_len = 0;
 			continue;
 		}
-		if (!vms_is_kernel_addr(k, node))
-			return vms_err_at(k->ctx, -EBADMSG, LAYER, node,
-					  "socket hash chain link %#llx is not "
-					  "a kernel address",
-					  (unsigned long long)node);
-		if (++w->chain_len > MAX_CHAIN || ++w->count > MAX_SOCKETS)
+		if ((err = vms_walk_visit(k, &w->seen, &w->count, MAX_SOCKETS,
+					  node, "the socket hash tables")))
+			return err;
+		if (++w->chain_len > MAX_CHAIN)
 			return vms_err_at(k->ctx, -E2BIG, LAYER, node,
-					  "socket hash tables hold more than "
-					  "%u sockets, or a chain more than %u",
-					  MAX_SOCKETS, MAX_CHAIN);
-		if ((err = vms_addrset_add(&w->seen, node)) <= 0)
-			return err ? err
-				   : vms_err_at(k->ctx, -ELOOP, LAYER, node,
-						"socket hash chain loops at "
-						"%#llx",
-						(unsigned long long)node);
+					  "a socket hash chain is longer than "
+					  "%u", MAX_CHAIN);
 		/* hlist_node and hlist_nulls_node both start with next. */
 		if ((err = vms_kernel_read_u64(k, node + l->hlist_next,
 					       &w->node)))

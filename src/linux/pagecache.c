@@ -164,11 +164,13 @@ static int find_child(struct vms_kernel *k, uint64_t dir, const char *name,
 	uint64_t head = dir + (hlist ? l->d_children : l->d_subdirs);
 	uint64_t node;
 	struct vms_addrset seen;
-	char cand[NAME_MAX_LEN];
+	char cand[NAME_MAX_LEN], what[64];
 	uint32_t count = 0;
 	int err;
 
 	*ret = 0;
+	snprintf(what, sizeof(what), "the children of dentry %#llx",
+		 (unsigned long long)dir);
 	if ((err = vms_kernel_read_u64(k, head, &node)))
 		return err;
 	vms_addrset_init(&seen);
@@ -177,31 +179,9 @@ static int find_child(struct vms_kernel *k, uint64_t dir, const char *name,
 		uint64_t nameptr, inode;
 		uint8_t b[4];
 
-		if (!vms_is_kernel_addr(k, node)) {
-			err = vms_err_at(k->ctx, -EBADMSG, LAYER, dir,
-					 "children of dentry %#llx: link %#llx "
-					 "is not a kernel address",
-					 (unsigned long long)dir,
-					 (unsigned long long)node);
-			break;
-		}
-		if (++count > MAX_CHILDREN) {
-			err = vms_err_at(k->ctx, -E2BIG, LAYER, dir,
-					 "dentry %#llx has more than %u "
-					 "children", (unsigned long long)dir,
-					 MAX_CHILDREN);
-			break;
-		}
-		if ((err = vms_addrset_add(&seen, node)) <= 0) {
-			if (!err)
-				err = vms_err_at(k->ctx, -ELOOP, LAYER, node,
-						 "children of dentry %#llx "
-						 "loop at %#llx",
-						 (unsigned long long)dir,
-						 (unsigned long long)node);
-			break;
-		}
-		if ((err = vms_kernel_read(k, child + l->d_len, b, 4)))
+		if ((err = vms_walk_visit(k, &seen, &count, MAX_CHILDREN, node,
+					  what)) ||
+		    (err = vms_kernel_read(k, child + l->d_len, b, 4)))
 			break;
 		if (vms_le32(b) == nlen) {
 			if ((err = vms_kernel_read_u64(k, child + l->d_name,
