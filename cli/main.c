@@ -31,6 +31,10 @@ struct opts {
 	bool json;
 	bool verbose;
 	bool env;		/* psaux: show environments too */
+	bool raw;		/* dmesg: the syslog "<N>" prefix too */
+	bool list;		/* check: list the checks */
+	const char *only;	/* check: comma-separated check names */
+	int fail_on;		/* check: exit 3 at this severity or above */
 	int32_t pid;		/* threads: one process only; -1: all */
 	const char *source;
 };
@@ -63,6 +67,7 @@ static void usage(FILE *f)
 		"  dump      write a process's memory to files: dump PID --out DIR DUMP\n"
 		"  cat       a file's contents from the page cache: cat PATH DUMP\n"
 		"  symbols   the kernel's symbols, as /proc/kallsyms shows them\n"
+		"  check     intrusion-detection checks (--list shows them)\n"
 		"\n"
 		"Dump formats are detected from content: raw memory, ELF cores\n"
 		"(QEMU dump-guest-memory, /proc/vmcore), kdump-compressed\n"
@@ -77,6 +82,14 @@ static void usage(FILE *f)
 }
 
 static const char *cmd_help[][2] = {
+	{ "check", "Run the intrusion-detection checks on the guest kernel "
+		   "and print each\nfinding: severity, check, object and "
+		   "evidence (with --json also the\naddresses and the owning "
+		   "module or symbol). --list prints the checks;\n--only "
+		   "A,B runs some of them. Exit status: 0 when no finding "
+		   "reaches\n--fail-on (default low), 3 when one does, 1 "
+		   "when a check could not\nrun and nothing reached it, 2 on "
+		   "a usage error." },
 	{ "info", "Show the dump's format, physical memory ranges, and the "
 		  "kernel found in it:\nversion and banner, KASLR slide, paging "
 		  "mode, page-table root, where\nkallsyms and BTF were found, "
@@ -641,6 +654,8 @@ static int cmd_dmesg(struct opts *o, struct vms_session *s)
 	static const struct out_col cols[] = {
 		{ "seq", NULL, OUT_UINT, 0 },
 		{ "ts_nsec", NULL, OUT_UINT, 0 },
+		{ "level", NULL, OUT_INT, 0 },
+		{ "facility", NULL, OUT_INT, 0 },
 		{ "text", NULL, OUT_STR, 0 },
 	};
 	struct vms_log_iter *it;
@@ -664,16 +679,23 @@ static int cmd_dmesg(struct opts *o, struct vms_session *s)
 		if (out) {
 			struct out_val v[] = { { .u = rec.seq },
 					       { .u = rec.ts_nsec },
+					       { .i = rec.level },
+					       { .i = rec.facility },
 					       { .s = text } };
 			out_row(out, v);
 			continue;
 		}
 		/* The kernel's syslog format: each line of the record gets
-		 * the "[seconds.micros] " prefix. */
+		 * the "[seconds.micros] " prefix, and with --raw the
+		 * "<facility * 8 + level>" prefix before it, as dmesg -r. */
 		for (char *line = text, *nl;; line = nl + 1) {
 			nl = strchr(line, '\n');
 			if (nl)
 				*nl = 0;
+			if (o->raw && rec.level >= 0)
+				printf("<%d>", (rec.facility > 0
+							? rec.facility << 3
+							: 0) | rec.level);
 			printf("[%5" PRIu64 ".%06" PRIu64 "] ", rec.ts_nsec / 1000000000,
 			       rec.ts_nsec % 1000000000 / 1000);
 			for (char *c = line; *c; c++)
@@ -1351,6 +1373,122 @@ static int cmd_symbols(struct opts *o, struct vms_session *s)
 	return 0;
 }
 
+struct check_run {
+	struct out *out;
+	int worst;		/* highest severity found, -1: none */
+	size_t findings;
+};
+
+static int on_finding(const struct vms_finding *f, void *arg)
+{
+	struct check_run *cr = arg;
+	struct out_val v[] = {
+		{ .s = vms_severity_name(f->severity) }, { .s = f->check },
+		{ .s = f->object }, { .s = f->evidence }, { .u = f->addr },
+		{ .u = f->target }, { .s = f->owner },
+	};
+	out_row(cr->out, v);
+	cr->findings++;
+	if ((int)f->severity > cr->worst)
+		cr->worst = (int)f->severity;
+	return 0;
+}
+
+/* Is @name in the comma-separated @list? */
+static bool listed_in(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (len == n && !strncmp(p, name, n))
+			return true;
+		p = e ? e + 1 : NULL;
+	}
+	return false;
+}
+
+static int check_list(struct opts *o)
+{
+	static const struct out_col cols[] = {
+		{ "name", "CHECK", OUT_STR, 1 },
+		{ "severity", "SEVERITY", OUT_STR, 1 },
+		{ "title", "WHAT IT COMPARES", OUT_STR, 1 },
+	};
+	struct out *out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
+
+	for (size_t i = 0; i < vms_check_count(); i++) {
+		struct vms_check_desc d = { .sz = sizeof(d) };
+		if (vms_check_get(i, &d))
+			continue;
+		struct out_val v[] = { { .s = d.name },
+				       { .s = vms_severity_name(d.severity) },
+				       { .s = d.title } };
+		out_row(out, v);
+	}
+	out_finish(out);
+	return 0;
+}
+
+static int cmd_check(struct opts *o, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "severity", "SEVERITY", OUT_STR, 1 },
+		{ "check", "CHECK", OUT_STR, 1 },
+		{ "object", "OBJECT", OUT_STR, 1 },
+		{ "evidence", "EVIDENCE", OUT_STR, 1 },
+		{ "addr", NULL, OUT_HEX, 0 },
+		{ "target", NULL, OUT_HEX, 0 },
+		{ "owner", NULL, OUT_STR, 0 },
+	};
+	struct check_run cr = { .worst = -1 };
+	size_t ran = 0, failed = 0;
+
+	/* Every name in --only must be a check. */
+	for (const char *p = o->only; p && *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p), i;
+		for (i = 0; i < vms_check_count(); i++) {
+			struct vms_check_desc d = { .sz = sizeof(d) };
+			if (!vms_check_get(i, &d) && strlen(d.name) == len &&
+			    !strncmp(d.name, p, len))
+				break;
+		}
+		if (i == vms_check_count()) {
+			fprintf(stderr, "%s check: no check called '%.*s' "
+				"(see --list)\n", prog, (int)len, p);
+			return 2;
+		}
+		p = e ? e + 1 : NULL;
+	}
+	cr.out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
+	for (size_t i = 0; i < vms_check_count(); i++) {
+		struct vms_check_desc d = { .sz = sizeof(d) };
+		int r;
+		if (vms_check_get(i, &d) || (o->only && !listed_in(o->only,
+								     d.name)))
+			continue;
+		ran++;
+		r = vms_check_run(s, d.name, on_finding, &cr);
+		if (r < 0) {
+			/* A check that cannot run is reported, and the others
+			 * still run: one unreadable structure must not hide
+			 * the rest. */
+			fprintf(stderr, "%s: check %s could not run: %s\n",
+				prog, d.name, vms_errmsg(s));
+			failed++;
+		}
+	}
+	out_finish(cr.out);
+	if (!o->json && isatty(STDOUT_FILENO))
+		printf("%zu checks run, %zu could not run, %zu findings\n",
+		       ran, failed, cr.findings);
+	if (cr.worst >= o->fail_on)
+		return 3;
+	return failed ? 1 : 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct opts *, struct vms_session *);
@@ -1370,6 +1508,7 @@ static const struct {
 	{ "dump", cmd_dump },
 	{ "cat", cmd_cat },
 	{ "symbols", cmd_symbols },
+	{ "check", cmd_check },
 };
 
 int main(int argc, char **argv)
@@ -1380,11 +1519,15 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "env", no_argument, NULL, 'e' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "only", required_argument, NULL, 'O' },
+		{ "fail-on", required_argument, NULL, 'F' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "out", required_argument, NULL, 'o' },
 		{ 0 },
 	};
-	struct opts o = { .pid = -1 };
+	struct opts o = { .pid = -1, .fail_on = VMS_SEV_LOW };
 	struct vms_session *s = NULL;
 	const char *cmd = NULL;
 	size_t ci;
@@ -1409,6 +1552,25 @@ int main(int argc, char **argv)
 		case 'e':
 			o.env = true;
 			break;
+		case 'r':
+			o.raw = true;
+			break;
+		case 'l':
+			o.list = true;
+			break;
+		case 'O':
+			o.only = optarg;
+			break;
+		case 'F': {
+			enum vms_severity sev;
+			if (vms_severity_parse(optarg, &sev)) {
+				fprintf(stderr, "%s: --fail-on takes info, low, "
+					"medium, high or critical\n", prog);
+				return 2;
+			}
+			o.fail_on = (int)sev;
+			break;
+		}
 		case 'o':
 			o.out_dir = optarg;
 			break;
@@ -1432,6 +1594,10 @@ int main(int argc, char **argv)
 				       !strcmp(cmd, "cat")
 					       ? " [--out FILE] PATH"
 				       : !strcmp(cmd, "psaux") ? " [--env]"
+				       : !strcmp(cmd, "dmesg") ? " [--raw]"
+				       : !strcmp(cmd, "check")
+					       ? " [--list] [--only A,B] "
+						 "[--fail-on SEVERITY]"
 				       : !strcmp(cmd, "threads") ||
 						 !strcmp(cmd, "lsof") ||
 						 !strcmp(cmd, "netstat")
@@ -1475,6 +1641,8 @@ int main(int argc, char **argv)
 		o.pid = (int32_t)v;
 		optind++;
 	}
+	if (!strcmp(cmd, "check") && o.list)
+		return check_list(&o);
 	/* "cat PATH DUMP". */
 	if (!strcmp(cmd, "cat") && optind == argc - 2)
 		o.path = argv[optind++];

@@ -532,6 +532,9 @@ struct vms_log_record {
 	uint64_t ts_nsec;	/**< time since boot, ns */
 	const char *text;	/**< not NUL-terminated; valid until next */
 	size_t text_len;	/**< bytes of @text */
+	int level;		/**< syslog level 0-7, or -1 if unknown */
+	int facility;		/**< syslog facility (0 kernel, 1 user...),
+				 *   or -1 if unknown */
 };
 
 /** Walk the kernel log (the v5.10+ printk ring buffer), oldest first. */
@@ -541,6 +544,65 @@ VMS_API int vms_log_iter_create(struct vms_session *s,
 VMS_API int vms_log_iter_next(struct vms_log_iter *it,
 			      struct vms_log_record *ret);
 VMS_API void vms_log_iter_destroy(struct vms_log_iter *it);
+
+/* ------------------------------------------------------------------ */
+/* Intrusion-detection checks                                          */
+/* ------------------------------------------------------------------ */
+
+/** How serious a finding is; policies may change a check's default. */
+enum vms_severity {
+	VMS_SEV_INFO = 0,
+	VMS_SEV_LOW = 1,
+	VMS_SEV_MEDIUM = 2,
+	VMS_SEV_HIGH = 3,
+	VMS_SEV_CRITICAL = 4,
+};
+
+/** "info", "low", "medium", "high", "critical"; NULL if out of range. */
+VMS_API const char *vms_severity_name(enum vms_severity sev);
+/** Parse a severity name; -EINVAL if unknown. */
+VMS_API int vms_severity_parse(const char *name, enum vms_severity *ret);
+
+/** A registered check. Strings are static. */
+struct vms_check_desc {
+	size_t sz;		/**< set by the caller */
+	const char *name;	/**< "syscall_table", "hidden_tasks", ... */
+	const char *title;	/**< one line: what it compares */
+	enum vms_severity severity; /**< default severity of its findings */
+};
+
+/** Number of registered checks. */
+VMS_API size_t vms_check_count(void);
+/** Check @i, 0 <= @i < vms_check_count(); -ERANGE past the end. */
+VMS_API int vms_check_get(size_t i, struct vms_check_desc *ret);
+
+/** One finding. Strings are valid during the callback only. */
+struct vms_finding {
+	size_t sz;		/**< set by the library */
+	const char *check;	/**< the check's name */
+	enum vms_severity severity; /**< this finding's (usually the check's) */
+	const char *object;	/**< what is wrong: "sys_call_table[140]",
+				 *   "pid 57", "module vmsight_rk" */
+	const char *evidence;	/**< why, in one line */
+	uint64_t addr;		/**< the object's kernel address, or 0 */
+	uint64_t target;	/**< where it points (hooks), or 0 */
+	const char *owner;	/**< what holds @target or the object: a
+				 *   module or symbol name, or "" */
+};
+
+/** Called once per finding; a negative return stops the check with that
+ * error. */
+typedef int (*vms_finding_fn)(const struct vms_finding *f, void *arg);
+
+/**
+ * Run the check called @name on the session's kernel, calling @fn for
+ * each finding. Returns the number of findings, or < 0 if the check
+ * could not run (the session's error says why: a kernel without the
+ * structures it compares, or guest data that cannot be read). A check
+ * that cannot run is not a clean result.
+ */
+VMS_API int vms_check_run(struct vms_session *s, const char *name,
+			  vms_finding_fn fn, void *arg);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checks/checks.h"
 #include "../linux/kernel.h"
 
 #define VMS_VERSION_STR "0.1.0"
@@ -621,7 +622,9 @@ VMS_API int vms_log_iter_next(struct vms_log_iter *it,
 		return n;
 	o = (struct vms_log_record){ .sz = VMS_MIN(ret->sz, sizeof(o)),
 				     .seq = r.seq, .ts_nsec = r.ts_nsec,
-				     .text = r.text, .text_len = r.text_len };
+				     .text = r.text, .text_len = r.text_len,
+				     .level = r.level,
+				     .facility = r.facility };
 	memcpy(ret, &o, o.sz);
 	return 1;
 }
@@ -998,4 +1001,60 @@ VMS_API int vms_cfile_read_page(struct vms_cfile *f, uint64_t index,
 	if (!f || !buf)
 		return -EINVAL;
 	return vms_pcfile_page(f->s->kernel, &f->f, index, buf);
+}
+
+/* ------------------------------------------------------------------ */
+/* Checks                                                              */
+/* ------------------------------------------------------------------ */
+
+static const char *const sev_names[] = { "info", "low", "medium", "high",
+					 "critical" };
+
+VMS_API const char *vms_severity_name(enum vms_severity sev)
+{
+	return (unsigned int)sev < VMS_ARRAY_SIZE(sev_names) ? sev_names[sev]
+							     : NULL;
+}
+
+VMS_API int vms_severity_parse(const char *name, enum vms_severity *ret)
+{
+	for (size_t i = 0; name && ret && i < VMS_ARRAY_SIZE(sev_names); i++)
+		if (!strcmp(name, sev_names[i])) {
+			*ret = (enum vms_severity)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+VMS_API size_t vms_check_count(void)
+{
+	return vms_checks_count;
+}
+
+VMS_API int vms_check_get(size_t i, struct vms_check_desc *ret)
+{
+	struct vms_check_desc d;
+
+	if (!ret || ret->sz < sizeof(size_t))
+		return -EINVAL;
+	if (i >= vms_checks_count)
+		return -ERANGE;
+	d = (struct vms_check_desc){ .sz = VMS_MIN(ret->sz, sizeof(d)),
+				     .name = vms_checks[i].name,
+				     .title = vms_checks[i].title,
+				     .severity = vms_checks[i].severity };
+	memcpy(ret, &d, d.sz);
+	return 0;
+}
+
+VMS_API int vms_check_run(struct vms_session *s, const char *name,
+			  vms_finding_fn fn, void *arg)
+{
+	int err;
+
+	if (!s || !name)
+		return -EINVAL;
+	if ((err = vms_kernel_load(s)))
+		return err;
+	return vms_chk_run(s->kernel, name, fn, arg);
 }

@@ -106,5 +106,6 @@ void vms_addrset_init(struct vms_addrset *set);
 void vms_addrset_fini(struct vms_addrset *set);
 /* 1 if inserted, 0 if already present, -ENOMEM. */
 int vms_addrset_add(struct vms_addrset *set, uint64_t key);
+bool vms_addrset_has(const struct vms_addrset *set, uint64_t key);
 
 #endif /* VMS_CORE_H */

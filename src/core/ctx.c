@@ -100,6 +100,17 @@ static void addrset_put(uint64_t *slots, size_t cap, uint64_t key)
 	slots[i] = key;
 }
 
+bool vms_addrset_has(const struct vms_addrset *set, uint64_t key)
+{
+	if (!key || !set->cap)
+		return false;
+	for (size_t i = hash64(key) & (set->cap - 1); set->slots[i];
+	     i = (i + 1) & (set->cap - 1))
+		if (set->slots[i] == key)
+			return true;
+	return false;
+}
+
 int vms_addrset_add(struct vms_addrset *set, uint64_t key)
 {
 	if (!key)

@@ -272,6 +272,37 @@ int vms_btf_member(struct btf *btf, const char *type, const char *member,
 	return member_path(btf, (uint32_t)id, member, ret_off, ret_size, NULL);
 }
 
+int vms_btf_bitfield(struct btf *btf, const char *type, const char *member,
+		     size_t *ret_bit_off, size_t *ret_bits)
+{
+	int32_t id = find_struct(btf, type);
+	const struct btf_type *t;
+	const struct btf_member *m;
+
+	if (id <= 0)
+		return -ENOENT;
+	t = btf__type_by_id(btf, (uint32_t)id);
+	m = btf_members(t);
+	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
+		const char *name = btf__name_by_offset(btf, m->name_off);
+		if (!name || strcmp(name, member))
+			continue;
+		*ret_bit_off = btf_member_bit_offset(t, i);
+		*ret_bits = btf_member_bitfield_size(t, i);
+		if (!*ret_bits) {
+			long sz = btf__resolve_size(btf, m->type);
+			if (sz <= 0 || sz > 8)
+				return -ENOTSUP;
+			*ret_bits = (size_t)sz * 8;
+		}
+		/* Readers fetch the containing 64-bit word. */
+		if (*ret_bits > 64 - *ret_bit_off % 8)
+			return -ENOTSUP;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 int vms_btf_member_array(struct btf *btf, const char *type,
 			 const char *member, size_t *ret_off,
 			 size_t *ret_nelems, size_t *ret_elem_size)
@@ -360,6 +391,22 @@ int vms_btf_enum_value(struct btf *btf, const char *name, int64_t *ret)
 		}
 	}
 	return -ENOENT;
+}
+
+const char *vms_btf_enum_name(struct btf *btf, const char *type, int64_t val)
+{
+	int32_t id = btf__find_by_name_kind(btf, type, BTF_KIND_ENUM);
+	const struct btf_type *t;
+	const struct btf_enum *e;
+
+	if (id <= 0)
+		return NULL;
+	t = btf__type_by_id(btf, (uint32_t)id);
+	e = btf_enum(t);
+	for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
+		if (e->val == val)
+			return btf__name_by_offset(btf, e->name_off);
+	return NULL;
 }
 
 /*
@@ -612,6 +659,19 @@ int vms_layout_resolve_printk(struct vms_ctx *ctx, struct btf *btf,
 	    vms_btf_struct_size(btf, "printk_info", &l->info_size))
 		return vms_err(ctx, -ENOENT, LAYER,
 			       "the kernel's BTF lacks prb_desc or printk_info");
+	/* Level and facility are part of printk_info since the ring
+	 * buffer's introduction (v5.10); read them only if the BTF agrees
+	 * on a sane shape, else records carry no level. */
+	if (vms_btf_bitfield(btf, "printk_info", "facility",
+			     &l->info_fac_bit, &l->info_fac_bits) ||
+	    l->info_fac_bits > 8 ||
+	    (l->info_fac_bit + l->info_fac_bits + 7) / 8 > l->info_size)
+		l->info_fac_bits = 0;
+	if (vms_btf_bitfield(btf, "printk_info", "level", &l->info_lvl_bit,
+			     &l->info_lvl_bits) ||
+	    l->info_lvl_bits > 8 ||
+	    (l->info_lvl_bit + l->info_lvl_bits + 7) / 8 > l->info_size)
+		l->info_lvl_bits = 0;
 	l->have_printk = true;
 	return 0;
 }
@@ -645,6 +705,9 @@ int vms_layout_resolve_fs(struct vms_ctx *ctx, struct btf *btf,
 		{ "dentry", { "d_parent" }, &l->d_parent, NULL, 8 },
 		{ "dentry", { "d_name.name" }, &l->d_name, NULL, 8 },
 		{ "dentry", { "d_name.len" }, &l->d_len, NULL, 4 },
+		/* d_unhashed(): d_hash.pprev is NULL once the dentry is
+		 * dropped from the hash, as unlink does. */
+		{ "dentry", { "d_hash.pprev" }, &l->d_hash_pprev, NULL, 8 },
 		{ "rb_node", { "rb_left" }, &l->rb_left, NULL, 8 },
 		{ "rb_node", { "rb_right" }, &l->rb_right, NULL, 8 },
 	};
@@ -850,6 +913,54 @@ int vms_layout_resolve_net(struct vms_ctx *ctx, struct btf *btf,
 					    &l->tcp_state[i]))
 			l->tcp_state[i] = -1;
 	l->have_net = true;
+	return 0;
+}
+
+int vms_layout_resolve_checks(struct vms_ctx *ctx, struct btf *btf,
+			      struct vms_layout *l)
+{
+	size_t n, esz, tasks_n, tasks_esz, links_n, links_esz;
+	struct need needs[] = {
+		/* The pid table is an IDR, an xarray since v4.20
+		 * (0a835c4f090a made radix_tree_root an xarray). */
+		{ "pid_namespace", { "idr.idr_rt.xa_head" }, &l->pidns_xa_head,
+		  NULL, 8 },
+		{ "xa_node", { "shift" }, &l->xa_chk_shift, NULL, 1 },
+		{ "module_kobject", { "kobj" }, &l->mkobj_kobj },
+		{ "module_kobject", { "mod" }, &l->mkobj_mod, NULL, 8 },
+		{ "kobject", { "entry" }, &l->kobj_entry, NULL, 16 },
+		{ "kset", { "list" }, &l->kset_list, NULL, 16 },
+		{ "module", { "mkobj" }, &l->mod_mkobj },
+	};
+	int err;
+
+	if (l->have_checks)
+		return 0;
+	if ((err = vms_layout_resolve_modules(ctx, btf, l)) ||
+	    (err = resolve(ctx, btf, needs, VMS_ARRAY_SIZE(needs),
+			   "the cross-view checks")))
+		return err;
+	if (vms_btf_member_array(btf, "xa_node", "slots", &l->xa_chk_slots,
+				 &l->xa_chk_nslots, &esz) ||
+	    vms_btf_member_array(btf, "pid", "tasks", &l->pid_tasks, &tasks_n,
+				 &tasks_esz) ||
+	    vms_btf_member_array(btf, "task_struct", "pid_links",
+				 &l->task_pid_links, &links_n, &links_esz) ||
+	    vms_btf_enum_value(btf, "PIDTYPE_PID", &l->pidtype_pid))
+		return vms_err(ctx, -ENOENT, LAYER,
+			       "the kernel's BTF lacks xa_node.slots, "
+			       "pid.tasks, task_struct.pid_links or "
+			       "PIDTYPE_PID");
+	n = l->xa_chk_nslots;
+	if (esz != 8 || n < 4 || n > 64 || (n & (n - 1)) || tasks_esz != 8 ||
+	    links_esz != 16 || l->pidtype_pid < 0 ||
+	    (uint64_t)l->pidtype_pid >= VMS_MIN(tasks_n, links_n))
+		return vms_err(ctx, -EBADMSG, LAYER,
+			       "implausible xa_node, pid or pid_links "
+			       "geometry in BTF");
+	l->pid_tasks += (size_t)l->pidtype_pid * 8;
+	l->task_pid_links += (size_t)l->pidtype_pid * 16;
+	l->have_checks = true;
 	return 0;
 }
 

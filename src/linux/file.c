@@ -150,8 +150,8 @@ int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *r)
 				return err;
 			snprintf(r->path, sizeof(r->path), "anon_inode:%s",
 				 name);
-		} else if ((err = vms_path_build(k, mnt, dentry, w->root,
-						 r->path, sizeof(r->path)))) {
+		} else if ((err = vms_path_d_path(k, mnt, dentry, w->root,
+						  r->path, sizeof(r->path)))) {
 			return err;
 		}
 		return 1;

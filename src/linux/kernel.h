@@ -89,6 +89,7 @@ struct vms_layout {
 	size_t sb_type, sb_flags, sb_dev; /* super_block.* */
 	size_t fstype_name;		/* file_system_type.name */
 	size_t d_parent, d_name, d_len;	/* dentry.d_parent, d_name.{name,len} */
+	size_t d_hash_pprev;		/* dentry.d_hash.pprev */
 	size_t rb_left, rb_right;	/* rb_node.* */
 
 	bool have_files;		/* the fd-table fields resolved */
@@ -156,12 +157,27 @@ struct vms_layout {
 	size_t tk_mono_base, tk_offs_real, tk_offs_boot;
 	size_t uts_nodename, uts_nodename_len; /* uts_namespace.name.nodename */
 
+	bool have_checks;		/* the cross-view fields resolved */
+	size_t pidns_xa_head;		/* pid_namespace.idr.idr_rt.xa_head */
+	size_t pid_tasks;		/* pid.tasks[0] (hlist_head) */
+	size_t task_pid_links;		/* task_struct.pid_links[0] */
+	int64_t pidtype_pid;		/* enum pid_type PIDTYPE_PID */
+	size_t xa_chk_shift, xa_chk_slots, xa_chk_nslots; /* xa_node.* */
+	size_t mkobj_mod;		/* module_kobject.mod */
+	size_t mkobj_kobj;		/* module_kobject.kobj */
+	size_t kobj_entry;		/* kobject.entry */
+	size_t kset_list;		/* kset.list */
+	size_t mod_mkobj;		/* module.mkobj */
+
 	bool have_printk;		/* the printk fields below resolved */
 	size_t prb_desc_ring, prb_text_ring; /* printk_ringbuffer.* */
 	size_t dr_count_bits, dr_descs, dr_infos, dr_head_id, dr_tail_id;
 	size_t tr_size_bits, tr_data;	/* prb_data_ring.* */
 	size_t desc_size, desc_state_var, desc_begin, desc_next;
 	size_t info_size, info_seq, info_ts_nsec, info_text_len;
+	/* printk_info.facility and .level (a 3-bit bitfield), in bits;
+	 * width 0 when the kernel's BTF lacks them. */
+	size_t info_fac_bit, info_fac_bits, info_lvl_bit, info_lvl_bits;
 };
 
 struct vms_kernel {
@@ -223,10 +239,17 @@ uint32_t vms_btf_type_count(const struct btf *btf);
 int vms_btf_struct_size(struct btf *btf, const char *type, size_t *ret);
 int vms_btf_member(struct btf *btf, const char *type, const char *member,
 		   size_t *ret_off, size_t *ret_size);
+/* A direct member of @type that may be a bitfield: its offset and width
+ * in bits (the type's size for ordinary members; at most 64 bits, within
+ * one 64-bit word from its first byte). */
+int vms_btf_bitfield(struct btf *btf, const char *type, const char *member,
+		     size_t *ret_bit_off, size_t *ret_bits);
 int vms_btf_member_array(struct btf *btf, const char *type,
 			 const char *member, size_t *ret_off,
 			 size_t *ret_nelems, size_t *ret_elem_size);
 int vms_btf_enum_value(struct btf *btf, const char *name, int64_t *ret);
+/* The name of value @val in enum @type, or NULL. */
+const char *vms_btf_enum_name(struct btf *btf, const char *type, int64_t val);
 int vms_btf_enum_value_near(struct btf *btf, const char *sibling,
 			    const char *name, int64_t *ret);
 /* Resolve the core of struct vms_layout; one error names every missing
@@ -249,6 +272,8 @@ int vms_layout_resolve_pcache(struct vms_ctx *ctx, struct btf *btf,
 			      struct vms_layout *l);
 int vms_layout_resolve_net(struct vms_ctx *ctx, struct btf *btf,
 			   struct vms_layout *l);
+int vms_layout_resolve_checks(struct vms_ctx *ctx, struct btf *btf,
+			      struct vms_layout *l);
 int vms_layout_resolve_socktables(struct vms_ctx *ctx, struct btf *btf,
 				  struct vms_layout *l);
 
@@ -330,12 +355,27 @@ struct vms_mod_walk {
 
 int vms_mod_walk_init(struct vms_mod_walk *w, struct vms_kernel *k);
 int vms_mod_walk_next(struct vms_mod_walk *w, struct vms_mod *ret);
+/* Decode the struct module at @mod (from a walk or another view; @w
+ * supplies the taint letters). */
+int vms_mod_read(struct vms_mod_walk *w, uint64_t mod, struct vms_mod *ret);
+/* The memory regions of module @mod (mem[] from v6.4, else core_layout):
+ * how many were stored in @ret, or < 0. */
+struct vms_range {
+	uint64_t start, len;
+};
+int vms_mod_regions(struct vms_kernel *k, uint64_t mod,
+		    struct vms_range *ret, size_t max);
 void vms_mod_walk_fini(struct vms_mod_walk *w);
 
 /* Paths (path.c): the name of (vfsmount, dentry), as d_path() builds it,
  * up to the mount namespace's root. -E2BIG past PATH_MAX. */
 int vms_path_build(struct vms_kernel *k, uint64_t vfsmount, uint64_t dentry,
 		   uint64_t root_mount, char *buf, size_t len);
+/* The same, with the " (deleted)" suffix that d_path() adds to the path
+ * of an unlinked dentry: what /proc/PID/maps and /proc/PID/fd show. */
+int vms_path_d_path(struct vms_kernel *k, uint64_t vfsmount,
+		    uint64_t dentry, uint64_t root_mount, char *buf,
+		    size_t len);
 
 /* Mounts (mount.c), in the order of /proc/mounts. */
 struct vms_mnt {
@@ -513,6 +553,7 @@ struct vms_log_rec {
 	uint64_t ts_nsec;
 	const char *text;	/* not NUL-terminated; valid until next */
 	size_t text_len;
+	int level, facility;	/* syslog values, -1 if unknown */
 };
 
 struct vms_log_walk {

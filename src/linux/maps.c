@@ -212,8 +212,8 @@ static int describe(struct vms_kernel *k, uint64_t *root,
 					       &v->inode)) ||
 		    (err = vms_kernel_read_u64(k, inode + l->inode_sb, &sb)) ||
 		    (err = vms_kernel_read(k, sb + l->sb_dev, b, 4)) ||
-		    (err = vms_path_build(k, mnt, dentry, *root, v->name,
-					  sizeof(v->name))))
+		    (err = vms_path_d_path(k, mnt, dentry, *root, v->name,
+					   sizeof(v->name))))
 			return err;
 		v->dev = vms_le32(b);
 		v->offset = pgoff << 12;

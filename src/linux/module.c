@@ -159,28 +159,50 @@ static int read_users(struct vms_mod_walk *w, uint64_t mod, char *buf,
 	return 0;
 }
 
-int vms_mod_walk_next(struct vms_mod_walk *w, struct vms_mod *m)
+int vms_mod_regions(struct vms_kernel *k, uint64_t mod,
+		    struct vms_range *ret, size_t max)
+{
+	const struct vms_layout *l = &k->l;
+	size_t n = 0;
+	uint8_t b[4];
+	int err;
+
+	if (l->mod_mem != VMS_NO_MEMBER) {
+		for (size_t i = 0; i < l->mod_mem_n && i < 16 && n < max; i++) {
+			uint64_t m = mod + l->mod_mem + i * l->mod_mem_elem;
+			uint64_t base;
+			if ((err = vms_kernel_read_u64(k, m + l->modmem_base,
+						       &base)) ||
+			    (err = vms_kernel_read(k, m + l->modmem_size, b,
+						   4)))
+				return err;
+			if (base && vms_le32(b))
+				ret[n++] = (struct vms_range){ base,
+							       vms_le32(b) };
+		}
+		return (int)n;
+	}
+	uint64_t base;
+	if ((err = vms_kernel_read_u64(k, mod + l->mod_core_base, &base)) ||
+	    (err = vms_kernel_read(k, mod + l->mod_core_size, b, 4)))
+		return err;
+	if (base && vms_le32(b) && max)
+		ret[n++] = (struct vms_range){ base, vms_le32(b) };
+	return (int)n;
+}
+
+int vms_mod_read(struct vms_mod_walk *w, uint64_t mod, struct vms_mod *m)
 {
 	struct vms_kernel *k = w->k;
 	const struct vms_layout *l = &k->l;
-	uint64_t mod, next, taints;
+	uint64_t taints;
 	uint8_t b[4];
 	int64_t state;
 	int err;
 
-	if (w->done || w->node == w->head) {
-		w->done = true;
-		return 0;
-	}
-	w->done = true;
-	if ((err = vms_walk_visit(k, &w->seen, &w->count, MAX_MODULES,
-				  w->node, "the module list")))
-		return err;
-	mod = w->node - l->mod_list;
 	memset(m, 0, sizeof(*m));
 	m->addr = mod;
-	if ((err = vms_kernel_read_u64(k, w->node + l->list_next, &next)) ||
-	    (err = read_name(k, mod, m->name, sizeof(m->name))) ||
+	if ((err = read_name(k, mod, m->name, sizeof(m->name))) ||
 	    (err = read_size(k, mod, &m->size, &m->base)) ||
 	    (err = vms_kernel_read(k, mod + l->mod_refcnt, b, 4)))
 		return err;
@@ -209,6 +231,27 @@ int vms_mod_walk_next(struct vms_mod_walk *w, struct vms_mod *m)
 		m->taints[n++] = ')';
 		m->taints[n] = 0;
 	}
+	return 0;
+}
+
+int vms_mod_walk_next(struct vms_mod_walk *w, struct vms_mod *m)
+{
+	struct vms_kernel *k = w->k;
+	const struct vms_layout *l = &k->l;
+	uint64_t next;
+	int err;
+
+	if (w->done || w->node == w->head) {
+		w->done = true;
+		return 0;
+	}
+	w->done = true;
+	if ((err = vms_walk_visit(k, &w->seen, &w->count, MAX_MODULES,
+				  w->node, "the module list")))
+		return err;
+	if ((err = vms_kernel_read_u64(k, w->node + l->list_next, &next)) ||
+	    (err = vms_mod_read(w, w->node - l->mod_list, m)))
+		return err;
 	w->node = next;
 	w->done = false;
 	return 1;

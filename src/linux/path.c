@@ -81,3 +81,29 @@ int vms_path_build(struct vms_kernel *k, uint64_t vfsmnt, uint64_t dentry,
 	memmove(buf, buf + pos, len - pos);
 	return 0;
 }
+
+int vms_path_d_path(struct vms_kernel *k, uint64_t vfsmnt, uint64_t dentry,
+		    uint64_t root_mount, char *buf, size_t len)
+{
+	static const char suffix[] = " (deleted)";
+	uint64_t pprev, parent;
+	size_t n;
+	int err;
+
+	if ((err = vms_path_build(k, vfsmnt, dentry, root_mount, buf, len)))
+		return err;
+	/* fs/d_path.c d_path(): d_unlinked() is d_unhashed() and not
+	 * IS_ROOT(); the suffix is part of the name the kernel shows. */
+	if ((err = vms_kernel_read_u64(k, dentry + k->l.d_hash_pprev,
+				       &pprev)) ||
+	    (err = vms_kernel_read_u64(k, dentry + k->l.d_parent, &parent)))
+		return err;
+	if (pprev || parent == dentry)
+		return 0;
+	n = strlen(buf);
+	if (n + sizeof(suffix) > len)
+		return vms_err_at(k->ctx, -E2BIG, LAYER, dentry,
+				  "path longer than %zu bytes", len - 1);
+	memcpy(buf + n, suffix, sizeof(suffix));
+	return 0;
+}

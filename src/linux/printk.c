@@ -125,6 +125,20 @@ static const char *block_text(const struct vms_log_walk *w, uint64_t begin,
 	return (const char *)w->data + off + 8;
 }
 
+/* A field of at most 8 bits at bit @off of @info (the layout has checked
+ * that it lies inside the struct); -1 when the kernel has no such field. */
+static int bits(const uint8_t *info, size_t off, size_t width)
+{
+	unsigned int v;
+
+	if (!width)
+		return -1;
+	v = info[off / 8];
+	if (off % 8 + width > 8)
+		v |= (unsigned int)info[off / 8 + 1] << 8;
+	return (int)((v >> (off % 8)) & ((1u << width) - 1));
+}
+
 int vms_log_walk_next(struct vms_log_walk *w, struct vms_log_rec *r)
 {
 	const struct vms_layout *l = &w->k->l;
@@ -144,6 +158,8 @@ int vms_log_walk_next(struct vms_log_walk *w, struct vms_log_rec *r)
 		if ((sv & ID_MASK) != id || (state != 1 && state != 2))
 			continue; /* overwritten, or being written */
 		r->seq = vms_le64(info + l->info_seq);
+		r->level = bits(info, l->info_lvl_bit, l->info_lvl_bits);
+		r->facility = bits(info, l->info_fac_bit, l->info_fac_bits);
 		r->ts_nsec = vms_le64(info + l->info_ts_nsec);
 		text = block_text(w, vms_le64(d + l->desc_begin),
 				  vms_le64(d + l->desc_next), &avail);

@@ -30,10 +30,14 @@ environments, byte for byte), threads (every thread id of every user
 process), creds (real/effective/saved/fs ids and the five capability
 sets), lsmod (each /proc/modules line, in order), dmesg (the guest's
 dmesg output must be a prefix of vmsight's: the kernel may log after the
-truth was printed), pstree (every process once, under its parent),
-mounts, lsof, maps, dump, netstat (both network namespaces, owners, and
+truth was printed; the same for dmesg -r, with levels and facilities),
+pstree (every process once, under its parent),
+mounts, lsof and maps (a program run from a file deleted since, and a
+deleted file held open, both with " (deleted)"), dump, netstat (both network namespaces, owners, and
 no owner for the socket only an in-flight message holds) and cat (each
-file the guest summed, holes, --out, "..", and its errors).
+file the guest summed, holes, --out, "..", and its errors). Finally,
+every intrusion-detection check must run and find nothing on these clean
+guests (check_test.py covers the rootkit guests).
 
 Output is TAP.
 """
@@ -93,8 +97,8 @@ def parse_truth(path):
                 t.setdefault("thread", set()).add((int(pid), int(tid)))
             elif kind == "module":
                 t.setdefault("module", []).append(body)
-            elif kind == "dmesg":
-                t.setdefault("dmesg", []).append(body)
+            elif kind in ("dmesg", "dmesg-raw"):
+                t.setdefault(kind, []).append(body)
             elif kind == "fd":
                 pid, fd, target = (body.split(" ", 2) + [""])[:3]
                 t.setdefault("fd", set()).add((int(pid), int(fd), target))
@@ -178,7 +182,8 @@ def views_match_truth(a, g, truth, dumps):
     views = {
         "psaux": ["psaux", "--json", "--env"], "threads": ["threads",
         "--json"], "creds": ["creds", "--json"], "lsmod": ["lsmod",
-        "--json"], "dmesg": ["dmesg"], "pstree": ["pstree", "--json"],
+        "--json"], "dmesg": ["dmesg"], "dmesg-raw": ["dmesg", "--raw"],
+        "pstree": ["pstree", "--json"],
         "mounts": ["mounts", "--json"], "lsof": ["lsof", "--json"],
         "netstat": ["netstat", "--json"]}
     for view, args in views.items():
@@ -247,9 +252,11 @@ def views_match_truth(a, g, truth, dumps):
                 problems.append("vmsight %s\nguest   %s" % (
                     got, truth["module"]))
             ok_desc = "%d modules, line for line" % len(got)
-        elif view == "dmesg":
+        elif view in ("dmesg", "dmesg-raw"):
+            # dmesg-raw: busybox dmesg -r, the "<facility*8+level>"
+            # prefix of every line.
             got = raw.splitlines()
-            want = truth["dmesg"]
+            want = truth[view]
             if got[:len(want)] != want:
                 diff = next(i for i in range(len(want))
                             if i >= len(got) or got[i] != want[i])
@@ -578,6 +585,19 @@ def broken_inputs(a, g, raw, tmp):
     check(rc == 0 and "usage: vmsight ps" in out, "ps --help")
 
 
+def load_guests(manifest=None):
+    """The lab's guests: from --manifest, $VMSIGHT_LAB_MANIFEST, or by
+    building (or reusing) the lab."""
+    manifest = manifest or os.environ.get("VMSIGHT_LAB_MANIFEST")
+    if not manifest:
+        out = subprocess.run([sys.executable, os.path.join(
+            HERE, "..", "lab", "lab.py")], check=True, capture_output=True,
+            text=True).stdout
+        manifest = out.strip().splitlines()[-1]
+    with open(manifest) as f:
+        return json.load(f), manifest
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vmsight", required=True)
@@ -587,16 +607,10 @@ def main():
     ap.add_argument("--manifest")
     a = ap.parse_args()
 
-    manifest = a.manifest or os.environ.get("VMSIGHT_LAB_MANIFEST")
-    if not manifest:
-        out = subprocess.run([sys.executable, os.path.join(
-            HERE, "..", "lab", "lab.py")], check=True, capture_output=True,
-            text=True).stdout
-        manifest = out.strip().splitlines()[-1]
-    with open(manifest) as f:
-        guests = json.load(f)
+    guests, manifest = load_guests(a.manifest)
     series, mode = a.guest.split("-")
     g = [x for x in guests if x["paging"] == mode and
+         not x.get("rootkit") and
          x["kernel"].startswith("linux-image-" + series + ".")]
     if len(g) != 1:
         print("Bail out! no lab guest %s in %s" % (a.guest, manifest))
@@ -689,6 +703,18 @@ def main():
               "vmsight gave %d lines, md5 %s; guest %d, %s" % (
                   len(lines), hashlib.md5(out.encode()).hexdigest(),
                   count, md5))
+
+        # A clean guest: every check runs and finds nothing. The rule:
+        # inventory entries (severity info, such as the netfilter hooks
+        # that AppArmor registers from kernel text) are not findings.
+        for fmt, path in sorted(dumps.items()):
+            rc, out, err = run([a.vmsight, "check", "--json", path])
+            rows = [json.loads(l) for l in out.splitlines()]
+            bad = [r for r in rows if r["severity"] != "info"]
+            check(rc == 0 and err == "" and not bad,
+                  "%s %s: check finds nothing on the clean guest (%d "
+                  "inventory entries)" % (g["name"], fmt, len(rows)),
+                  "exit %d\n%s%s" % (rc, out, err))
 
         broken_inputs(a, g, dumps["raw"], tmp)
     finally:

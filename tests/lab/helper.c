@@ -1,7 +1,7 @@
 /*
  * Lab guest helper: a known process for the ground-truth tests.
  *
- *   vmsight-lab-helper THREADS UID GID [net]
+ *   vmsight-lab-helper THREADS UID GID [net|inject]
  *
  * Drops to UID/GID (so the tests can check credentials that are not
  * root's), starts THREADS-1 extra threads (so the thread count is not
@@ -12,7 +12,8 @@
  * connected, UDP, UNIX named, abstract and unnamed, raw over IPv4 and
  * IPv6, and a TCP listener on port 5005 that no process holds: its only
  * reference is in flight, in an SCM_RIGHTS message that nobody receives);
- * and sleeps forever.
+ * with "inject", injected code for the intrusion-detection checks (see
+ * inject()); and sleeps forever.
  * A socket that cannot be made is reported on stderr, not fatal. Built
  * statically on the host and copied into the lab initramfs; it never runs
  * on the host.
@@ -128,12 +129,42 @@ static void sockets(void)
 	in_flight(inet(AF_INET, SOCK_STREAM, "127.0.0.1", 5005));
 }
 
+/* What injected code looks like to the checks: an anonymous mapping
+ * that is writable and executable, holding code (here a function that
+ * returns 42: mov $42,%eax; ret), and an anonymous read-write mapping
+ * holding a copy of this program's ELF header, as a reflectively loaded
+ * library would. Both are touched, so they are resident when dumped. */
+static void inject(void)
+{
+	static const unsigned char code[] = { 0xb8, 0x2a, 0, 0, 0, 0xc3 };
+	unsigned char *x = mmap(NULL, 8192, PROT_READ | PROT_WRITE | PROT_EXEC,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *e = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int fd = open("/proc/self/exe", O_RDONLY);
+
+	if (x == MAP_FAILED || e == MAP_FAILED || fd < 0 ||
+	    read(fd, e, 64) != 64) {
+		warn("inject");
+		return;
+	}
+	close(fd);
+	memcpy(x, code, sizeof(code));
+	if (((int (*)(void))x)() != 42)
+		warn("injected code");
+	printf("VMS-TRUTH injected %d rwx %lx elf %lx\n", (int)getpid(),
+	       (unsigned long)x, (unsigned long)e);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4 && argc != 5)
 		return 2;
 	if (argc == 5 && !strcmp(argv[4], "net"))
 		sockets();
+	if (argc == 5 && !strcmp(argv[4], "inject"))
+		inject();
 	int threads = atoi(argv[1]);
 	gid_t gid = (gid_t)atoi(argv[3]);
 	int p[2], fd = open("/tmp/marker", O_RDONLY);

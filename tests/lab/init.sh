@@ -31,12 +31,46 @@ nc -l -p 4444 >/dev/null 2>&1 &
 sleep 86402 | cat &
 /vmsight-lab-helper 4 1000 1001 &
 /vmsight-lab-helper 1 0 0 net &
+# A program whose file is deleted while it runs, and a deleted file held
+# open: /proc names both with " (deleted)".
+cp /vmsight-lab-helper /tmp/gone
+/tmp/gone 1 0 0 &
+echo gone > /tmp/gone-file
+sleep 86403 3</tmp/gone-file &
 # A listener in a network namespace of its own.
 unshare -n nc -l -p 6000 >/dev/null 2>&1 &
 nspid=$!
 # Let the kernel settle (deferred kthreads, the helpers' setuid) before the
 # snapshot of /proc below.
 sleep 3
+rm /tmp/gone /tmp/gone-file
+
+# Rootkit guests (booted with vmsight.rootkit=1): tests/lab/rootkit hides
+# a sleep from the task list, points sys_call_table[140] (getpriority)
+# and IDT gate 0x80 (int 0x80, which no lab program uses) at its own
+# code, plants a netfilter hook and unlinks itself from the
+# module list. Addresses come from the guest's own /proc/kallsyms. A
+# helper runs injected code.
+case " $(cat /proc/cmdline) " in
+*" vmsight.rootkit=1 "*)
+	sleep 86404 &
+	hidden=$!
+	sct=$(grep ' sys_call_table$' /proc/kallsyms | cut -d' ' -f1)
+	tl=$(grep ' tasklist_lock$' /proc/kallsyms | cut -d' ' -f1)
+	idt=$(grep ' idt_table$' /proc/kallsyms | cut -d' ' -f1)
+	insmod /rootkit/vmsight_rk.ko hide_pid=$hidden tl=0x$tl sct=0x$sct \
+		nr=140 idt=0x$idt vec=128 hide=1 nf=1 &&
+		echo "VMS-TRUTH rootkit loaded vmsight_rk" ||
+		echo "VMS-TRUTH rootkit failed"
+	echo "VMS-TRUTH rootkit hidden-pid $hidden"
+	# Injected code in a process: an RWX anonymous area and an ELF
+	# header in anonymous memory (the helper prints where).
+	/vmsight-lab-helper 1 0 0 inject &
+	sleep 1
+	echo "VMS-TRUTH rootkit syscall 140"
+	echo "VMS-TRUTH rootkit idt-vector 128"
+	;;
+esac
 
 echo "VMS-TRUTH version $(cat /proc/version)"
 while read -r addr type name rest; do
@@ -64,6 +98,7 @@ echo "VMS-TRUTH cmdline-kernel $(cat /proc/cmdline)"
 echo "VMS-TRUTH uptime $(cat /proc/uptime)"
 echo "VMS-TRUTH $(grep btime /proc/stat)"
 dmesg | while IFS= read -r line; do echo "VMS-TRUTH dmesg $line"; done
+dmesg -r | while IFS= read -r line; do echo "VMS-TRUTH dmesg-raw $line"; done
 # Command lines and environments, as hex (they hold NULs).
 for d in /proc/[0-9]*; do
 	c=$(xxd -p "$d/cmdline" | tr -d '\n')

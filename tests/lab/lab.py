@@ -26,12 +26,16 @@ CACHE = os.environ.get("VMSIGHT_LAB_CACHE",
 RAM = "512M"
 BOOT_TIMEOUT = 300
 
-# (series meta-package, paging mode, with VMCOREINFO)
+# (series meta-package, paging mode, with VMCOREINFO, rootkit loaded)
 GUESTS = [
-    ("linux-image-amd64", "la57", False),
-    ("linux-image-amd64", "4level", True),
-    ("linux-image-6.12-amd64", "la57", True),
-    ("linux-image-6.12-amd64", "4level", False),
+    ("linux-image-amd64", "la57", False, False),
+    ("linux-image-amd64", "4level", True, False),
+    ("linux-image-6.12-amd64", "la57", True, False),
+    ("linux-image-6.12-amd64", "4level", False, False),
+    # The same guests with tests/lab/rootkit loaded, for the
+    # intrusion-detection checks (the clean guests must give none).
+    ("linux-image-amd64", "4level", False, True),
+    ("linux-image-6.12-amd64", "la57", False, True),
 ]
 DUMP_FORMATS = ["kdump-zlib", "kdump-lzo", "kdump-snappy"]
 # Modules from the image package: the first two load on every guest
@@ -98,10 +102,65 @@ def fetch_kernel(image):
     return kdir
 
 
-def build_initramfs(dest, modules):
+def fetch_headers(image):
+    """Unpack the linux-headers packages of @image's ABI (and the kbuild
+    package they need) into the cache, so that lab modules build without
+    installing anything; the headers' Makefile names its -common sibling
+    by absolute path, which is pointed into the cache."""
+    ver = image.replace("linux-image-", "")
+    hdir = os.path.join(CACHE, "headers", ver)
+    done = os.path.join(hdir, ".done")
+    tree = os.path.join(hdir, "usr/src/linux-headers-" + ver)
+    if os.path.exists(done):
+        return tree
+    pkg = "linux-headers-" + ver
+    out = subprocess.run(["apt-cache", "depends", pkg], check=True,
+                         capture_output=True, text=True).stdout
+    pkgs = [pkg] + [l.split()[1] for l in out.splitlines()
+                    if l.strip().startswith("Depends: linux-")
+                    and ("-common" in l or "linux-kbuild" in l)]
+    debs = os.path.join(CACHE, "debs")
+    os.makedirs(debs, exist_ok=True)
+    tmp = hdir + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    for p in pkgs:
+        if not glob.glob(os.path.join(debs, p + "_*.deb")):
+            log("downloading " + p)
+            run(["apt-get", "download", p], cwd=debs,
+                stdout=subprocess.DEVNULL)
+        run(["dpkg-deb", "-x", glob.glob(os.path.join(debs, p + "_*.deb"))[0],
+             tmp])
+    mk = os.path.join(tmp, "usr/src/linux-headers-" + ver, "Makefile")
+    with open(mk) as f:
+        text = f.read()
+    with open(mk, "w") as f:
+        f.write(text.replace("include /usr/src/",
+                             "include %s/usr/src/" % hdir))
+    shutil.rmtree(hdir, ignore_errors=True)
+    os.rename(tmp, hdir)
+    open(done, "w").close()
+    return tree
+
+
+def build_rootkit(image, dest):
+    """Build tests/lab/rootkit against @image's headers into @dest."""
+    tree = fetch_headers(image)
+    work = tempfile.mkdtemp(prefix="vmsight-rootkit-")
+    try:
+        for f in ("vmsight_rk.c", "Kbuild"):
+            shutil.copy(os.path.join(HERE, "rootkit", f), work)
+        run(["make", "-s", "-C", tree, "M=" + work, "modules"],
+            stdout=subprocess.DEVNULL)
+        shutil.copy(os.path.join(work, "vmsight_rk.ko"), dest)
+    finally:
+        shutil.rmtree(work)
+
+
+def build_initramfs(dest, modules, rootkit=None):
     root = tempfile.mkdtemp(prefix="vmsight-initramfs-")
     try:
-        for d in ("bin", "proc", "sys", "dev", "tmp", "mod"):
+        for d in ("bin", "proc", "sys", "dev", "tmp", "mod", "rootkit"):
             os.makedirs(os.path.join(root, d))
         shutil.copy("/bin/busybox", os.path.join(root, "bin/busybox"))
         os.symlink("busybox", os.path.join(root, "bin/sh"))
@@ -111,6 +170,8 @@ def build_initramfs(dest, modules):
              os.path.join(HERE, "helper.c")])
         for m in modules:
             shutil.copy(m, os.path.join(root, "mod", os.path.basename(m)))
+        if rootkit:
+            shutil.copy(rootkit, os.path.join(root, "rootkit"))
         files = subprocess.run("find . | sort", shell=True, cwd=root,
                                check=True, capture_output=True).stdout
         cpio = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"],
@@ -154,12 +215,16 @@ class Qmp:
                 raise RuntimeError("QMP %s: %s" % (name, reply["error"]))
 
 
-def make_guest(name, kdir, mode, vmcoreinfo, gdir):
+def make_guest(name, image, kdir, mode, vmcoreinfo, rootkit, gdir):
     os.makedirs(gdir, exist_ok=True)
     initrd = os.path.join(gdir, "initrd.gz")
     mods = MODULES if vmcoreinfo else MODULES[:-1]
+    rk = None
+    if rootkit:
+        rk = os.path.join(gdir, "vmsight_rk.ko")
+        build_rootkit(image, rk)
     build_initramfs(initrd, [os.path.join(kdir, os.path.basename(m))
-                             for m in mods])
+                             for m in mods], rk)
     ramfile = "/dev/shm/vmsight-lab-%s-%d.ram" % (name, os.getpid())
     qmp_path = os.path.join(tempfile.gettempdir(),
                             "vmsight-lab-%s-%d.qmp" % (name, os.getpid()))
@@ -171,7 +236,8 @@ def make_guest(name, kdir, mode, vmcoreinfo, gdir):
            % (RAM, ramfile),
            "-machine", "q35,memory-backend=ram",
            "-kernel", os.path.join(kdir, "vmlinuz"), "-initrd", initrd,
-           "-append", "console=ttyS0 panic=-1",
+           "-append", "console=ttyS0 panic=-1" +
+           (" vmsight.rootkit=1" if rootkit else ""),
            "-serial", "file:" + console, "-display", "none",
            "-monitor", "none", "-no-reboot", "-nic", "none",
            "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
@@ -221,7 +287,8 @@ def make_guest(name, kdir, mode, vmcoreinfo, gdir):
 
 def lab_hash():
     h = hashlib.sha256()
-    for f in ("lab.py", "init.sh", "helper.c"):
+    for f in ("lab.py", "init.sh", "helper.c", "rootkit/vmsight_rk.c",
+              "rootkit/Kbuild"):
         with open(os.path.join(HERE, f), "rb") as fh:
             h.update(fh.read())
     h.update(RAM.encode())
@@ -240,22 +307,23 @@ def main():
     lock = open(os.path.join(CACHE, "lab.lock"), "w")
     fcntl.flock(lock, fcntl.LOCK_EX)
     manifest = []
-    for meta, mode, vmci in GUESTS:
+    for meta, mode, vmci, rootkit in GUESTS:
         image = resolve_image(meta)
         kdir = fetch_kernel(image)
-        name = "%s-%s%s" % (image.replace("linux-image-", ""), mode,
-                            "-vmcoreinfo" if vmci else "")
+        name = "%s-%s%s%s" % (image.replace("linux-image-", ""), mode,
+                              "-vmcoreinfo" if vmci else "",
+                              "-rootkit" if rootkit else "")
         gdir = os.path.join(CACHE, "lab", key, name)
         if not os.path.exists(os.path.join(gdir, ".done")):
             shutil.rmtree(gdir, ignore_errors=True)
-            make_guest(name, kdir, mode, vmci, gdir)
+            make_guest(name, image, kdir, mode, vmci, rootkit, gdir)
             open(os.path.join(gdir, ".done"), "w").close()
         dumps = {"raw": "raw.mem", "elf": "elf.core"}
         dumps.update({f: f + ".dump" for f in DUMP_FORMATS
                       if os.path.exists(os.path.join(gdir, f + ".dump"))})
         manifest.append({
             "name": name, "kernel": image, "paging": mode,
-            "vmcoreinfo": vmci, "dir": gdir,
+            "vmcoreinfo": vmci, "rootkit": rootkit, "dir": gdir,
             "console": os.path.join(gdir, "console.log"),
             "dumps": {k: os.path.join(gdir, v) for k, v in dumps.items()},
         })
@@ -269,7 +337,8 @@ def main():
     if want:
         series, mode = want[0].split("-")
         for g in manifest:
-            if g["paging"] == mode and g["kernel"].startswith(
+            if g["paging"] == mode and not g["rootkit"] and \
+                    g["kernel"].startswith(
                     "linux-image-" + series + "."):
                 print(g["dumps"][want[1]])
                 return

@@ -189,12 +189,44 @@ static void one_error_names_every_missing_member(void **state)
 	btf__free(b);
 }
 
+/* printk_info's level is a 3-bit field; facility a plain byte. */
+static void reads_bitfields(void **state)
+{
+	struct ids id;
+	size_t off, bits;
+	(void)state;
+
+	struct btf *b = base_types(&id);
+	int u8 = btf__add_int(b, "u8", 1, 0);
+	btf__add_struct(b, "printk_info", 88);
+	btf__add_field(b, "seq", id.u64, 0, 0);
+	btf__add_field(b, "facility", u8, 8 * 18, 0);
+	btf__add_field(b, "flags", u8, 8 * 19, 5);
+	btf__add_field(b, "level", u8, 8 * 19 + 5, 3);
+	b = reparse(b);
+	assert_int_equal(vms_btf_bitfield(b, "printk_info", "level", &off,
+					  &bits), 0);
+	assert_int_equal(off, 157);
+	assert_int_equal(bits, 3);
+	assert_int_equal(vms_btf_bitfield(b, "printk_info", "facility", &off,
+					  &bits), 0);
+	assert_int_equal(off, 144);
+	assert_int_equal(bits, 8);
+	assert_int_equal(vms_btf_bitfield(b, "printk_info", "nope", &off,
+					  &bits), -ENOENT);
+	/* The byte-offset resolver refuses bitfields. */
+	assert_int_equal(vms_btf_member(b, "printk_info", "level", &off,
+					NULL), -ENOTSUP);
+	btf__free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(resolves_offsets_through_anonymous_unions),
 		cmocka_unit_test(accepts_pre_5_14_state_member),
 		cmocka_unit_test(one_error_names_every_missing_member),
+		cmocka_unit_test(reads_bitfields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

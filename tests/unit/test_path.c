@@ -2,7 +2,8 @@
 /*
  * The d_path-style walker on synthetic dentries and mounts: a path that
  * crosses a mount point, the namespace root, a dentry cycle, a mount
- * cycle, a name longer than NAME_MAX, and a path longer than the buffer.
+ * cycle, a name longer than NAME_MAX, and a path longer than the buffer;
+ * and d_path()'s " (deleted)" suffix for unhashed dentries.
  */
 #include "fakekernel.h"
 
@@ -10,7 +11,7 @@
 static const struct vms_layout L = {
 	.list_next = 0, .list_prev = 8,
 	.mnt_vfs = 32, .vfs_root = 0, .mnt_parent = 8, .mnt_mountpoint = 16,
-	.d_parent = 48, .d_name = 16, .d_len = 8,
+	.d_parent = 48, .d_name = 16, .d_len = 8, .d_hash_pprev = 56,
 };
 
 #define OBJ(i) (FK_DATA_VA + 0x100 * (uint64_t)(i))
@@ -27,6 +28,7 @@ static void dentry(struct fake *f, int i, int parent, const char *name)
 	fk_put64(d + 48, OBJ(parent));
 	fk_put64(d + 16, np);
 	fk_put32(d + 8, (uint32_t)strlen(name));
+	fk_put64(d + 56, OBJ(parent) + 64); /* hashed: any non-NULL pprev */
 }
 
 static void mount(struct fake *f, int i, int parent, int mountpoint,
@@ -74,6 +76,36 @@ static void path_crosses_mount_points(void **state)
 	assert_string_equal(buf, "/");
 	assert_int_equal(path(&f, 1, 3, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/tmp");
+	fk_close(&f);
+}
+
+static int d_path(struct fake *f, int mnt, int d, char *buf, size_t len)
+{
+	return vms_path_d_path(&f->k, OBJ(mnt) + 32, OBJ(d), OBJ(1), buf,
+			       len);
+}
+
+static void unlinked_dentries_are_marked_deleted(void **state)
+{
+	struct fake f;
+	char buf[256];
+	(void)state;
+
+	tree(&f);
+	fk_put64(fk_at(&f, OBJ(7)) + 56, 0);	/* "x" unlinked */
+	fk_put64(fk_at(&f, OBJ(5)) + 56, 0);	/* M's root: IS_ROOT */
+	fk_open(&f, "x", 0, &L);
+	assert_int_equal(d_path(&f, 4, 7, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/tmp/inner/x (deleted)");
+	assert_int_equal(d_path(&f, 4, 6, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/tmp/inner");
+	assert_int_equal(d_path(&f, 4, 5, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/tmp");
+	/* Room for the path but not for the suffix. */
+	assert_int_equal(d_path(&f, 4, 7, buf, 20), -E2BIG);
+	/* The walk alone never adds it. */
+	assert_int_equal(path(&f, 4, 7, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/tmp/inner/x");
 	fk_close(&f);
 }
 
@@ -129,6 +161,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(path_crosses_mount_points),
+		cmocka_unit_test(unlinked_dentries_are_marked_deleted),
 		cmocka_unit_test(hostile_paths_end_with_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

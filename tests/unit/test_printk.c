@@ -27,6 +27,9 @@ static const struct vms_layout L = {
 	.desc_size = 40, .desc_state_var = 16, .desc_begin = 24,
 	.desc_next = 32,
 	.info_size = 64, .info_seq = 8, .info_ts_nsec = 24, .info_text_len = 40,
+	/* facility a byte at 42; level 3 bits straddling bytes 43-44. */
+	.info_fac_bit = 42 * 8, .info_fac_bits = 8,
+	.info_lvl_bit = 43 * 8 + 6, .info_lvl_bits = 3,
 };
 
 static void ring(struct fake *f, uint32_t cbits, uint32_t sbits,
@@ -54,6 +57,11 @@ static void desc(struct fake *f, uint64_t id, uint64_t state, uint64_t begin,
 	fk_put64(i + 8, seq);
 	fk_put64(i + 24, seq * 1000000500ull);
 	memcpy(i + 40, &text_len, 2);
+	/* level = seq % 8 in bits 350-352, facility = seq % 3, and the
+	 * bits around the level set, which must not leak into it. */
+	i[42] = (uint8_t)(seq % 3);
+	i[43] = (uint8_t)(0x3f | (seq % 8) << 6);
+	i[44] = (uint8_t)(0xfe | (seq % 8) >> 2);
 }
 
 /* A data block at logical position @lpos: id, then text. */
@@ -114,9 +122,15 @@ static void records_in_order_with_wrap_and_skips(void **state)
 	assert_int_equal(r[0].text_len, 5);
 	assert_memory_equal(r[0].text, "first", 5);
 	assert_int_equal(r[0].ts_nsec, 1000000500ull);
+	assert_int_equal(r[0].level, 1);
+	assert_int_equal(r[0].facility, 1);
 	assert_int_equal(r[1].text_len, 17);
 	assert_memory_equal(r[1].text, "line one\nline two", 17);
+	assert_int_equal(r[1].level, 2);
+	assert_int_equal(r[1].facility, 2);
 	assert_int_equal(r[2].seq, 3);
+	assert_int_equal(r[2].level, 3);
+	assert_int_equal(r[2].facility, 0);
 	assert_int_equal(r[2].text_len, 0);
 	assert_int_equal(r[3].seq, 6);
 	assert_int_equal(r[3].text_len, 16); /* clipped to the block */

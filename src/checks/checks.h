@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The intrusion-detection checks: one table of registered checks
+ * (registry.c), one file per family (syscalls.c, hidden.c). A check
+ * compares independent views of the guest kernel, or compares kernel
+ * pointers with kernel text and symbols, and reports each discrepancy as
+ * a structured finding through vms_chk_emit().
+ */
+#ifndef VMS_CHECKS_H
+#define VMS_CHECKS_H
+
+#include <vmsight/vmsight.h>
+
+#include "../linux/kernel.h"
+
+/* A module as the checks see it: found on the module list, in sysfs
+ * (module_kset), or both. */
+struct vms_chk_mod {
+	uint64_t addr;		/* struct module */
+	char name[64];
+	bool listed;		/* on the module list */
+	bool in_sysfs;		/* a module_kobject in module_kset */
+	struct vms_range regions[8];
+	int nregions;
+};
+
+struct vms_chk {
+	struct vms_kernel *k;
+	const char *check;	/* the running check's name */
+	enum vms_severity severity;
+	vms_finding_fn fn;
+	void *arg;
+	int findings;
+	/* Symbols sorted by address, built on first use. */
+	uint32_t *by_addr;
+	uint64_t stext, etext;	/* kernel text */
+	/* Modules from both views, loaded on first use. */
+	struct vms_chk_mod *mods;
+	size_t nmods;
+	bool mods_loaded;
+};
+
+struct vms_check_def {
+	const char *name;
+	const char *title;
+	enum vms_severity severity;
+	int (*run)(struct vms_chk *c);
+};
+
+extern const struct vms_check_def vms_checks[];
+extern const size_t vms_checks_count;
+
+/* Run check @name; returns findings or < 0 (k->ctx holds the error). */
+int vms_chk_run(struct vms_kernel *k, const char *name, vms_finding_fn fn,
+		void *arg);
+
+/* Report one finding. */
+int vms_chk_emit(struct vms_chk *c, const char *object, const char *evidence,
+		 uint64_t addr, uint64_t target, const char *owner);
+
+/* The same at another severity than the check's: an inventory entry
+ * (info) next to a hook into hidden code (high). */
+int vms_chk_emit_sev(struct vms_chk *c, enum vms_severity sev,
+		     const char *object, const char *evidence, uint64_t addr,
+		     uint64_t target, const char *owner);
+
+/* Symbols: the index of the symbol at or below @addr, or -1. */
+int64_t vms_chk_sym_floor(struct vms_chk *c, uint64_t addr);
+/* The address of the next symbol above @addr, or 0. */
+uint64_t vms_chk_sym_next(struct vms_chk *c, uint64_t addr);
+/* Is there a symbol called @name exactly at @addr? */
+bool vms_chk_sym_is(struct vms_chk *c, uint64_t addr, const char *name);
+/* A symbol exactly at @addr whose name starts with @prefix, or NULL. */
+const char *vms_chk_sym_prefixed(struct vms_chk *c, uint64_t addr,
+				 const char *prefix);
+
+/* Both module views (list and sysfs), merged. */
+int vms_chk_load_modules(struct vms_chk *c);
+/* What holds an address. */
+enum vms_chk_where {
+	VMS_IN_TEXT,		/* kernel text */
+	VMS_IN_MODULE,		/* a module on the module list */
+	VMS_IN_HIDDEN_MODULE,	/* a module found only in sysfs */
+	VMS_ELSEWHERE,		/* none of these */
+};
+
+/* Describe what holds @addr: "kernel text, sym+0x10", "module rk
+ * (not on the module list)", ... into @desc; the module or symbol name
+ * into @owner. */
+enum vms_chk_where vms_chk_describe(struct vms_chk *c, uint64_t addr,
+				    char *desc, size_t dlen, char *owner,
+				    size_t olen);
+
+/* Call @fn for every entry of the xarray whose xa_head is @head (the
+ * IDR behind the pid table), bounded and cycle-checked; @what names it
+ * in errors. Needs the checks layout. */
+int vms_chk_xa_each(struct vms_kernel *k, uint64_t head, const char *what,
+		    int (*fn)(void *arg, uint64_t entry), void *arg);
+
+/* The checks. */
+int vms_check_syscall_table(struct vms_chk *c);
+int vms_check_hidden_tasks(struct vms_chk *c);
+int vms_check_hidden_modules(struct vms_chk *c);
+int vms_check_injected_code(struct vms_chk *c);
+int vms_check_idt(struct vms_chk *c);
+int vms_check_netfilter_hooks(struct vms_chk *c);
+int vms_check_ftrace_hooks(struct vms_chk *c);
+int vms_check_kprobes(struct vms_chk *c);
+
+#endif /* VMS_CHECKS_H */

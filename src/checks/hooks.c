@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inventories of kernel hooks: netfilter, ftrace and kprobes.
+ *
+ * netfilter_hooks: the inventory of netfilter hooks in every network
+ * namespace (net.nf.hooks_ipv4, hooks_ipv6, hooks_arp, hooks_bridge:
+ * per hook point a struct nf_hook_entries, a count and an array of
+ * {hook, priv}), each named by its owner. A hook in kernel text or in a
+ * listed module is an inventory entry (severity info: firewalls and
+ * conntrack register them); a hook into a module that hid itself from
+ * the module list, or into memory that belongs to no module, is a
+ * finding at the check's severity. Every array and count is bounded.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "checks.h"
+
+#define LAYER "checks"
+#define MAX_NETNS 65536
+#define MAX_HOOKS_PER_POINT 1024
+
+struct family {
+	const char *member;	/* in struct netns_nf */
+	const char *name;	/* for the object */
+	const char *points;	/* enum naming its hook points, or NULL */
+};
+
+static const struct family families[] = {
+	{ "hooks_ipv4", "ipv4", "nf_inet_hooks" },
+	{ "hooks_ipv6", "ipv6", "nf_inet_hooks" },
+	{ "hooks_arp", "arp", NULL },
+	{ "hooks_bridge", "bridge", NULL },
+};
+
+struct nf_layout {
+	size_t net_list, net_inum, net_nf;
+	size_t fam_off[VMS_ARRAY_SIZE(families)];
+	size_t fam_n[VMS_ARRAY_SIZE(families)];
+	size_t e_num, e_hooks, e_size, e_hook;
+};
+
+static int layout(struct vms_kernel *k, struct nf_layout *n)
+{
+	struct btf *b = k->btf;
+	size_t sz, nel, esz;
+	bool any = false;
+
+	if (vms_btf_member(b, "net", "list", &n->net_list, &sz) ||
+	    vms_btf_member(b, "net", "ns.inum", &n->net_inum, &sz) ||
+	    sz != 4 || vms_btf_member(b, "net", "nf", &n->net_nf, &sz) ||
+	    vms_btf_member(b, "nf_hook_entries", "num_hook_entries",
+			   &n->e_num, &sz) || sz != 2 ||
+	    vms_btf_member_array(b, "nf_hook_entries", "hooks", &n->e_hooks,
+				 &nel, &n->e_size) ||
+	    vms_btf_member(b, "nf_hook_entry", "hook", &n->e_hook, &sz) ||
+	    sz != 8 || n->e_hook + 8 > n->e_size)
+		return vms_err(k->ctx, -ENOENT, LAYER,
+			       "the kernel's BTF lacks net.nf, net.ns.inum or "
+			       "a usable struct nf_hook_entries");
+	for (size_t i = 0; i < VMS_ARRAY_SIZE(families); i++) {
+		n->fam_n[i] = 0;
+		if (vms_btf_member_array(b, "netns_nf", families[i].member,
+					 &n->fam_off[i], &n->fam_n[i], &esz) ||
+		    esz != 8 || n->fam_n[i] > 16)
+			n->fam_n[i] = 0; /* not built in this kernel */
+		any |= n->fam_n[i] > 0;
+	}
+	if (!any)
+		return vms_err(k->ctx, -ENOENT, LAYER,
+			       "the kernel's BTF has no netns_nf hook arrays");
+	return 0;
+}
+
+/*
+ * The severity of a hook whose code is at @where: an inventory entry if
+ * the code belongs to the kernel or a listed module, else the check's.
+ */
+static enum vms_severity hook_sev(const struct vms_chk *c,
+				  enum vms_chk_where where)
+{
+	return where == VMS_IN_TEXT || where == VMS_IN_MODULE ? VMS_SEV_INFO
+							      : c->severity;
+}
+
+static int point(struct vms_chk *c, const struct nf_layout *n,
+		 const struct family *f, size_t p, uint64_t entries,
+		 uint32_t inum)
+{
+	struct vms_kernel *k = c->k;
+	const char *pname = f->points ? vms_btf_enum_name(k->btf, f->points,
+							  (int64_t)p)
+				      : NULL;
+	uint8_t b[2];
+	uint16_t num;
+	int err;
+
+	if (!entries)
+		return 0;
+	if ((err = vms_kernel_read(k, entries + n->e_num, b, 2)))
+		return err;
+	num = vms_le16(b);
+	if (num > MAX_HOOKS_PER_POINT)
+		return vms_err_at(k->ctx, -E2BIG, LAYER, entries,
+				  "netfilter hook entries at %#llx claim %u "
+				  "hooks", (unsigned long long)entries, num);
+	for (uint16_t i = 0; i < num; i++) {
+		uint64_t hook, slot = entries + n->e_hooks + i * n->e_size;
+		char object[160], where[256], owner[64], evidence[320];
+		enum vms_chk_where w;
+
+		if ((err = vms_kernel_read_u64(k, slot + n->e_hook, &hook)))
+			return err;
+		w = vms_chk_describe(c, hook, where, sizeof(where), owner,
+				     sizeof(owner));
+		if (pname)
+			snprintf(object, sizeof(object),
+				 "netfilter %s %s hook %u (netns %u)", f->name,
+				 strncmp(pname, "NF_INET_", 8) ? pname
+							       : pname + 8,
+				 i, inum);
+		else
+			snprintf(object, sizeof(object),
+				 "netfilter %s point %zu hook %u (netns %u)",
+				 f->name, p, i, inum);
+		snprintf(evidence, sizeof(evidence), "hook function %#llx, %s",
+			 (unsigned long long)hook, where);
+		err = vms_chk_emit_sev(c, hook_sev(c, w), object, evidence,
+				       slot, hook, owner);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+int vms_check_netfilter_hooks(struct vms_chk *c)
+{
+	struct vms_kernel *k = c->k;
+	struct nf_layout n;
+	struct vms_addrset seen;
+	uint64_t head, node;
+	uint32_t count = 0;
+	int err;
+
+	if ((err = layout(k, &n)) ||
+	    (err = vms_kernel_sym(k, "net_namespace_list", &head)) ||
+	    (err = vms_kernel_read_u64(k, head + k->l.list_next, &node)))
+		return err;
+	vms_addrset_init(&seen);
+	while (!err && node != head) {
+		uint64_t net = node - n.net_list;
+		uint8_t b[4];
+
+		if ((err = vms_walk_visit(k, &seen, &count, MAX_NETNS, node,
+					  "the network namespace list")) ||
+		    (err = vms_kernel_read(k, net + n.net_inum, b, 4)))
+			break;
+		for (size_t f = 0; !err && f < VMS_ARRAY_SIZE(families); f++)
+			for (size_t p = 0; !err && p < n.fam_n[f]; p++) {
+				uint64_t e;
+				err = vms_kernel_read_u64(
+					k, net + n.net_nf + n.fam_off[f] + p * 8,
+					&e);
+				if (!err)
+					err = point(c, &n, &families[f], p, e,
+						    vms_le32(b));
+			}
+		if (!err)
+			err = vms_kernel_read_u64(k, node + k->l.list_next,
+						  &node);
+	}
+	vms_addrset_fini(&seen);
+	return err;
+}
+
+#define MAX_FTRACE_OPS 65536
+
+/*
+ * ftrace_hooks: every ftrace_ops on ftrace_ops_list (ops->next until
+ * &ftrace_list_end), named by the owner of its callback. Livepatch,
+ * kprobes on ftrace and tracers register ops from kernel text or listed
+ * modules (inventory); a callback in a hidden module or unknown memory
+ * is a finding.
+ */
+int vms_check_ftrace_hooks(struct vms_chk *c)
+{
+	struct vms_kernel *k = c->k;
+	struct vms_addrset seen;
+	size_t off_func, off_next, sz1, sz2;
+	uint64_t end, ops;
+	uint32_t count = 0;
+	int err;
+
+	if (vms_btf_member(k->btf, "ftrace_ops", "func", &off_func, &sz1) ||
+	    vms_btf_member(k->btf, "ftrace_ops", "next", &off_next, &sz2) ||
+	    sz1 != 8 || sz2 != 8)
+		return vms_err(k->ctx, -ENOENT, LAYER,
+			       "the kernel's BTF lacks ftrace_ops.func/next");
+	if ((err = vms_kernel_sym(k, "ftrace_list_end", &end)) ||
+	    (err = vms_kernel_sym(k, "ftrace_ops_list", &ops)) ||
+	    (err = vms_kernel_read_u64(k, ops, &ops)))
+		return err;
+	vms_addrset_init(&seen);
+	while (!err && ops && ops != end) {
+		char object[64], where[256], owner[64], evidence[320];
+		enum vms_chk_where w;
+		uint64_t fn;
+
+		if ((err = vms_walk_visit(k, &seen, &count, MAX_FTRACE_OPS, ops,
+					  "the ftrace ops list")) ||
+		    (err = vms_kernel_read_u64(k, ops + off_func, &fn)))
+			break;
+		w = vms_chk_describe(c, fn, where, sizeof(where), owner,
+				     sizeof(owner));
+		snprintf(object, sizeof(object), "ftrace_ops %#llx",
+			 (unsigned long long)ops);
+		snprintf(evidence, sizeof(evidence), "callback %#llx, %s",
+			 (unsigned long long)fn, where);
+		if ((err = vms_chk_emit_sev(c, hook_sev(c, w), object,
+					    evidence, ops, fn, owner)) < 0 ||
+		    (err = vms_kernel_read_u64(k, ops + off_next, &ops)))
+			break;
+	}
+	vms_addrset_fini(&seen);
+	return err < 0 ? err : 0;
+}
+
+#define MAX_KPROBES 65536
+#define MAX_KPROBE_BUCKETS 4096
+
+struct kp_layout {
+	size_t hlist, list, addr, pre, post;
+};
+
+/* One kprobe: where it probes and whose handlers run there. */
+static int kprobe_one(struct vms_chk *c, const struct kp_layout *kl,
+		      uint64_t kp)
+{
+	struct vms_kernel *k = c->k;
+	char object[320], where[256], powner[64], hwhere[2][256], howner[2][64];
+	char evidence[700];
+	enum vms_chk_where w = VMS_IN_TEXT;
+	uint64_t addr, h[2];
+	int err;
+
+	if ((err = vms_kernel_read_u64(k, kp + kl->addr, &addr)) ||
+	    (err = vms_kernel_read_u64(k, kp + kl->pre, &h[0])) ||
+	    (err = vms_kernel_read_u64(k, kp + kl->post, &h[1])))
+		return err;
+	vms_chk_describe(c, addr, where, sizeof(where), powner,
+			 sizeof(powner));
+	for (int i = 0; i < 2; i++) {
+		hwhere[i][0] = howner[i][0] = 0;
+		if (!h[i])
+			continue;
+		enum vms_chk_where hw = vms_chk_describe(
+			c, h[i], hwhere[i], sizeof(hwhere[i]), howner[i],
+			sizeof(howner[i]));
+		if (hw > w)
+			w = hw; /* the least trusted handler decides */
+	}
+	snprintf(object, sizeof(object), "kprobe at %#llx (%.200s)",
+		 (unsigned long long)addr, where);
+	snprintf(evidence, sizeof(evidence),
+		 "pre_handler %#llx%s%.250s, post_handler %#llx%s%.250s",
+		 (unsigned long long)h[0], h[0] ? ", " : "", hwhere[0],
+		 (unsigned long long)h[1], h[1] ? ", " : "", hwhere[1]);
+	return vms_chk_emit_sev(c, hook_sev(c, w), object, evidence, kp,
+				h[0] ? h[0] : h[1],
+				howner[0][0] ? howner[0] : howner[1]);
+}
+
+/*
+ * kprobes: every registered kprobe, from the buckets of kprobe_table
+ * (hlist of struct kprobe; the table's size, KPROBE_TABLE_SIZE, is the
+ * distance to the next symbol). An aggregate probe (pre_handler
+ * aggr_pre_handler) stands for the probes on its list, which are
+ * reported instead. Handlers in kernel text or listed modules are
+ * inventory; in hidden modules or unknown memory, findings.
+ */
+int vms_check_kprobes(struct vms_chk *c)
+{
+	struct vms_kernel *k = c->k;
+	struct kp_layout kl;
+	struct vms_addrset seen;
+	uint64_t table, next, aggr = 0;
+	size_t sz, n;
+	uint32_t count = 0;
+	int err = 0;
+
+	if (vms_btf_member(k->btf, "kprobe", "hlist", &kl.hlist, &sz) ||
+	    vms_btf_member(k->btf, "kprobe", "list", &kl.list, &sz) ||
+	    vms_btf_member(k->btf, "kprobe", "addr", &kl.addr, &sz) ||
+	    vms_btf_member(k->btf, "kprobe", "pre_handler", &kl.pre, &sz) ||
+	    vms_btf_member(k->btf, "kprobe", "post_handler", &kl.post, &sz))
+		return vms_err(k->ctx, -ENOENT, LAYER,
+			       "the kernel's BTF lacks struct kprobe");
+	if ((err = vms_kernel_sym(k, "kprobe_table", &table)))
+		return err;
+	vms_kernel_sym(k, "aggr_pre_handler", &aggr);
+	vms_err_clear(k->ctx);
+	next = vms_chk_sym_next(c, table);
+	if (next <= table || (next - table) / 8 > MAX_KPROBE_BUCKETS)
+		return vms_err_at(k->ctx, -EBADMSG, LAYER, table,
+				  "kprobe_table at %#llx: cannot size it from "
+				  "the next symbol",
+				  (unsigned long long)table);
+	n = (next - table) / 8;
+	vms_addrset_init(&seen);
+	for (size_t b = 0; !err && b < n; b++) {
+		uint64_t node;
+		if ((err = vms_kernel_read_u64(k, table + b * 8, &node)))
+			break;
+		while (!err && node) {
+			uint64_t kp = node - kl.hlist, pre;
+			if ((err = vms_walk_visit(k, &seen, &count, MAX_KPROBES,
+						  node, "the kprobe table")) ||
+			    (err = vms_kernel_read_u64(k, kp + kl.pre, &pre)))
+				break;
+			if (aggr && pre == aggr) {
+				/* The probes sharing this address. */
+				uint64_t head = kp + kl.list, p;
+				err = vms_kernel_read_u64(k, head, &p);
+				while (!err && p != head) {
+					if ((err = vms_walk_visit(
+						     k, &seen, &count,
+						     MAX_KPROBES, p,
+						     "a kprobe's list")) ||
+					    (err = kprobe_one(c, &kl,
+							      p - kl.list)) <
+						    0 ||
+					    (err = vms_kernel_read_u64(k, p,
+								       &p)))
+						break;
+				}
+			} else {
+				err = kprobe_one(c, &kl, kp);
+			}
+			if (err >= 0)
+				err = vms_kernel_read_u64(
+					k, node + k->l.list_next, &node);
+		}
+	}
+	vms_addrset_fini(&seen);
+	return err < 0 ? err : 0;
+}

