@@ -186,7 +186,7 @@ int vms_check_ftrace_hooks(struct vms_chk *c)
 {
 	struct vms_kernel *k = c->k;
 	struct vms_addrset seen;
-	size_t off_func, off_next, sz1, sz2;
+	size_t off_func, off_next, off_saved, sz1, sz2;
 	uint64_t end, ops;
 	uint32_t count = 0;
 	int err;
@@ -196,19 +196,27 @@ int vms_check_ftrace_hooks(struct vms_chk *c)
 	    sz1 != 8 || sz2 != 8)
 		return vms_err(k->ctx, -ENOENT, LAYER,
 			       "the kernel's BTF lacks ftrace_ops.func/next");
+	/* ftrace may put a wrapper in func (a pid filter) and keep the
+	 * registered callback in saved_func: both are looked at. */
+	if (vms_btf_member(k->btf, "ftrace_ops", "saved_func", &off_saved,
+			   &sz1) || sz1 != 8)
+		off_saved = VMS_NO_MEMBER;
 	if ((err = vms_kernel_sym(k, "ftrace_list_end", &end)) ||
 	    (err = vms_kernel_sym(k, "ftrace_ops_list", &ops)) ||
 	    (err = vms_kernel_read_u64(k, ops, &ops)))
 		return err;
 	vms_addrset_init(&seen);
 	while (!err && ops && ops != end) {
-		char object[64], where[256], owner[64], evidence[320];
-		enum vms_chk_where w;
-		uint64_t fn;
+		char object[64], where[256], owner[64], evidence[600];
+		char swhere[256], sowner[64];
+		enum vms_chk_where w, sw;
+		uint64_t fn, saved = 0;
 
 		if ((err = vms_walk_visit(k, &seen, &count, MAX_FTRACE_OPS, ops,
 					  "the ftrace ops list")) ||
-		    (err = vms_kernel_read_u64(k, ops + off_func, &fn)))
+		    (err = vms_kernel_read_u64(k, ops + off_func, &fn)) ||
+		    (off_saved != VMS_NO_MEMBER &&
+		     (err = vms_kernel_read_u64(k, ops + off_saved, &saved))))
 			break;
 		w = vms_chk_describe(c, fn, where, sizeof(where), owner,
 				     sizeof(owner));
@@ -216,6 +224,19 @@ int vms_check_ftrace_hooks(struct vms_chk *c)
 			 (unsigned long long)ops);
 		snprintf(evidence, sizeof(evidence), "callback %#llx, %s",
 			 (unsigned long long)fn, where);
+		if (saved && saved != fn) {
+			size_t n = strlen(evidence);
+			sw = vms_chk_describe(c, saved, swhere, sizeof(swhere),
+					      sowner, sizeof(sowner));
+			snprintf(evidence + n, sizeof(evidence) - n,
+				 "; saved callback %#llx, %s",
+				 (unsigned long long)saved, swhere);
+			if (sw > w) {
+				w = sw;
+				fn = saved;
+				memcpy(owner, sowner, sizeof(owner));
+			}
+		}
 		if ((err = vms_chk_emit_sev(c, hook_sev(c, w), object,
 					    evidence, ops, fn, owner)) < 0 ||
 		    (err = vms_kernel_read_u64(k, ops + off_next, &ops)))

@@ -2,7 +2,8 @@
 """vmsight check on the lab's rootkit guests: a real module
 (tests/lab/rootkit) has hidden a process from the task list, pointed
 sys_call_table[140] and IDT gate 0x80 at its own code and unlinked itself from the module
-list, after registering a netfilter hook; a helper runs injected code (an RWX anonymous area, an ELF header
+list, after registering a netfilter hook, an ftrace callback and a
+kprobe; a helper runs injected code (an RWX anonymous area, an ELF header
 in anonymous memory); and the guest printed what it did (VMS-TRUTH rootkit ...) along
 with its own /proc view. Every format of the dump must give exactly the
 findings the rootkit implies, no more, with the right exit status. The
@@ -93,11 +94,23 @@ def main():
           nf[0]["owner"] == "vmsight_rk" and nf[0]["severity"] == "high",
           "%s: netfilter_hooks finds the hook into the hidden module"
           % name, json.dumps(nf, indent=1))
+    ft = by.get("ftrace_hooks", [])
+    check(len(ft) == 1 and ft[0]["owner"] == "vmsight_rk" and
+          "not on the module list" in ft[0]["evidence"],
+          "%s: ftrace_hooks finds the callback in the hidden module" % name,
+          json.dumps(ft, indent=1))
+    kp = by.get("kprobes", [])
+    check(len(kp) == 1 and "version_proc_show" in kp[0]["object"] and
+          kp[0]["owner"] == "vmsight_rk",
+          "%s: kprobes finds the probe on version_proc_show with its "
+          "handler in the hidden module" % name, json.dumps(kp, indent=1))
+    # Everything else is inventory in kernel text: AppArmor's netfilter
+    # hooks, and the kprobe's own ftrace_ops (kprobes on ftrace).
     inv = [r for r in rows if r["severity"] == "info"]
-    check(inv and all(r["check"] == "netfilter_hooks" and
-                      "kernel text" in r["evidence"] for r in inv),
-          "%s: the other netfilter hooks (%d) are inventory entries in "
-          "kernel text" % (name, len(inv)), json.dumps(inv, indent=1))
+    check(inv and all(r["check"] in ("netfilter_hooks", "ftrace_hooks")
+                      and "kernel text" in r["evidence"] for r in inv),
+          "%s: the other hooks (%d) are inventory entries in kernel text"
+          % (name, len(inv)), json.dumps(inv, indent=1))
     vec = int(rk.get("idt-vector", "-1"))
     it = by.get("idt", [])
     check(len(it) == 1 and it[0]["object"] == "idt vector %#x" % vec and
@@ -120,7 +133,8 @@ def main():
           "header in anonymous memory, nothing else" % name,
           "vmsight %s\nwant %s" % (got, want))
     extra = set(by) - {"syscall_table", "hidden_tasks", "hidden_modules",
-                       "injected_code", "idt", "netfilter_hooks"}
+                       "injected_code", "idt", "netfilter_hooks",
+                       "ftrace_hooks", "kprobes"}
     check(not extra, "%s: no other findings" % name, repr(extra))
 
     # The process list no longer shows it: that is what was hidden.

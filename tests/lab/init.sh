@@ -48,9 +48,10 @@ rm /tmp/gone /tmp/gone-file
 # Rootkit guests (booted with vmsight.rootkit=1): tests/lab/rootkit hides
 # a sleep from the task list, points sys_call_table[140] (getpriority)
 # and IDT gate 0x80 (int 0x80, which no lab program uses) at its own
-# code, plants a netfilter hook and unlinks itself from the
-# module list. Addresses come from the guest's own /proc/kallsyms. A
-# helper runs injected code.
+# code, plants a netfilter hook, an ftrace callback (on
+# cmdline_proc_show) and a kprobe (on version_proc_show), and unlinks
+# itself from the module list. Addresses
+# come from the guest's own /proc/kallsyms. A helper runs injected code.
 case " $(cat /proc/cmdline) " in
 *" vmsight.rootkit=1 "*)
 	sleep 86404 &
@@ -59,7 +60,7 @@ case " $(cat /proc/cmdline) " in
 	tl=$(grep ' tasklist_lock$' /proc/kallsyms | cut -d' ' -f1)
 	idt=$(grep ' idt_table$' /proc/kallsyms | cut -d' ' -f1)
 	insmod /rootkit/vmsight_rk.ko hide_pid=$hidden tl=0x$tl sct=0x$sct \
-		nr=140 idt=0x$idt vec=128 hide=1 nf=1 &&
+		nr=140 idt=0x$idt vec=128 hide=1 nf=1 ft=1 kp=1 &&
 		echo "VMS-TRUTH rootkit loaded vmsight_rk" ||
 		echo "VMS-TRUTH rootkit failed"
 	echo "VMS-TRUTH rootkit hidden-pid $hidden"

@@ -17,11 +17,20 @@
  *                  vector must be one nothing raises in the guest;
  *   hide=1         unlink this module from the modules list (its sysfs
  *                  kobject stays);
- *   nf=1           register an IPv4 netfilter hook (accepts everything).
+ *   nf=1           register an IPv4 netfilter hook (accepts everything);
+ *   ft=1           register an ftrace callback filtered to
+ *                  cmdline_proc_show (does nothing; the __x64_sys_*
+ *                  wrappers are not traceable on these kernels);
+ *   kp=1           register a kprobe on version_proc_show (does nothing).
+ *
+ * Busybox's insmod retries with init_module() when finit_module() fails,
+ * so a failing init runs twice; every step must succeed.
  *
  * Never load it outside a throw-away guest: it cannot be unloaded.
  */
+#include <linux/ftrace.h>
 #include <linux/kernel.h>
+#include <linux/kprobes.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -50,6 +59,37 @@ static bool hide;
 module_param(hide, bool, 0);
 static bool nf;
 module_param(nf, bool, 0);
+static bool ft;
+module_param(ft, bool, 0);
+static bool kp;
+module_param(kp, bool, 0);
+
+static int rk_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	return 0;
+}
+
+static struct kprobe rk_kprobe = {
+	.symbol_name = "version_proc_show",
+	.pre_handler = rk_pre,
+};
+
+static void rk_trace(unsigned long ip, unsigned long parent_ip,
+		     struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+}
+
+static struct ftrace_ops rk_fops = {
+	.func = rk_trace,
+};
+
+static int hook_ftrace(void)
+{
+	static unsigned char name[] = "cmdline_proc_show";
+	int err = ftrace_set_filter(&rk_fops, name, sizeof(name) - 1, 0);
+
+	return err ? err : register_ftrace_function(&rk_fops);
+}
 
 typedef long (*sys_fn)(const struct pt_regs *);
 static sys_fn orig;
@@ -141,6 +181,10 @@ static int __init rk_init(void)
 	if (idt && vec >= 0 && vec < 256 && (err = hook_idt()))
 		return err;
 	if (nf && (err = nf_register_net_hook(&init_net, &rk_ops)))
+		return err;
+	if (ft && (err = hook_ftrace()))
+		return err;
+	if (kp && (err = register_kprobe(&rk_kprobe)))
 		return err;
 	if (hide)
 		list_del_init(&THIS_MODULE->list);
