@@ -1394,21 +1394,6 @@ static int on_finding(const struct vms_finding *f, void *arg)
 	return 0;
 }
 
-/* Is @name in the comma-separated @list? */
-static bool listed_in(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = list; p && *p;) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		if (len == n && !strncmp(p, name, n))
-			return true;
-		p = e ? e + 1 : NULL;
-	}
-	return false;
-}
-
 static int check_list(struct opts *o)
 {
 	static const struct out_col cols[] = {
@@ -1443,31 +1428,38 @@ static int cmd_check(struct opts *o, struct vms_session *s)
 		{ "owner", NULL, OUT_STR, 0 },
 	};
 	struct check_run cr = { .worst = -1 };
-	size_t ran = 0, failed = 0;
+	size_t ran = 0, failed = 0, n = vms_check_count();
+	bool *want = calloc(n + 1, sizeof(*want));
 
-	/* Every name in --only must be a check. */
+	if (!want)
+		return fail(s, -ENOMEM);
+	/* Which checks run: all, or those --only names, each of which must
+	 * be a check. */
+	for (size_t i = 0; !o->only && i < n; i++)
+		want[i] = true;
 	for (const char *p = o->only; p && *p;) {
 		const char *e = strchr(p, ',');
 		size_t len = e ? (size_t)(e - p) : strlen(p), i;
-		for (i = 0; i < vms_check_count(); i++) {
+		for (i = 0; i < n; i++) {
 			struct vms_check_desc d = { .sz = sizeof(d) };
 			if (!vms_check_get(i, &d) && strlen(d.name) == len &&
 			    !strncmp(d.name, p, len))
 				break;
 		}
-		if (i == vms_check_count()) {
+		if (i == n) {
 			fprintf(stderr, "%s check: no check called '%.*s' "
 				"(see --list)\n", prog, (int)len, p);
+			free(want);
 			return 2;
 		}
+		want[i] = true;
 		p = e ? e + 1 : NULL;
 	}
 	cr.out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
-	for (size_t i = 0; i < vms_check_count(); i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct vms_check_desc d = { .sz = sizeof(d) };
 		int r;
-		if (vms_check_get(i, &d) || (o->only && !listed_in(o->only,
-								     d.name)))
+		if (!want[i] || vms_check_get(i, &d))
 			continue;
 		ran++;
 		r = vms_check_run(s, d.name, on_finding, &cr);
@@ -1480,6 +1472,7 @@ static int cmd_check(struct opts *o, struct vms_session *s)
 			failed++;
 		}
 	}
+	free(want);
 	out_finish(cr.out);
 	if (!o->json && isatty(STDOUT_FILENO))
 		printf("%zu checks run, %zu could not run, %zu findings\n",

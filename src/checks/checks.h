@@ -31,8 +31,6 @@ struct vms_chk {
 	vms_finding_fn fn;
 	void *arg;
 	int findings;
-	/* Symbols sorted by address, built on first use. */
-	uint32_t *by_addr;
 	uint64_t stext, etext;	/* kernel text */
 	/* Modules from both views, loaded on first use. */
 	struct vms_chk_mod *mods;

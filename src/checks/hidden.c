@@ -106,7 +106,28 @@ int vms_chk_xa_each(struct vms_kernel *k, uint64_t head, const char *what,
 struct tasks_view {
 	struct vms_chk *c;
 	struct vms_addrset listed, in_idr;
+	uint64_t *all;		/* @listed, in the order the lists gave */
+	size_t nall, cap;
 };
+
+/* A task seen on the task or thread lists, recorded once. */
+static int list_task(struct tasks_view *x, uint64_t task)
+{
+	int r = vms_addrset_add(&x->listed, task);
+
+	if (r <= 0)
+		return r;
+	if (x->nall == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 256;
+		uint64_t *n = realloc(x->all, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		x->all = n;
+		x->cap = cap;
+	}
+	x->all[x->nall++] = task;
+	return 0;
+}
 
 static int task_desc(struct vms_kernel *k, uint64_t task, int32_t *pid,
 		     int32_t *tgid, char *comm, size_t len)
@@ -169,8 +190,7 @@ int vms_check_hidden_tasks(struct vms_chk *c)
 	struct tasks_view x = { .c = c };
 	struct vms_task_walk w, tw;
 	struct vms_task t, th;
-	uint64_t *all = NULL, head;
-	size_t nall = 0, cap = 0;
+	uint64_t head;
 	int64_t ns;
 	int r, err;
 
@@ -187,31 +207,13 @@ int vms_check_hidden_tasks(struct vms_chk *c)
 	while ((r = vms_task_walk_next(&w, &t)) == 1) {
 		if ((err = vms_thread_walk_init(&tw, k, t.signal)))
 			break;
-		while ((r = vms_task_walk_next(&tw, &th)) == 1) {
-			if ((err = vms_addrset_add(&x.listed, th.addr)) < 0)
-				break;
-			if (err && nall == cap) {
-				uint64_t *n;
-				cap = cap ? cap * 2 : 256;
-				if (!(n = realloc(all, cap * sizeof(*n)))) {
-					err = -ENOMEM;
-					break;
-				}
-				all = n;
-			}
-			if (err)
-				all[nall++] = th.addr;
-			err = 0;
-		}
+		while ((r = vms_task_walk_next(&tw, &th)) == 1 &&
+		       !(err = list_task(&x, th.addr)))
+			;
 		vms_task_walk_fini(&tw);
-		if (err || r < 0) {
-			err = err ? err : r;
-			break;
-		}
 		/* A leader whose thread list lacks it still counts. */
-		if ((err = vms_addrset_add(&x.listed, t.addr)) < 0)
+		if (err || r < 0 || (err = list_task(&x, t.addr)))
 			break;
-		err = 0;
 	}
 	vms_task_walk_fini(&w);
 	if (!err && r < 0)
@@ -224,21 +226,21 @@ int vms_check_hidden_tasks(struct vms_chk *c)
 	    (err = vms_chk_xa_each(k, head, "the pid table", pid_entry, &x)))
 		goto out;
 	/* Listed tasks that /proc cannot see. */
-	for (size_t i = 0; i < nall && err >= 0; i++) {
+	for (size_t i = 0; i < x.nall && err >= 0; i++) {
 		int32_t nr, tgid;
 		char comm[64], object[128];
-		if (vms_addrset_has(&x.in_idr, all[i]))
+		if (vms_addrset_has(&x.in_idr, x.all[i]))
 			continue;
-		if ((err = task_desc(k, all[i], &nr, &tgid, comm,
+		if ((err = task_desc(k, x.all[i], &nr, &tgid, comm,
 				     sizeof(comm))))
 			break;
 		snprintf(object, sizeof(object), "pid %d (%s)", nr, comm);
 		err = vms_chk_emit(c, object,
 				   "on the task list but not in the pid table "
-				   "(hidden from /proc)", all[i], 0, "");
+				   "(hidden from /proc)", x.all[i], 0, "");
 	}
 out:
-	free(all);
+	free(x.all);
 	vms_addrset_fini(&x.listed);
 	vms_addrset_fini(&x.in_idr);
 	return err;

@@ -17,7 +17,6 @@
 #include "checks.h"
 
 #define LAYER "checks"
-#define MAX_NETNS 65536
 #define MAX_HOOKS_PER_POINT 1024
 
 struct family {
@@ -133,44 +132,41 @@ static int point(struct vms_chk *c, const struct nf_layout *n,
 	return 0;
 }
 
-int vms_check_netfilter_hooks(struct vms_chk *c)
-{
-	struct vms_kernel *k = c->k;
+struct nf_walk {
+	struct vms_chk *c;
 	struct nf_layout n;
-	struct vms_addrset seen;
-	uint64_t head, node;
-	uint32_t count = 0;
+};
+
+/* Every hook point of every family of one namespace. */
+static int nf_netns(void *arg, uint64_t net)
+{
+	struct nf_walk *x = arg;
+	struct vms_kernel *k = x->c->k;
+	uint8_t b[4];
 	int err;
 
-	if ((err = layout(k, &n)) ||
-	    (err = vms_kernel_sym(k, "net_namespace_list", &head)) ||
-	    (err = vms_kernel_read_u64(k, head + k->l.list_next, &node)))
+	if ((err = vms_kernel_read(k, net + x->n.net_inum, b, 4)))
 		return err;
-	vms_addrset_init(&seen);
-	while (!err && node != head) {
-		uint64_t net = node - n.net_list;
-		uint8_t b[4];
+	for (size_t f = 0; f < VMS_ARRAY_SIZE(families); f++)
+		for (size_t p = 0; p < x->n.fam_n[f]; p++) {
+			uint64_t e;
+			if ((err = vms_kernel_read_u64(
+				     k, net + x->n.net_nf + x->n.fam_off[f] +
+						p * 8,
+				     &e)) ||
+			    (err = point(x->c, &x->n, &families[f], p, e,
+					 vms_le32(b))))
+				return err;
+		}
+	return 0;
+}
 
-		if ((err = vms_walk_visit(k, &seen, &count, MAX_NETNS, node,
-					  "the network namespace list")) ||
-		    (err = vms_kernel_read(k, net + n.net_inum, b, 4)))
-			break;
-		for (size_t f = 0; !err && f < VMS_ARRAY_SIZE(families); f++)
-			for (size_t p = 0; !err && p < n.fam_n[f]; p++) {
-				uint64_t e;
-				err = vms_kernel_read_u64(
-					k, net + n.net_nf + n.fam_off[f] + p * 8,
-					&e);
-				if (!err)
-					err = point(c, &n, &families[f], p, e,
-						    vms_le32(b));
-			}
-		if (!err)
-			err = vms_kernel_read_u64(k, node + k->l.list_next,
-						  &node);
-	}
-	vms_addrset_fini(&seen);
-	return err;
+int vms_check_netfilter_hooks(struct vms_chk *c)
+{
+	struct nf_walk x = { .c = c };
+	int err = layout(c->k, &x.n);
+
+	return err ? err : vms_netns_each(c->k, x.n.net_list, nf_netns, &x);
 }
 
 #define MAX_FTRACE_OPS 65536

@@ -66,34 +66,11 @@ int vms_chk_emit_sev(struct vms_chk *c, enum vms_severity sev,
 	return c->fn ? c->fn(&f, c->arg) : 0;
 }
 
-static int by_addr_cmp(const void *x, const void *y, void *arg)
-{
-	const struct vms_ksyms *ks = arg;
-	uint64_t a = ks->addr[*(const uint32_t *)x];
-	uint64_t b = ks->addr[*(const uint32_t *)y];
-	if (a != b)
-		return a < b ? -1 : 1;
-	return *(const uint32_t *)x < *(const uint32_t *)y ? -1 : 1;
-}
-
 static int sorted(struct vms_chk *c)
 {
-	const struct vms_ksyms *ks = &c->k->ks;
-
-	if (c->by_addr)
-		return 0;
-	if (!ks->n)
+	if (!c->k->ks.n)
 		return vms_err(c->k->ctx, -ENOENT, LAYER, "no kernel symbols");
-	c->by_addr = malloc(ks->n * sizeof(*c->by_addr));
-	if (!c->by_addr)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < ks->n; i++)
-		c->by_addr[i] = i;
-	/* kallsyms is sorted by address already; sorting again costs
-	 * little and does not trust the guest on it. */
-	qsort_r(c->by_addr, ks->n, sizeof(*c->by_addr), by_addr_cmp,
-		(void *)ks);
-	return 0;
+	return vms_ksyms_sort_by_addr(&c->k->ks);
 }
 
 /* Position in by_addr of the first symbol above @addr. */
@@ -103,7 +80,7 @@ static size_t upper(struct vms_chk *c, uint64_t addr)
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (c->k->ks.addr[c->by_addr[mid]] <= addr)
+		if (c->k->ks.addr[c->k->ks.by_addr[mid]] <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -118,7 +95,7 @@ int64_t vms_chk_sym_floor(struct vms_chk *c, uint64_t addr)
 	if (sorted(c))
 		return -1;
 	u = upper(c, addr);
-	return u ? (int64_t)c->by_addr[u - 1] : -1;
+	return u ? (int64_t)c->k->ks.by_addr[u - 1] : -1;
 }
 
 uint64_t vms_chk_sym_next(struct vms_chk *c, uint64_t addr)
@@ -128,7 +105,7 @@ uint64_t vms_chk_sym_next(struct vms_chk *c, uint64_t addr)
 	if (sorted(c))
 		return 0;
 	u = upper(c, addr);
-	return u < c->k->ks.n ? c->k->ks.addr[c->by_addr[u]] : 0;
+	return u < c->k->ks.n ? c->k->ks.addr[c->k->ks.by_addr[u]] : 0;
 }
 
 const char *vms_chk_sym_prefixed(struct vms_chk *c, uint64_t addr,
@@ -139,9 +116,9 @@ const char *vms_chk_sym_prefixed(struct vms_chk *c, uint64_t addr,
 
 	if (sorted(c))
 		return NULL;
-	for (u = upper(c, addr); u > 0 && ks->addr[c->by_addr[u - 1]] == addr;
+	for (u = upper(c, addr); u > 0 && ks->addr[ks->by_addr[u - 1]] == addr;
 	     u--) {
-		const char *n = ks->pool + ks->name[c->by_addr[u - 1]];
+		const char *n = ks->pool + ks->name[ks->by_addr[u - 1]];
 		if (!strncmp(n, prefix, plen))
 			return n;
 	}
@@ -326,7 +303,6 @@ int vms_chk_run(struct vms_kernel *k, const char *name, vms_finding_fn fn,
 	c.stext = k->ks.addr[s];
 	c.etext = k->ks.addr[e];
 	err = d->run(&c);
-	free(c.by_addr);
 	free(c.mods);
 	return err < 0 ? err : c.findings;
 }

@@ -92,23 +92,20 @@ void vms_addrset_fini(struct vms_addrset *set)
 	memset(set, 0, sizeof(*set));
 }
 
-static void addrset_put(uint64_t *slots, size_t cap, uint64_t key)
+/* The slot holding @key, or the empty slot where it would go (linear
+ * probing; the table is never more than half full). */
+static size_t probe(const uint64_t *slots, size_t cap, uint64_t key)
 {
 	size_t i = hash64(key) & (cap - 1);
-	while (slots[i])
+	while (slots[i] && slots[i] != key)
 		i = (i + 1) & (cap - 1);
-	slots[i] = key;
+	return i;
 }
 
 bool vms_addrset_has(const struct vms_addrset *set, uint64_t key)
 {
-	if (!key || !set->cap)
-		return false;
-	for (size_t i = hash64(key) & (set->cap - 1); set->slots[i];
-	     i = (i + 1) & (set->cap - 1))
-		if (set->slots[i] == key)
-			return true;
-	return false;
+	return key && set->cap &&
+	       set->slots[probe(set->slots, set->cap, key)] == key;
 }
 
 int vms_addrset_add(struct vms_addrset *set, uint64_t key)
@@ -122,17 +119,15 @@ int vms_addrset_add(struct vms_addrset *set, uint64_t key)
 			return -ENOMEM;
 		for (size_t i = 0; i < set->cap; i++)
 			if (set->slots[i])
-				addrset_put(n, ncap, set->slots[i]);
+				n[probe(n, ncap, set->slots[i])] =
+					set->slots[i];
 		free(set->slots);
 		set->slots = n;
 		set->cap = ncap;
 	}
-	size_t i = hash64(key) & (set->cap - 1);
-	while (set->slots[i]) {
-		if (set->slots[i] == key)
-			return 0;
-		i = (i + 1) & (set->cap - 1);
-	}
+	size_t i = probe(set->slots, set->cap, key);
+	if (set->slots[i])
+		return 0;
 	set->slots[i] = key;
 	set->len++;
 	return 1;

@@ -189,9 +189,13 @@ int vms_btf_struct_size(struct btf *btf, const char *type, size_t *ret)
 	return 0;
 }
 
+/* Member @member of struct @id, looking into anonymous members: its byte
+ * offset, size and type. With @bitfield set, also bitfields and members
+ * that do not start on a byte: *@bitfield is then its width in bits (its
+ * type's size for ordinary members) and *@off its offset in bits. */
 static int member_in(struct btf *btf, uint32_t id, const char *member,
 		     size_t base_bits, int depth, size_t *off, size_t *size,
-		     uint32_t *type)
+		     uint32_t *type, size_t *bitfield)
 {
 	const struct btf_type *t = btf__type_by_id(btf, id);
 	const struct btf_member *m;
@@ -202,24 +206,28 @@ static int member_in(struct btf *btf, uint32_t id, const char *member,
 	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
 		const char *name = btf__name_by_offset(btf, m->name_off);
 		size_t bits = base_bits + btf_member_bit_offset(t, i);
+		size_t width = btf_member_bitfield_size(t, i);
 
 		if (name && *name) {
 			if (strcmp(name, member))
 				continue;
-			if (btf_member_bitfield_size(t, i) || bits % 8)
+			if (!bitfield && (width || bits % 8))
 				return -ENOTSUP;
 			long sz = btf__resolve_size(btf, m->type);
 			if (sz < 0)
 				return -EBADMSG;
-			*off = bits / 8;
+			*off = bitfield ? bits : bits / 8;
 			*size = (size_t)sz;
 			*type = m->type;
+			if (bitfield)
+				*bitfield = width ? width : (size_t)sz * 8;
 			return 0;
 		}
 		/* Anonymous struct or union: look inside. */
 		int32_t inner = btf__resolve_type(btf, m->type);
 		if (inner > 0 && !member_in(btf, (uint32_t)inner, member, bits,
-					    depth + 1, off, size, type))
+					    depth + 1, off, size, type,
+					    bitfield))
 			return 0;
 	}
 	return -ENOENT;
@@ -248,7 +256,7 @@ static int member_path(struct btf *btf, uint32_t id, const char *path,
 		if (inner <= 0)
 			return -ENOENT;
 		err = member_in(btf, (uint32_t)inner, part, 0, 0, &off, &size,
-				&type);
+				&type, NULL);
 		if (err)
 			return err;
 		total += off;
@@ -276,31 +284,20 @@ int vms_btf_bitfield(struct btf *btf, const char *type, const char *member,
 		     size_t *ret_bit_off, size_t *ret_bits)
 {
 	int32_t id = find_struct(btf, type);
-	const struct btf_type *t;
-	const struct btf_member *m;
+	size_t size;
+	uint32_t mtype;
+	int err;
 
 	if (id <= 0)
 		return -ENOENT;
-	t = btf__type_by_id(btf, (uint32_t)id);
-	m = btf_members(t);
-	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
-		const char *name = btf__name_by_offset(btf, m->name_off);
-		if (!name || strcmp(name, member))
-			continue;
-		*ret_bit_off = btf_member_bit_offset(t, i);
-		*ret_bits = btf_member_bitfield_size(t, i);
-		if (!*ret_bits) {
-			long sz = btf__resolve_size(btf, m->type);
-			if (sz <= 0 || sz > 8)
-				return -ENOTSUP;
-			*ret_bits = (size_t)sz * 8;
-		}
-		/* Readers fetch the containing 64-bit word. */
-		if (*ret_bits > 64 - *ret_bit_off % 8)
-			return -ENOTSUP;
-		return 0;
-	}
-	return -ENOENT;
+	err = member_in(btf, (uint32_t)id, member, 0, 0, ret_bit_off, &size,
+			&mtype, ret_bits);
+	if (err)
+		return err;
+	/* Readers fetch the containing 64-bit word. */
+	if (!*ret_bits || *ret_bits > 64 - *ret_bit_off % 8)
+		return -ENOTSUP;
+	return 0;
 }
 
 int vms_btf_member_array(struct btf *btf, const char *type,

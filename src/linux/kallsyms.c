@@ -348,7 +348,33 @@ void vms_ksyms_fini(struct vms_ksyms *ks)
 	free(ks->name);
 	free(ks->pool);
 	free(ks->by_name);
+	free(ks->by_addr);
 	memset(ks, 0, sizeof(*ks));
+}
+
+static int by_addr_cmp(const void *x, const void *y, void *arg)
+{
+	const struct vms_ksyms *ks = arg;
+	uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+
+	if (ks->addr[i] != ks->addr[j])
+		return ks->addr[i] < ks->addr[j] ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+int vms_ksyms_sort_by_addr(struct vms_ksyms *ks)
+{
+	if (ks->by_addr)
+		return 0;
+	ks->by_addr = malloc((ks->n ? ks->n : 1) * sizeof(*ks->by_addr));
+	if (!ks->by_addr)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < ks->n; i++)
+		ks->by_addr[i] = i;
+	/* kallsyms is sorted by address already; sorting again costs
+	 * little and does not trust the guest on it. */
+	qsort_r(ks->by_addr, ks->n, sizeof(*ks->by_addr), by_addr_cmp, ks);
+	return 0;
 }
 
 static uint32_t name_hash(const char *s)

@@ -16,6 +16,8 @@ struct vms_ksyms {
 	uint32_t *name;		/* offset of each name in @pool */
 	char *pool;		/* NUL-terminated names */
 	uint32_t *by_name;	/* symbol indices sorted by name */
+	uint32_t *by_addr;	/* symbol indices sorted by address, built
+				 * on first use (vms_ksyms_sort_by_addr) */
 	uint64_t relative_base;	/* kallsyms_relative_base as stored */
 	/* Physical addresses of the tables, for reports and checks. */
 	uint64_t token_table;
@@ -40,6 +42,9 @@ void vms_ksyms_fini(struct vms_ksyms *ks);
 
 /* The signature searched for: token strings for bytes '0'..'9'. */
 extern const uint8_t vms_ksyms_digits[20];
+
+/* Build @ks->by_addr once (0, or -ENOMEM). */
+int vms_ksyms_sort_by_addr(struct vms_ksyms *ks);
 
 /* Index of symbol @name, or -1. */
 int64_t vms_ksyms_lookup(const struct vms_ksyms *ks, const char *name);

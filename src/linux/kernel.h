@@ -533,6 +533,11 @@ struct vms_sock_walk {
 	uint64_t heads_first, heads_n; /* buckets held in @heads */
 };
 
+/* Call @fn for every network namespace on net_namespace_list (@net_list:
+ * the offset of struct net's list member), bounded and cycle-checked; a
+ * negative return from @fn ends the walk with it. */
+int vms_netns_each(struct vms_kernel *k, size_t net_list,
+		   int (*fn)(void *arg, uint64_t net), void *arg);
 int vms_sock_walk_init(struct vms_sock_walk *w, struct vms_kernel *k);
 int vms_sock_walk_next(struct vms_sock_walk *w, struct vms_sk *ret);
 void vms_sock_walk_fini(struct vms_sock_walk *w);

@@ -308,12 +308,54 @@ static int add_udp(struct vms_sock_walk *w, uint64_t ut)
 			 l->uhs_head);
 }
 
+int vms_netns_each(struct vms_kernel *k, size_t net_list,
+		   int (*fn)(void *arg, uint64_t net), void *arg)
+{
+	struct vms_addrset nets;
+	uint64_t head, node;
+	uint32_t count = 0;
+	int err;
+
+	if ((err = vms_kernel_sym(k, "net_namespace_list", &head)) ||
+	    (err = vms_kernel_read_u64(k, head + k->l.list_next, &node)))
+		return err;
+	vms_addrset_init(&nets);
+	while (node != head) {
+		if ((err = vms_walk_visit(k, &nets, &count, MAX_NETNS, node,
+					  "the network namespace list")) ||
+		    (err = fn(arg, node - net_list)) < 0 ||
+		    (err = vms_kernel_read_u64(k, node + k->l.list_next,
+					       &node)))
+			break;
+	}
+	vms_addrset_fini(&nets);
+	return err < 0 ? err : 0;
+}
+
+/* One namespace's own TCP and UDP tables (when the kernel has them). */
+static int add_netns(void *arg, uint64_t net)
+{
+	struct vms_sock_walk *w = arg;
+	struct vms_kernel *k = w->k;
+	const struct vms_layout *l = &k->l;
+	uint64_t p;
+	int err;
+
+	if (l->net_tcp_hi != VMS_NO_MEMBER &&
+	    ((err = vms_kernel_read_u64(k, net + l->net_tcp_hi, &p)) ||
+	     (err = add_hashinfo(w, p))))
+		return err;
+	if (l->net_udp_table != VMS_NO_MEMBER &&
+	    ((err = vms_kernel_read_u64(k, net + l->net_udp_table, &p)) ||
+	     (err = add_udp(w, p))))
+		return err;
+	return 0;
+}
+
 int vms_sock_walk_init(struct vms_sock_walk *w, struct vms_kernel *k)
 {
 	const struct vms_layout *l;
-	uint64_t va, head, node;
-	struct vms_addrset nets;
-	uint32_t count = 0;
+	uint64_t va;
 	int err;
 
 	memset(w, 0, sizeof(*w));
@@ -339,29 +381,7 @@ int vms_sock_walk_init(struct vms_sock_walk *w, struct vms_kernel *k)
 	if (l->net_tcp_hi == VMS_NO_MEMBER && l->net_udp_table == VMS_NO_MEMBER)
 		return 0;
 	/* Per-namespace tables, from every namespace on net_namespace_list. */
-	if ((err = vms_kernel_sym(k, "net_namespace_list", &head)) ||
-	    (err = vms_kernel_read_u64(k, head + l->list_next, &node)))
-		return err;
-	vms_addrset_init(&nets);
-	while (node != head) {
-		uint64_t net = node - l->net_list, p;
-		if ((err = vms_walk_visit(k, &nets, &count, MAX_NETNS, node,
-					  "the network namespace list")))
-			break;
-		if (l->net_tcp_hi != VMS_NO_MEMBER &&
-		    ((err = vms_kernel_read_u64(k, net + l->net_tcp_hi, &p)) ||
-		     (err = add_hashinfo(w, p))))
-			break;
-		if (l->net_udp_table != VMS_NO_MEMBER &&
-		    ((err = vms_kernel_read_u64(k, net + l->net_udp_table,
-						&p)) ||
-		     (err = add_udp(w, p))))
-			break;
-		if ((err = vms_kernel_read_u64(k, node + l->list_next, &node)))
-			break;
-	}
-	vms_addrset_fini(&nets);
-	return err;
+	return vms_netns_each(k, l->net_list, add_netns, w);
 }
 
 void vms_sock_walk_fini(struct vms_sock_walk *w)
