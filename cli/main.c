@@ -35,6 +35,8 @@ struct opts {
 	bool list;		/* check: list the checks */
 	const char *only;	/* check: comma-separated check names */
 	int fail_on;		/* check: exit 3 at this severity or above */
+	bool fail_on_set;	/* check: --fail-on was given */
+	const char *policy;	/* check: policy file */
 	int32_t pid;		/* threads: one process only; -1: all */
 	const char *source;
 };
@@ -86,10 +88,15 @@ static const char *cmd_help[][2] = {
 		   "and print each\nfinding: severity, check, object and "
 		   "evidence (with --json also the\naddresses and the owning "
 		   "module or symbol). --list prints the checks;\n--only "
-		   "A,B runs some of them. Exit status: 0 when no finding "
-		   "reaches\n--fail-on (default low), 3 when one does, 1 "
-		   "when a check could not\nrun and nothing reached it, 2 on "
-		   "a usage error." },
+		   "A,B runs some of them. --policy FILE applies a policy "
+		   "(doc/policy.md):\nwhich checks run, their severities, "
+		   "ignored findings, and what is\nexpected (modules, "
+		   "processes, listeners, raw and packet socket users,\n"
+		   "promiscuous interfaces). Exit status: 0 when no finding "
+		   "reaches\n--fail-on (default: the policy's fail-on, else "
+		   "low), 3 when one does,\n1 when a check could not run and "
+		   "nothing reached it, 2 on a usage\nerror or a bad policy "
+		   "file." },
 	{ "info", "Show the dump's format, physical memory ranges, and the "
 		  "kernel found in it:\nversion and banner, KASLR slide, paging "
 		  "mode, page-table root, where\nkallsyms and BTF were found, "
@@ -1429,14 +1436,33 @@ static int cmd_check(struct opts *o, struct vms_session *s)
 	};
 	struct check_run cr = { .worst = -1 };
 	size_t ran = 0, failed = 0, n = vms_check_count();
-	bool *want = calloc(n + 1, sizeof(*want));
+	struct vms_policy *pol = NULL;
+	enum vms_severity sev;
+	int fail_on = o->fail_on;
+	bool *want;
 
-	if (!want)
+	/* A bad policy stops everything: running with less than its author
+	 * wrote would report a guest clean that the policy says is not. */
+	if (o->policy) {
+		char err[640];
+		if (vms_policy_load(o->policy, &pol, err, sizeof(err))) {
+			fprintf(stderr, "%s check: bad policy: %s\n", prog, err);
+			return 2;
+		}
+		if (!o->fail_on_set && !vms_policy_fail_on(pol, &sev))
+			fail_on = (int)sev;
+	}
+	want = calloc(n + 1, sizeof(*want));
+	if (!want) {
+		vms_policy_destroy(pol);
 		return fail(s, -ENOMEM);
-	/* Which checks run: all, or those --only names, each of which must
-	 * be a check. */
-	for (size_t i = 0; !o->only && i < n; i++)
-		want[i] = true;
+	}
+	/* Which checks run: those --only names, each of which must be a
+	 * check; else those the policy runs (all without one). */
+	for (size_t i = 0; !o->only && i < n; i++) {
+		struct vms_check_desc d = { .sz = sizeof(d) };
+		want[i] = !vms_check_get(i, &d) && vms_policy_runs(pol, d.name);
+	}
 	for (const char *p = o->only; p && *p;) {
 		const char *e = strchr(p, ',');
 		size_t len = e ? (size_t)(e - p) : strlen(p), i;
@@ -1450,11 +1476,13 @@ static int cmd_check(struct opts *o, struct vms_session *s)
 			fprintf(stderr, "%s check: no check called '%.*s' "
 				"(see --list)\n", prog, (int)len, p);
 			free(want);
+			vms_policy_destroy(pol);
 			return 2;
 		}
 		want[i] = true;
 		p = e ? e + 1 : NULL;
 	}
+	vms_session_set_policy(s, pol);
 	cr.out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
 	for (size_t i = 0; i < n; i++) {
 		struct vms_check_desc d = { .sz = sizeof(d) };
@@ -1473,11 +1501,13 @@ static int cmd_check(struct opts *o, struct vms_session *s)
 		}
 	}
 	free(want);
+	vms_session_set_policy(s, NULL);
+	vms_policy_destroy(pol);
 	out_finish(cr.out);
 	if (!o->json && isatty(STDOUT_FILENO))
 		printf("%zu checks run, %zu could not run, %zu findings\n",
 		       ran, failed, cr.findings);
-	if (cr.worst >= o->fail_on)
+	if (cr.worst >= fail_on)
 		return 3;
 	return failed ? 1 : 0;
 }
@@ -1516,6 +1546,7 @@ int main(int argc, char **argv)
 		{ "list", no_argument, NULL, 'l' },
 		{ "only", required_argument, NULL, 'O' },
 		{ "fail-on", required_argument, NULL, 'F' },
+		{ "policy", required_argument, NULL, 'P' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "out", required_argument, NULL, 'o' },
 		{ 0 },
@@ -1562,8 +1593,12 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			o.fail_on = (int)sev;
+			o.fail_on_set = true;
 			break;
 		}
+		case 'P':
+			o.policy = optarg;
+			break;
 		case 'o':
 			o.out_dir = optarg;
 			break;
@@ -1590,7 +1625,8 @@ int main(int argc, char **argv)
 				       : !strcmp(cmd, "dmesg") ? " [--raw]"
 				       : !strcmp(cmd, "check")
 					       ? " [--list] [--only A,B] "
-						 "[--fail-on SEVERITY]"
+						 "[--fail-on SEVERITY] "
+						 "[--policy FILE]"
 				       : !strcmp(cmd, "threads") ||
 						 !strcmp(cmd, "lsof") ||
 						 !strcmp(cmd, "netstat")

@@ -604,6 +604,45 @@ typedef int (*vms_finding_fn)(const struct vms_finding *f, void *arg);
 VMS_API int vms_check_run(struct vms_session *s, const char *name,
 			  vms_finding_fn fn, void *arg);
 
+/* ------------------------------------------------------------------ */
+/* Policies                                                            */
+/* ------------------------------------------------------------------ */
+
+/**
+ * A policy: which checks run, their severities, what findings to ignore,
+ * and what the guest is expected to have (modules, processes, listeners,
+ * raw and packet socket users, promiscuous interfaces). The format is in
+ * doc/policy.md.
+ */
+struct vms_policy;
+
+/**
+ * Parse @len bytes of policy text; @name names it in messages. On a bad
+ * policy returns -EINVAL with "NAME:LINE: message" in @err (@errlen
+ * bytes, may be 0). On success *@ret owns a new policy.
+ */
+VMS_API int vms_policy_parse(const char *text, size_t len, const char *name,
+			     struct vms_policy **ret, char *err,
+			     size_t errlen);
+/** vms_policy_parse() of the file at @path (at most 1 MiB). */
+VMS_API int vms_policy_load(const char *path, struct vms_policy **ret,
+			    char *err, size_t errlen);
+/** Free a policy. Accepts NULL. */
+VMS_API void vms_policy_destroy(struct vms_policy *p);
+/** Does the policy run check @check? (NULL policy: every check.) */
+VMS_API bool vms_policy_runs(const struct vms_policy *p, const char *check);
+/** The policy's fail-on severity; -ENOENT if it sets none. */
+VMS_API int vms_policy_fail_on(const struct vms_policy *p,
+			       enum vms_severity *ret);
+
+/**
+ * Apply @p to the session's checks from now on: severities, ignored
+ * findings and allowlists. @p is borrowed: it must outlive its use; NULL
+ * removes it.
+ */
+VMS_API void vms_session_set_policy(struct vms_session *s,
+				    const struct vms_policy *p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,6 +23,7 @@ struct vms_session {
 	bool sys_read;			/* @sys is filled */
 	struct vms_phys_range *ranges;	/* merged segments, for the API */
 	size_t nranges;			/* entries in @ranges */
+	const struct vms_policy *policy; /* borrowed, may be NULL */
 };
 
 struct vms_proc {
@@ -1007,25 +1008,6 @@ VMS_API int vms_cfile_read_page(struct vms_cfile *f, uint64_t index,
 /* Checks                                                              */
 /* ------------------------------------------------------------------ */
 
-static const char *const sev_names[] = { "info", "low", "medium", "high",
-					 "critical" };
-
-VMS_API const char *vms_severity_name(enum vms_severity sev)
-{
-	return (unsigned int)sev < VMS_ARRAY_SIZE(sev_names) ? sev_names[sev]
-							     : NULL;
-}
-
-VMS_API int vms_severity_parse(const char *name, enum vms_severity *ret)
-{
-	for (size_t i = 0; name && ret && i < VMS_ARRAY_SIZE(sev_names); i++)
-		if (!strcmp(name, sev_names[i])) {
-			*ret = (enum vms_severity)i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
 VMS_API size_t vms_check_count(void)
 {
 	return vms_checks_count;
@@ -1056,5 +1038,12 @@ VMS_API int vms_check_run(struct vms_session *s, const char *name,
 		return -EINVAL;
 	if ((err = vms_kernel_load(s)))
 		return err;
-	return vms_chk_run(s->kernel, name, fn, arg);
+	return vms_chk_run(s->kernel, s->policy, name, fn, arg);
+}
+
+VMS_API void vms_session_set_policy(struct vms_session *s,
+				    const struct vms_policy *p)
+{
+	if (s)
+		s->policy = p;
 }

@@ -24,8 +24,35 @@ struct vms_chk_mod {
 	int nregions;
 };
 
+/* Policy rules (policy.c). */
+enum vms_pol_kind {
+	VMS_POL_RUN,		/* run CHECK */
+	VMS_POL_SKIP,		/* skip CHECK */
+	VMS_POL_SEVERITY,	/* severity CHECK SEV */
+	VMS_POL_IGNORE,		/* ignore CHECK OBJECT-PATTERN */
+	VMS_POL_MODULE,		/* allow module NAME */
+	VMS_POL_PROCESS,	/* allow process NAME */
+	VMS_POL_LISTENER,	/* allow listener PROTO ADDR:PORT [PROCESS] */
+	VMS_POL_RAW,		/* allow raw PROCESS */
+	VMS_POL_PACKET,		/* allow packet PROCESS */
+	VMS_POL_PROMISC,	/* allow promisc INTERFACE */
+};
+
+/* Does the policy have any rule of @kind? (NULL: none.) */
+bool vms_pol_has(const struct vms_policy *p, enum vms_pol_kind kind);
+/* Does a rule of @kind match @name (shell patterns, fnmatch)? */
+bool vms_pol_allows(const struct vms_policy *p, enum vms_pol_kind kind,
+		    const char *name);
+bool vms_pol_allows_listener(const struct vms_policy *p, const char *proto,
+			     const char *local, const char *comm);
+bool vms_pol_ignores(const struct vms_policy *p, const char *check,
+		     const char *object);
+int vms_pol_severity(const struct vms_policy *p, const char *check,
+		     enum vms_severity *ret);
+
 struct vms_chk {
 	struct vms_kernel *k;
+	const struct vms_policy *policy; /* may be NULL */
 	const char *check;	/* the running check's name */
 	enum vms_severity severity;
 	vms_finding_fn fn;
@@ -49,8 +76,8 @@ extern const struct vms_check_def vms_checks[];
 extern const size_t vms_checks_count;
 
 /* Run check @name; returns findings or < 0 (k->ctx holds the error). */
-int vms_chk_run(struct vms_kernel *k, const char *name, vms_finding_fn fn,
-		void *arg);
+int vms_chk_run(struct vms_kernel *k, const struct vms_policy *policy,
+		const char *name, vms_finding_fn fn, void *arg);
 
 /* Report one finding. */
 int vms_chk_emit(struct vms_chk *c, const char *object, const char *evidence,
@@ -104,5 +131,9 @@ int vms_check_idt(struct vms_chk *c);
 int vms_check_netfilter_hooks(struct vms_chk *c);
 int vms_check_ftrace_hooks(struct vms_chk *c);
 int vms_check_kprobes(struct vms_chk *c);
+int vms_check_credentials(struct vms_chk *c);
+int vms_check_network(struct vms_chk *c);
+int vms_check_unexpected_modules(struct vms_chk *c);
+int vms_check_unexpected_processes(struct vms_chk *c);
 
 #endif /* VMS_CHECKS_H */

@@ -39,12 +39,48 @@ const struct vms_check_def vms_checks[] = {
 	  "kprobes, where they probe and whose handlers run; handlers in "
 	  "hidden modules or unknown memory",
 	  VMS_SEV_HIGH, vms_check_kprobes },
+	{ "credentials",
+	  "no user process shares init's credentials, gains root from a "
+	  "non-root parent without a set-user-ID program, or runs as root "
+	  "from a world-writable directory",
+	  VMS_SEV_HIGH, vms_check_credentials },
+	{ "network",
+	  "raw and packet sockets, promiscuous interfaces, and listeners "
+	  "(findings where the policy does not allow them)",
+	  VMS_SEV_MEDIUM, vms_check_network },
+	{ "unexpected_modules",
+	  "every module (listed or hidden) is one the policy allows; "
+	  "nothing without 'allow module' rules",
+	  VMS_SEV_MEDIUM, vms_check_unexpected_modules },
+	{ "unexpected_processes",
+	  "every user process has a name the policy allows; nothing "
+	  "without 'allow process' rules",
+	  VMS_SEV_MEDIUM, vms_check_unexpected_processes },
 	{ "injected_code",
 	  "user processes have no writable+executable anonymous memory and "
 	  "no ELF image outside a file",
 	  VMS_SEV_HIGH, vms_check_injected_code },
 };
 const size_t vms_checks_count = VMS_ARRAY_SIZE(vms_checks);
+
+static const char *const sev_names[] = { "info", "low", "medium", "high",
+					 "critical" };
+
+const char *vms_severity_name(enum vms_severity sev)
+{
+	return (unsigned int)sev < VMS_ARRAY_SIZE(sev_names) ? sev_names[sev]
+							     : NULL;
+}
+
+int vms_severity_parse(const char *name, enum vms_severity *ret)
+{
+	for (size_t i = 0; name && ret && i < VMS_ARRAY_SIZE(sev_names); i++)
+		if (!strcmp(name, sev_names[i])) {
+			*ret = (enum vms_severity)i;
+			return 0;
+		}
+	return -EINVAL;
+}
 
 int vms_chk_emit(struct vms_chk *c, const char *object, const char *evidence,
 		 uint64_t addr, uint64_t target, const char *owner)
@@ -58,10 +94,17 @@ int vms_chk_emit_sev(struct vms_chk *c, enum vms_severity sev,
 		     uint64_t target, const char *owner)
 {
 	struct vms_finding f = {
-		.sz = sizeof(f), .check = c->check, .severity = sev,
+		.sz = sizeof(f), .check = c->check,
 		.object = object, .evidence = evidence, .addr = addr,
 		.target = target, .owner = owner ? owner : "",
 	};
+	/* The policy's severity replaces the check's own; inventory
+	 * entries (info) stay what they are. */
+	if (sev == c->severity && sev != VMS_SEV_INFO)
+		vms_pol_severity(c->policy, c->check, &sev);
+	f.severity = sev;
+	if (vms_pol_ignores(c->policy, c->check, object))
+		return 0;
 	c->findings++;
 	return c->fn ? c->fn(&f, c->arg) : 0;
 }
@@ -279,11 +322,11 @@ enum vms_chk_where vms_chk_describe(struct vms_chk *c, uint64_t addr,
 	return VMS_ELSEWHERE;
 }
 
-int vms_chk_run(struct vms_kernel *k, const char *name, vms_finding_fn fn,
-		void *arg)
+int vms_chk_run(struct vms_kernel *k, const struct vms_policy *policy,
+		const char *name, vms_finding_fn fn, void *arg)
 {
 	const struct vms_check_def *d = NULL;
-	struct vms_chk c = { .k = k, .fn = fn, .arg = arg };
+	struct vms_chk c = { .k = k, .policy = policy, .fn = fn, .arg = arg };
 	int64_t s, e;
 	int err;
 

@@ -928,6 +928,16 @@ int vms_layout_resolve_checks(struct vms_ctx *ctx, struct btf *btf,
 		{ "kobject", { "entry" }, &l->kobj_entry, NULL, 16 },
 		{ "kset", { "list" }, &l->kset_list, NULL, 16 },
 		{ "module", { "mkobj" }, &l->mod_mkobj },
+		{ "task_struct", { "cred" }, &l->task_cred, NULL, 8 },
+		{ "mm_struct", { "exe_file" }, &l->mm_exe_file, NULL, 8 },
+		{ "inode", { "i_uid" }, &l->inode_uid, NULL, 4 },
+		{ "net", { "dev_base_head" }, &l->net_dev_base, NULL, 16 },
+		{ "net_device", { "dev_list" }, &l->netdev_list, NULL, 16 },
+		{ "net_device", { "name" }, &l->netdev_name,
+		  &l->netdev_name_len },
+		{ "net_device", { "flags" }, &l->netdev_flags, NULL, 4 },
+		{ "net_device", { "promiscuity" }, &l->netdev_promisc, NULL,
+		  4 },
 	};
 	int err;
 
@@ -955,6 +965,10 @@ int vms_layout_resolve_checks(struct vms_ctx *ctx, struct btf *btf,
 		return vms_err(ctx, -EBADMSG, LAYER,
 			       "implausible xa_node, pid or pid_links "
 			       "geometry in BTF");
+	if (l->netdev_name_len < 2 || l->netdev_name_len > 64)
+		return vms_err(ctx, -EBADMSG, LAYER,
+			       "implausible net_device.name size %zu in BTF",
+			       l->netdev_name_len);
 	l->pid_tasks += (size_t)l->pidtype_pid * 8;
 	l->task_pid_links += (size_t)l->pidtype_pid * 16;
 	l->have_checks = true;

@@ -168,6 +168,15 @@ struct vms_layout {
 	size_t kobj_entry;		/* kobject.entry */
 	size_t kset_list;		/* kset.list */
 	size_t mod_mkobj;		/* module.mkobj */
+	size_t task_cred;		/* task_struct.cred (subjective) */
+	size_t mm_exe_file;		/* mm_struct.exe_file */
+	size_t inode_uid;		/* inode.i_uid (kuid_t) */
+	size_t net_dev_base;		/* net.dev_base_head */
+	size_t netdev_list;		/* net_device.dev_list */
+	size_t netdev_name;		/* net_device.name[IFNAMSIZ] */
+	size_t netdev_name_len;
+	size_t netdev_flags;		/* net_device.flags (IFF_*) */
+	size_t netdev_promisc;		/* net_device.promiscuity */
 
 	bool have_printk;		/* the printk fields below resolved */
 	size_t prb_desc_ring, prb_text_ring; /* printk_ringbuffer.* */

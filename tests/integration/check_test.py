@@ -11,12 +11,21 @@ clean guests' "no finding" is checked by lab_test.py.
 
 Output is TAP.
 """
-import argparse, json, os, sys
+import argparse, json, os, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from lab_test import (check, load_guests, parse_truth, results,  # noqa
                       run)
+
+
+def helper_net(truth):
+    """The pid of the helper started with "net" (its command line)."""
+    for pid, data in truth.get("cmdline", {}).items():
+        args = data.split(b"\0")
+        if b"net" in args and b"vmsight-lab-helper" in args[0]:
+            return pid
+    return -1
 
 
 def main():
@@ -104,9 +113,11 @@ def main():
           kp[0]["owner"] == "vmsight_rk",
           "%s: kprobes finds the probe on version_proc_show with its "
           "handler in the hidden module" % name, json.dumps(kp, indent=1))
-    # Everything else is inventory in kernel text: AppArmor's netfilter
-    # hooks, and the kprobe's own ftrace_ops (kprobes on ftrace).
-    inv = [r for r in rows if r["severity"] == "info"]
+    # The other hooks are inventory in kernel text: AppArmor's netfilter
+    # hooks, and the kprobe's own ftrace_ops (kprobes on ftrace). (The
+    # network check's info rows are the listeners, checked below.)
+    inv = [r for r in rows if r["severity"] == "info" and
+           r["check"] != "network"]
     check(inv and all(r["check"] in ("netfilter_hooks", "ftrace_hooks")
                       and "kernel text" in r["evidence"] for r in inv),
           "%s: the other hooks (%d) are inventory entries in kernel text"
@@ -132,10 +143,112 @@ def main():
           "%s: injected_code finds the helper's RWX area and the ELF "
           "header in anonymous memory, nothing else" % name,
           "vmsight %s\nwant %s" % (got, want))
+    # Credentials: one child of the uid-1000 family helper holds
+    # init_cred itself, the other a copy; the sniffer runs as root from
+    # /tmp.
+    share, copy = int(rk.get("cred-share", "-1")), int(rk.get("cred-copy",
+                                                              "-1"))
+    sniffer = int(rk.get("sniffer", "-1"))
+    cr = by.get("credentials", [])
+    got = sorted((f["object"], f["evidence"]) for f in cr)
+    want_objs = sorted(["pid %d (vmsight-lab-hel)" % share,
+                        "pid %d (vmsight-lab-hel)" % copy,
+                        "pid %d (.x)" % sniffer])
+    ev = {f["object"]: f["evidence"] for f in cr}
+    check([o for o, _ in got] == want_objs and
+          "init_cred" in ev.get("pid %d (vmsight-lab-hel)" % share, "") and
+          "root came from the kernel" in ev.get(
+              "pid %d (vmsight-lab-hel)" % copy, "") and
+          "has uid 1000" in ev.get("pid %d (vmsight-lab-hel)" % copy, "") and
+          "/tmp/.x, in a world-writable directory" in ev.get(
+              "pid %d (.x)" % sniffer, ""),
+          "%s: credentials finds init_cred shared with pid %d, root "
+          "copied to pid %d under a uid-1000 parent, and root running "
+          "/tmp/.x (pid %d)" % (name, share, copy, sniffer),
+          json.dumps(cr, indent=1))
+    # Network: the sniffer's packet socket and promiscuous lo, and the
+    # net helper's raw sockets (no policy allows them here).
+    nw = by.get("network", [])
+    got = sorted((f["object"], f["evidence"].split(" (")[0]) for f in nw)
+    want = sorted([
+        ("pid %d (.x)" % sniffer, "holds a packet socket"),
+        ("interface lo", "in promiscuous mode"),
+        ("pid %d (vmsight-lab-hel)" % helper_net(truth),
+         "holds a raw socket for IP protocol 1"),
+        ("pid %d (vmsight-lab-hel)" % helper_net(truth),
+         "holds a raw6 socket for IP protocol 58")])
+    check(got == want, "%s: network finds the sniffer's packet socket, "
+          "lo in promiscuous mode, and the raw sockets" % name,
+          "vmsight %s\nwant %s" % (got, want))
+    listeners = {r["object"]: r for r in rows
+                 if r["check"] == "network" and r["severity"] == "info"}
+    l31337 = listeners.get("tcp 0.0.0.0:31337", {})
+    check(l31337.get("owner") == ".x",
+          "%s: network lists the backdoor listener on port 31337 with its "
+          "process" % name, json.dumps(sorted(listeners), indent=1))
+
     extra = set(by) - {"syscall_table", "hidden_tasks", "hidden_modules",
                        "injected_code", "idt", "netfilter_hooks",
-                       "ftrace_hooks", "kprobes"}
+                       "ftrace_hooks", "kprobes", "credentials", "network"}
     check(not extra, "%s: no other findings" % name, repr(extra))
+
+    # The lab's policy: what the clean guests run is allowed, so what is
+    # left is the rootkit's work, the sniffer's listener and process, and
+    # the module nobody allowed.
+    policy = os.path.join(HERE, "..", "lab", "lab.policy")
+    rc, out, err = run([a.vmsight, "check", "--json", "--policy", policy,
+                        g["dumps"]["raw"]])
+    prow = [json.loads(l) for l in out.splitlines()]
+    pby = {}
+    for f in prow:
+        if f["severity"] != "info":
+            pby.setdefault(f["check"], []).append(f)
+    got = sorted((f["check"], f["object"]) for c in
+                 ("network", "unexpected_modules", "unexpected_processes")
+                 for f in pby.get(c, []))
+    want = sorted([("network", "pid %d (.x)" % sniffer),
+                   ("network", "interface lo"),
+                   ("network", "tcp 0.0.0.0:31337"),
+                   ("unexpected_modules", "module vmsight_rk"),
+                   ("unexpected_processes", "pid %d (.x)" % sniffer)])
+    check(rc == 3 and got == want and
+          len(pby.get("credentials", [])) == 3 and
+          len(pby.get("syscall_table", [])) == 1,
+          "%s: with lab.policy, the sniffer, its listener, its process and "
+          "the rootkit module are the policy findings" % name,
+          "exit %d %s\nvmsight %s\nwant %s" % (rc, err, got, want))
+    # A policy's fail-on and run set, and a bad policy's line number.
+    with tempfile.TemporaryDirectory() as tmp:
+        pol = os.path.join(tmp, "p")
+        with open(pol, "w") as f:
+            f.write("run hidden_modules network\nfail-on critical\n"
+                    "severity network critical\nallow raw vmsight-lab-hel\n"
+                    "ignore network interface lo\n")
+        rc, out, err = run([a.vmsight, "check", "--json", "--policy", pol,
+                            g["dumps"]["raw"]])
+        prow = [json.loads(l) for l in out.splitlines()]
+        sev = sorted((r["check"], r["severity"], r["object"]) for r in prow
+                     if r["severity"] != "info")
+        want = sorted([("hidden_modules", "high", "module vmsight_rk"),
+                       ("network", "critical", "pid %d (.x)" % sniffer)])
+        check(rc == 3 and sev == want,
+              "%s: a policy's run set, severity and ignore rules shape the "
+              "findings" % name, "exit %d %s\n%s" % (rc, err, sev))
+        with open(pol, "w") as f:
+            f.write("run hidden_modules\nfail-on critical\n")
+        rc, _, err = run([a.vmsight, "check", "--policy", pol,
+                          g["dumps"]["raw"]])
+        check(rc == 0, "%s: the policy's fail-on critical passes a high "
+              "finding" % name, "exit %d %s" % (rc, err))
+        with open(pol, "w") as f:
+            f.write("# ok\nrun hidden_modules\n\nallow listener tcp\n")
+        rc, out, err = run([a.vmsight, "check", "--policy", pol,
+                            g["dumps"]["raw"]])
+        check(rc == 2 and not out and err.strip() == (
+            "vmsight check: bad policy: %s:4: usage: allow listener PROTO "
+            "ADDRESS:PORT [PROCESS]" % pol),
+              "%s: a bad policy is rejected with its line number" % name,
+              "exit %d\n%s" % (rc, err))
 
     # The process list no longer shows it: that is what was hidden.
     rc, out, _ = run([a.vmsight, "ps", "--json", g["dumps"]["raw"]])

@@ -1,7 +1,7 @@
 /*
  * Lab guest helper: a known process for the ground-truth tests.
  *
- *   vmsight-lab-helper THREADS UID GID [net|inject]
+ *   vmsight-lab-helper THREADS UID GID [net|inject|sniff|family]
  *
  * Drops to UID/GID (so the tests can check credentials that are not
  * root's), starts THREADS-1 extra threads (so the thread count is not
@@ -13,7 +13,9 @@
  * IPv6, and a TCP listener on port 5005 that no process holds: its only
  * reference is in flight, in an SCM_RIGHTS message that nobody receives);
  * with "inject", injected code for the intrusion-detection checks (see
- * inject()); and sleeps forever.
+ * inject()); with "sniff", what a sniffer with a backdoor holds (see
+ * sniff()); with "family", two children after the drop to UID (for the
+ * rootkit to give root to); and sleeps forever.
  * A socket that cannot be made is reported on stderr, not fatal. Built
  * statically on the host and copied into the lab initramfs; it never runs
  * on the host.
@@ -28,7 +30,10 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -157,6 +162,33 @@ static void inject(void)
 	fflush(stdout);
 }
 
+/* A sniffer with a backdoor: a packet socket that has put lo into
+ * promiscuous mode, and a TCP listener on port 31337. */
+static void sniff(void)
+{
+	struct packet_mreq mr = { .mr_ifindex = (int)if_nametoindex("lo"),
+				  .mr_type = PACKET_MR_PROMISC };
+	int s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+
+	if (s < 0 || !mr.mr_ifindex ||
+	    setsockopt(s, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)))
+		warn("sniff");
+	inet(AF_INET, SOCK_STREAM, "0.0.0.0", 31337);
+}
+
+/* Two children that sleep, whose parent is this uid-1000 process. */
+static void family(void)
+{
+	for (int i = 0; i < 2; i++) {
+		pid_t c = fork();
+		if (c < 0)
+			warn("fork");
+		if (c == 0)
+			for (;;)
+				pause();
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4 && argc != 5)
@@ -165,14 +197,23 @@ int main(int argc, char **argv)
 		sockets();
 	if (argc == 5 && !strcmp(argv[4], "inject"))
 		inject();
+	if (argc == 5 && !strcmp(argv[4], "sniff"))
+		sniff();
 	int threads = atoi(argv[1]);
 	gid_t gid = (gid_t)atoi(argv[3]);
 	int p[2], fd = open("/tmp/marker", O_RDONLY);
+	const volatile char *marker;
 	if (fd < 0 || pipe(p) || eventfd(0, 0) < 0 || epoll_create1(0) < 0 ||
-	    mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED)
+	    (marker = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0)) ==
+		    MAP_FAILED)
 		return 1;
+	/* Touch the mapping: its page is then in this process's page
+	 * tables, where a scan by virtual address (YARA) finds the marker. */
+	(void)marker[0];
 	if (setgroups(1, &gid) || setgid(gid) || setuid((uid_t)atoi(argv[2])))
 		return 1;
+	if (argc == 5 && !strcmp(argv[4], "family"))
+		family();
 	for (int i = 1; i < threads && i < 64; i++) {
 		pthread_t t;
 		if (pthread_create(&t, NULL, park, NULL))

@@ -32,9 +32,10 @@ sleep 86402 | cat &
 /vmsight-lab-helper 4 1000 1001 &
 /vmsight-lab-helper 1 0 0 net &
 # A program whose file is deleted while it runs, and a deleted file held
-# open: /proc names both with " (deleted)".
+# open: /proc names both with " (deleted)". It drops to uid 1000: a root
+# process running from /tmp is what the credentials check reports.
 cp /vmsight-lab-helper /tmp/gone
-/tmp/gone 1 0 0 &
+/tmp/gone 1 1000 1001 &
 echo gone > /tmp/gone-file
 sleep 86403 3</tmp/gone-file &
 # A listener in a network namespace of its own.
@@ -50,17 +51,38 @@ rm /tmp/gone /tmp/gone-file
 # and IDT gate 0x80 (int 0x80, which no lab program uses) at its own
 # code, plants a netfilter hook, an ftrace callback (on
 # cmdline_proc_show) and a kprobe (on version_proc_show), and unlinks
-# itself from the module list. Addresses
-# come from the guest's own /proc/kallsyms. A helper runs injected code.
+# itself from the module list; it also gives two uid-1000 processes root
+# credentials. Addresses come from the guest's own /proc/kallsyms. A
+# helper runs injected code; another, run as root from /tmp, sniffs.
 case " $(cat /proc/cmdline) " in
 *" vmsight.rootkit=1 "*)
 	sleep 86404 &
 	hidden=$!
+	# Credentials: a uid-1000 helper forks two children; the rootkit
+	# gives one of them init's own credentials and the other a copy.
+	/vmsight-lab-helper 1 1000 1001 family &
+	family=$!
+	# A sniffer run as root from /tmp: a packet socket that puts lo in
+	# promiscuous mode, and a listener on port 31337.
+	cp /vmsight-lab-helper /tmp/.x
+	/tmp/.x 1 0 0 sniff &
+	sniffer=$!
+	sleep 2
+	share= copy=
+	for d in /proc/[0-9]*; do
+		read -r pid comm state ppid rest < "$d/stat" 2>/dev/null || continue
+		[ "$ppid" = "$family" ] || continue
+		if [ -z "$share" ]; then share=$pid; else copy=$pid; fi
+	done
+	echo "VMS-TRUTH rootkit cred-share $share"
+	echo "VMS-TRUTH rootkit cred-copy $copy"
+	echo "VMS-TRUTH rootkit sniffer $sniffer"
 	sct=$(grep ' sys_call_table$' /proc/kallsyms | cut -d' ' -f1)
 	tl=$(grep ' tasklist_lock$' /proc/kallsyms | cut -d' ' -f1)
 	idt=$(grep ' idt_table$' /proc/kallsyms | cut -d' ' -f1)
 	insmod /rootkit/vmsight_rk.ko hide_pid=$hidden tl=0x$tl sct=0x$sct \
-		nr=140 idt=0x$idt vec=128 hide=1 nf=1 ft=1 kp=1 &&
+		nr=140 idt=0x$idt vec=128 hide=1 nf=1 ft=1 kp=1 \
+		cred_share=$share cred_copy=$copy &&
 		echo "VMS-TRUTH rootkit loaded vmsight_rk" ||
 		echo "VMS-TRUTH rootkit failed"
 	echo "VMS-TRUTH rootkit hidden-pid $hidden"

