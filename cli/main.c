@@ -34,8 +34,8 @@ struct opts {
 	bool raw;		/* dmesg: the syslog "<N>" prefix too */
 	bool list;		/* check: list the checks */
 	const char *only;	/* check: comma-separated check names */
-	int fail_on;		/* check: exit 3 at this severity or above */
-	bool fail_on_set;	/* check: --fail-on was given */
+	int fail_on;		/* check: exit 3 at this severity or above;
+				 * -1: the policy's, else low */
 	const char *policy;	/* check: policy file */
 	int32_t pid;		/* threads: one process only; -1: all */
 	const char *source;
@@ -1449,9 +1449,11 @@ static int cmd_check(struct opts *o, struct vms_session *s)
 			fprintf(stderr, "%s check: bad policy: %s\n", prog, err);
 			return 2;
 		}
-		if (!o->fail_on_set && !vms_policy_fail_on(pol, &sev))
+		if (fail_on < 0 && !vms_policy_fail_on(pol, &sev))
 			fail_on = (int)sev;
 	}
+	if (fail_on < 0)
+		fail_on = VMS_SEV_LOW;
 	want = calloc(n + 1, sizeof(*want));
 	if (!want) {
 		vms_policy_destroy(pol);
@@ -1551,7 +1553,7 @@ int main(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ 0 },
 	};
-	struct opts o = { .pid = -1, .fail_on = VMS_SEV_LOW };
+	struct opts o = { .pid = -1, .fail_on = -1 };
 	struct vms_session *s = NULL;
 	const char *cmd = NULL;
 	size_t ci;
@@ -1593,7 +1595,6 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			o.fail_on = (int)sev;
-			o.fail_on_set = true;
 			break;
 		}
 		case 'P':

@@ -29,21 +29,17 @@
 #define S_ISUID_ 04000
 #define S_IWOTH_ 00002
 
-struct proc {
-	int32_t pid;
-	uint32_t uid, euid, suid;
-	char comm[64];
-};
-
 struct creds_run {
 	struct vms_chk *c;
-	uint64_t init_cred;	/* &init_cred, or 0 */
+	uint64_t init_cred;	/* &init_cred */
 	uint64_t root;		/* the mount namespace's root, for paths */
-	struct proc *procs;	/* every process, for parent lookups */
+	struct vms_task *procs;	/* every process, in task-list order; a
+				 * parent may come after its child */
 	size_t nprocs;
 };
 
-static const struct proc *find_proc(const struct creds_run *x, int32_t pid)
+static const struct vms_task *find_proc(const struct creds_run *x,
+					int32_t pid)
 {
 	for (size_t i = 0; i < x->nprocs; i++)
 		if (x->procs[i].pid == pid)
@@ -58,7 +54,8 @@ static int program(struct creds_run *x, const struct vms_task *t,
 {
 	struct vms_kernel *k = x->c->k;
 	const struct vms_layout *l = &k->l;
-	uint64_t file, mnt, dentry, inode, parent, dinode;
+	struct vms_file_ref f;
+	uint64_t file, parent, dinode;
 	uint8_t b[4];
 	uint32_t mode;
 	int err;
@@ -67,16 +64,14 @@ static int program(struct creds_run *x, const struct vms_task *t,
 		return err;
 	if (!file)
 		return -ENOENT;
-	if ((err = vms_kernel_read_u64(k, file + l->file_mnt, &mnt)) ||
-	    (err = vms_kernel_read_u64(k, file + l->file_dentry, &dentry)) ||
-	    (err = vms_kernel_read_u64(k, file + l->file_inode, &inode)) ||
-	    (err = vms_kernel_read(k, inode + l->inode_mode, b, 2)))
+	if ((err = vms_file_ref_read(k, file, &f)) ||
+	    (err = vms_kernel_read(k, f.inode + l->inode_mode, b, 2)))
 		return err;
 	mode = vms_le16(b);
-	if ((err = vms_kernel_read(k, inode + l->inode_uid, b, 4)))
+	if ((err = vms_kernel_read(k, f.inode + l->inode_uid, b, 4)))
 		return err;
 	*suid_root = (mode & S_ISUID_) && vms_le32(b) == 0;
-	if ((err = vms_kernel_read_u64(k, dentry + l->d_parent, &parent)) ||
+	if ((err = vms_kernel_read_u64(k, f.dentry + l->d_parent, &parent)) ||
 	    (err = vms_kernel_read_u64(k, parent + l->d_inode, &dinode)))
 		return err;
 	*dir_writable = false;
@@ -87,18 +82,21 @@ static int program(struct creds_run *x, const struct vms_task *t,
 	}
 	if (!x->root && (err = vms_ns_root(k, &x->root)))
 		return err;
-	return vms_path_d_path(k, mnt, dentry, x->root, path, len);
+	return vms_path_d_path(k, f.mnt, f.dentry, x->root, path, len);
 }
 
+/* Judge task @t: a process (@leader, whose cred pointer is stored in
+ * *@leader_cred) or one of its threads (judged only when its
+ * credentials are not its leader's, *@leader_cred). */
 static int check_task(struct creds_run *x, const struct vms_task *t,
-		      bool leader, uint64_t leader_cred)
+		      bool leader, uint64_t *leader_cred)
 {
 	struct vms_chk *c = x->c;
 	struct vms_kernel *k = c->k;
 	uint64_t cred, real;
-	const struct proc *pp;
+	const struct vms_task *pp;
 	char object[160], evidence[768], path[4096] = "";
-	bool suid_root = false, dir_writable = false, have_prog;
+	bool suid_root = false, dir_writable = false, have_prog, shared;
 	bool root = t->uid == 0 || t->euid == 0;
 	int err;
 
@@ -106,12 +104,14 @@ static int check_task(struct creds_run *x, const struct vms_task *t,
 	    (err = vms_kernel_read_u64(k, t->addr + k->l.task_real_cred,
 				       &real)))
 		return err;
-	/* A thread with its leader's credentials was judged with it. */
-	if (!leader && cred == leader_cred && real == leader_cred)
-		return 0;
+	if (leader)
+		*leader_cred = cred;
+	else if (cred == *leader_cred && real == *leader_cred)
+		return 0; /* judged with its leader */
+	shared = cred == x->init_cred || real == x->init_cred;
 	snprintf(object, sizeof(object), "%s %d (%s)",
 		 leader ? "pid" : "thread", t->pid, t->comm);
-	if (x->init_cred && (cred == x->init_cred || real == x->init_cred)) {
+	if (shared) {
 		snprintf(evidence, sizeof(evidence),
 			 "a user process holding init_cred, the kernel "
 			 "threads' own credentials (%s %#llx): granted by "
@@ -129,8 +129,7 @@ static int check_task(struct creds_run *x, const struct vms_task *t,
 	if (!have_prog)
 		vms_err_clear(k->ctx); /* judged without its program */
 	pp = find_proc(x, t->ppid);
-	if (pp && pp->uid && pp->euid && pp->suid && !suid_root &&
-	    !(x->init_cred && (cred == x->init_cred || real == x->init_cred))) {
+	if (pp && pp->uid && pp->euid && pp->suid && !suid_root && !shared) {
 		snprintf(evidence, sizeof(evidence),
 			 "runs with uid %u euid %u, but its parent pid %d (%s) "
 			 "has uid %u euid %u suid %u and %.300s%s is not a "
@@ -154,28 +153,28 @@ static int check_task(struct creds_run *x, const struct vms_task *t,
 	return 0;
 }
 
+/* Every process from the task list, walked once: parents are looked up
+ * in it, and the processes are judged from it. */
 static int collect(struct creds_run *x)
 {
 	struct vms_task_walk w;
 	struct vms_task t;
+	size_t cap = 0;
 	int r, err = 0;
 
 	if ((err = vms_task_walk_init(&w, x->c->k)))
 		return err;
 	while ((r = vms_task_walk_next(&w, &t)) == 1) {
-		struct proc *p = realloc(x->procs,
-					 (x->nprocs + 1) * sizeof(*p));
-		if (!p) {
-			err = -ENOMEM;
-			break;
+		if (x->nprocs == cap) {
+			struct vms_task *p;
+			cap = cap ? cap * 2 : 256;
+			if (!(p = realloc(x->procs, cap * sizeof(*p)))) {
+				err = -ENOMEM;
+				break;
+			}
+			x->procs = p;
 		}
-		x->procs = p;
-		p = &x->procs[x->nprocs++];
-		p->pid = t.pid;
-		p->uid = t.uid;
-		p->euid = t.euid;
-		p->suid = t.suid;
-		memcpy(p->comm, t.comm, sizeof(p->comm));
+		x->procs[x->nprocs++] = t;
 	}
 	vms_task_walk_fini(&w);
 	return err ? err : r < 0 ? r : 0;
@@ -185,10 +184,8 @@ int vms_check_credentials(struct vms_chk *c)
 {
 	struct vms_kernel *k = c->k;
 	struct creds_run x = { .c = c };
-	struct vms_task_walk w, tw;
-	struct vms_task t, th;
 	int64_t ic;
-	int r = 0, err;
+	int err;
 
 	if ((err = vms_layout_resolve_checks(k->ctx, k->btf, &k->l)) ||
 	    (err = vms_layout_resolve_pcache(k->ctx, k->btf, &k->l)))
@@ -199,31 +196,26 @@ int vms_check_credentials(struct vms_chk *c)
 			       "no init_cred symbol (a kernel without "
 			       "CONFIG_KALLSYMS_ALL)");
 	x.init_cred = k->ks.addr[ic];
-	if ((err = collect(&x)))
-		goto out;
-	if ((err = vms_task_walk_init(&w, k)))
-		goto out;
-	while (!err && (r = vms_task_walk_next(&w, &t)) == 1) {
+	err = collect(&x);
+	for (size_t i = 0; !err && i < x.nprocs; i++) {
+		const struct vms_task *t = &x.procs[i];
+		struct vms_task_walk tw;
+		struct vms_task th;
 		uint64_t lcred;
-		if (t.kthread || !t.mm)
+		int r;
+		if (t->kthread || !t->mm)
 			continue;
-		if ((err = check_task(&x, &t, true, 0)) < 0 ||
-		    (err = vms_kernel_read_u64(k, t.addr + k->l.task_cred,
-					       &lcred)) ||
-		    (err = vms_thread_walk_init(&tw, k, t.signal)))
+		if ((err = check_task(&x, t, true, &lcred)) < 0 ||
+		    (err = vms_thread_walk_init(&tw, k, t->signal)))
 			break;
 		while ((r = vms_task_walk_next(&tw, &th)) == 1)
-			if (th.addr != t.addr &&
-			    (err = check_task(&x, &th, false, lcred)) < 0)
+			if (th.addr != t->addr &&
+			    (err = check_task(&x, &th, false, &lcred)) < 0)
 				break;
 		vms_task_walk_fini(&tw);
 		if (!err && r < 0)
 			err = r;
 	}
-	vms_task_walk_fini(&w);
-	if (!err && r < 0)
-		err = r;
-out:
 	free(x.procs);
 	return err < 0 ? err : 0;
 }

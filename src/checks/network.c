@@ -66,29 +66,26 @@ static const struct holder *holder_of(const struct net_run *x, uint64_t sk)
 		     : NULL;
 }
 
-/* The first process found holding @sk names it. */
-static int add_holder(struct net_run *x, uint64_t sk, const struct vms_task *t)
+/* Record @h as the holder of its socket, unless one was found first. */
+static int add_holder(struct net_run *x, const struct holder *h)
 {
-	int r = vms_addrset_add(&x->held, sk);
+	int r = vms_addrset_add(&x->held, h->sock);
 
 	if (r <= 0)
 		return r;
 	if (x->nh == x->cap) {
 		size_t cap = x->cap ? x->cap * 2 : 64;
-		struct holder *h;
+		struct holder *n;
 		if (cap > MAX_HOLDERS)
 			return vms_err(x->c->k->ctx, -E2BIG, LAYER,
 				       "over %u sockets held by processes",
 				       MAX_HOLDERS);
-		if (!(h = realloc(x->h, cap * sizeof(*h))))
+		if (!(n = realloc(x->h, cap * sizeof(*n))))
 			return -ENOMEM;
-		x->h = h;
+		x->h = n;
 		x->cap = cap;
 	}
-	x->h[x->nh].sock = sk;
-	x->h[x->nh].pid = t->pid;
-	memcpy(x->h[x->nh].comm, t->comm, sizeof(t->comm));
-	x->nh++;
+	x->h[x->nh++] = *h;
 	return 0;
 }
 
@@ -149,9 +146,9 @@ static int unreadable(struct net_run *x, const struct vms_task *t)
 	return vms_chk_emit(x->c, object, evidence, t->addr, 0, "");
 }
 
-/* View 1: the sockets in processes' file tables. Holders are collected
- * first, so that a socket that several processes share is named after
- * the first; then each packet or raw socket is judged. */
+/* View 1: the sockets in processes' file tables. The first process
+ * found holding a socket names it, both here and for the listeners
+ * (by_table() looks holders up once @h is sorted). */
 static int by_process(struct net_run *x)
 {
 	struct vms_kernel *k = x->c->k;
@@ -162,6 +159,7 @@ static int by_process(struct net_run *x)
 	if ((err = vms_task_walk_init(&w, k)))
 		return err;
 	while (!err && (r = vms_task_walk_next(&w, &t)) == 1) {
+		struct holder h = { .pid = t.pid };
 		struct vms_fd_walk fw;
 		struct vms_fd fd;
 		int fr;
@@ -172,6 +170,7 @@ static int by_process(struct net_run *x)
 			err = err < 0 ? err : 0;
 			continue;
 		}
+		memcpy(h.comm, t.comm, sizeof(h.comm));
 		while ((fr = vms_fd_walk_next(&fw, &fd)) == 1) {
 			struct vms_sk s;
 			if (!fd.socket)
@@ -180,7 +179,9 @@ static int by_process(struct net_run *x)
 				vms_err_clear(k->ctx); /* not yet connected */
 				continue;
 			}
-			if ((err = add_holder(x, s.sock, &t)) < 0)
+			h.sock = s.sock;
+			if ((err = add_holder(x, &h)) < 0 ||
+			    (err = sniffing_socket(x, &s, &h)) < 0)
 				break;
 			err = 0;
 		}
@@ -193,16 +194,15 @@ static int by_process(struct net_run *x)
 	if (err || r < 0)
 		return err ? err : r;
 	qsort(x->h, x->nh, sizeof(*x->h), cmp_holder);
-	for (size_t i = 0; i < x->nh; i++) {
-		struct vms_sk s;
-		if (vms_sock_decode(k, x->h[i].sock, &s)) {
-			vms_err_clear(k->ctx);
-			continue;
-		}
-		if ((err = sniffing_socket(x, &s, &x->h[i])) < 0)
-			return err;
-	}
 	return 0;
+}
+
+/* A TCP socket in LISTEN, or a UDP socket with no peer. */
+static bool is_listener(const struct vms_sk *s)
+{
+	if (!strncmp(s->proto, "tcp", 3))
+		return !strcmp(s->state_name, "LISTEN");
+	return !strncmp(s->proto, "udp", 3) && !s->state_name[0];
 }
 
 static int listener(struct net_run *x, const struct vms_sk *s)
@@ -212,9 +212,7 @@ static int listener(struct net_run *x, const struct vms_sk *s)
 	bool enforce = vms_pol_has(x->c->policy, VMS_POL_LISTENER);
 	char object[224], evidence[256];
 
-	if (!strncmp(s->proto, "tcp", 3) ? strcmp(s->state_name, "LISTEN")
-					 : strncmp(s->proto, "udp", 3) ||
-						   s->state_name[0])
+	if (!is_listener(s))
 		return 0;
 	snprintf(object, sizeof(object), "%s %s", s->proto, s->local);
 	if (h)

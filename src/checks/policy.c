@@ -100,14 +100,21 @@ static int check_names(struct parser *ps, char **args, size_t n)
 	return 0;
 }
 
-/* Does a rule of @kind name check @check? */
+/* The rule of @kind that names check @check, or NULL. */
+static const struct vms_pol_rule *rule_for(const struct vms_policy *p,
+					   enum vms_pol_kind kind,
+					   const char *check)
+{
+	for (size_t i = 0; p && i < p->n; i++)
+		if (p->r[i].kind == kind && !strcmp(p->r[i].arg[0], check))
+			return &p->r[i];
+	return NULL;
+}
+
 static bool names(const struct vms_policy *p, enum vms_pol_kind kind,
 		  const char *check)
 {
-	for (size_t i = 0; i < p->n; i++)
-		if (p->r[i].kind == kind && !strcmp(p->r[i].arg[0], check))
-			return true;
-	return false;
+	return rule_for(p, kind, check) != NULL;
 }
 
 static const struct {
@@ -197,8 +204,7 @@ static int directive(struct parser *ps, char **a, size_t n)
 		for (size_t i = 0; i < VMS_ARRAY_SIZE(allows); i++) {
 			if (strcmp(a[1], allows[i].word))
 				continue;
-			if (n < 3 || (!allows[i].each && n > 5) ||
-			    (!allows[i].each && n < 4))
+			if (allows[i].each ? n < 3 : n < 4 || n > 5)
 				return perr(ps, "usage: %s", allows[i].usage);
 			if (!allows[i].each) {
 				/* IPv6 addresses come in brackets, which
@@ -412,11 +418,10 @@ bool vms_pol_ignores(const struct vms_policy *p, const char *check,
 int vms_pol_severity(const struct vms_policy *p, const char *check,
 		     enum vms_severity *ret)
 {
-	for (size_t i = 0; p && i < p->n; i++)
-		if (p->r[i].kind == VMS_POL_SEVERITY &&
-		    !strcmp(p->r[i].arg[0], check)) {
-			*ret = p->r[i].sev;
-			return 0;
-		}
-	return -ENOENT;
+	const struct vms_pol_rule *r = rule_for(p, VMS_POL_SEVERITY, check);
+
+	if (!r)
+		return -ENOENT;
+	*ret = r->sev;
+	return 0;
 }

@@ -90,13 +90,27 @@ static int dentry_name(struct vms_kernel *k, uint64_t dentry, char *buf,
 	return 0;
 }
 
+int vms_file_ref_read(struct vms_kernel *k, uint64_t file,
+		      struct vms_file_ref *ret)
+{
+	const struct vms_layout *l = &k->l;
+	int err;
+
+	if ((err = vms_kernel_read_u64(k, file + l->file_mnt, &ret->mnt)) ||
+	    (err = vms_kernel_read_u64(k, file + l->file_dentry,
+				       &ret->dentry)))
+		return err;
+	return vms_kernel_read_u64(k, file + l->file_inode, &ret->inode);
+}
+
 int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *r)
 {
 	struct vms_kernel *k = w->k;
 	const struct vms_layout *l = &k->l;
 
 	while (w->next < w->max_fds) {
-		uint64_t ptrs[64], mnt, dentry, inode, ino;
+		uint64_t ptrs[64], ino;
+		struct vms_file_ref f;
 		uint32_t base = w->next, n = VMS_MIN(64u, w->max_fds - base);
 		uint8_t b[4];
 		char fstype[32], name[256];
@@ -121,22 +135,19 @@ int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *r)
 					  "fd %d: file pointer %#llx is not a "
 					  "kernel address", r->fd,
 					  (unsigned long long)r->file);
-		if ((err = vms_kernel_read_u64(k, r->file + l->file_mnt,
-					       &mnt)) ||
-		    (err = vms_kernel_read_u64(k, r->file + l->file_dentry,
-					       &dentry)) ||
-		    (err = vms_kernel_read_u64(k, r->file + l->file_inode,
-					       &inode)) ||
+		if ((err = vms_file_ref_read(k, r->file, &f)) ||
 		    (err = vms_kernel_read(k, r->file + l->file_mode, b, 4)))
 			return err;
 		r->readable = vms_le32(b) & FMODE_READ;
 		r->writable = vms_le32(b) & FMODE_WRITE;
-		if ((err = vms_kernel_read_u64(k, inode + l->inode_ino, &ino)) ||
-		    (err = vms_kernel_read(k, inode + l->inode_mode, b, 2)) ||
-		    (err = vms_inode_fstype(k, inode, fstype, sizeof(fstype))))
+		if ((err = vms_kernel_read_u64(k, f.inode + l->inode_ino,
+					       &ino)) ||
+		    (err = vms_kernel_read(k, f.inode + l->inode_mode, b, 2)) ||
+		    (err = vms_inode_fstype(k, f.inode, fstype,
+					    sizeof(fstype))))
 			return err;
 		r->inode = ino;
-		r->inode_addr = inode;
+		r->inode_addr = f.inode;
 		r->imode = vms_le16(b);
 		if (!strcmp(fstype, "pipefs")) {
 			snprintf(r->path, sizeof(r->path), "pipe:[%llu]",
@@ -146,11 +157,12 @@ int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *r)
 				 (unsigned long long)ino);
 			r->socket = true;
 		} else if (!strcmp(fstype, "anon_inodefs")) {
-			if ((err = dentry_name(k, dentry, name, sizeof(name))))
+			if ((err = dentry_name(k, f.dentry, name,
+					       sizeof(name))))
 				return err;
 			snprintf(r->path, sizeof(r->path), "anon_inode:%s",
 				 name);
-		} else if ((err = vms_path_d_path(k, mnt, dentry, w->root,
+		} else if ((err = vms_path_d_path(k, f.mnt, f.dentry, w->root,
 						  r->path, sizeof(r->path)))) {
 			return err;
 		}

@@ -441,6 +441,14 @@ struct vms_fd_walk {
 int vms_inode_fstype(struct vms_kernel *k, uint64_t inode, char *buf,
 		     size_t len);
 
+/* What a struct file refers to: its f_path (mount, dentry) and f_inode.
+ * Needs the files layout. */
+struct vms_file_ref {
+	uint64_t mnt, dentry, inode;
+};
+int vms_file_ref_read(struct vms_kernel *k, uint64_t file,
+		      struct vms_file_ref *ret);
+
 int vms_fd_walk_init(struct vms_fd_walk *w, struct vms_kernel *k,
 		     const struct vms_task *t);
 int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *ret);

@@ -193,7 +193,8 @@ static int describe(struct vms_kernel *k, uint64_t *root,
 	    (err = vms_kernel_read_u64(k, v->addr + l->vma_ops, &ops)))
 		return err;
 	if (file) {
-		uint64_t mnt, dentry, inode, sb;
+		struct vms_file_ref f;
+		uint64_t sb;
 		uint8_t b[4];
 		if (!vms_is_kernel_addr(k, file))
 			return vms_err_at(k->ctx, -EBADMSG, LAYER, v->addr,
@@ -203,16 +204,13 @@ static int describe(struct vms_kernel *k, uint64_t *root,
 		/* Paths end at init's namespace root, found on first use. */
 		if (!*root && (err = vms_ns_root(k, root)))
 			return err;
-		if ((err = vms_kernel_read_u64(k, file + l->file_mnt, &mnt)) ||
-		    (err = vms_kernel_read_u64(k, file + l->file_dentry,
-					       &dentry)) ||
-		    (err = vms_kernel_read_u64(k, file + l->file_inode,
-					       &inode)) ||
-		    (err = vms_kernel_read_u64(k, inode + l->inode_ino,
+		if ((err = vms_file_ref_read(k, file, &f)) ||
+		    (err = vms_kernel_read_u64(k, f.inode + l->inode_ino,
 					       &v->inode)) ||
-		    (err = vms_kernel_read_u64(k, inode + l->inode_sb, &sb)) ||
+		    (err = vms_kernel_read_u64(k, f.inode + l->inode_sb,
+					       &sb)) ||
 		    (err = vms_kernel_read(k, sb + l->sb_dev, b, 4)) ||
-		    (err = vms_path_d_path(k, mnt, dentry, *root, v->name,
+		    (err = vms_path_d_path(k, f.mnt, f.dentry, *root, v->name,
 					   sizeof(v->name))))
 			return err;
 		v->dev = vms_le32(b);
