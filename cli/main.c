@@ -37,6 +37,7 @@ struct opts {
 	int fail_on;		/* check: exit 3 at this severity or above;
 				 * -1: the policy's, else low */
 	const char *policy;	/* check: policy file */
+	const char *yara;	/* check: YARA rules file */
 	int32_t pid;		/* threads: one process only; -1: all */
 	const char *source;
 };
@@ -92,8 +93,11 @@ static const char *cmd_help[][2] = {
 		   "(doc/policy.md):\nwhich checks run, their severities, "
 		   "ignored findings, and what is\nexpected (modules, "
 		   "processes, listeners, raw and packet socket users,\n"
-		   "promiscuous interfaces). Exit status: 0 when no finding "
-		   "reaches\n--fail-on (default: the policy's fail-on, else "
+		   "promiscuous interfaces). --yara FILE gives the yara check "
+		   "its rules\n(source or compiled; default: the policy's "
+		   "yara file); it scans every\nprocess's memory, the kernel "
+		   "image and module memory by virtual\naddress. Exit status: "
+		   "0 when no finding reaches\n--fail-on (default: the policy's fail-on, else "
 		   "low), 3 when one does,\n1 when a check could not run and "
 		   "nothing reached it, 2 on a usage\nerror or a bad policy "
 		   "file." },
@@ -1437,8 +1441,10 @@ static int cmd_check(struct opts *o, struct vms_session *s)
 	struct check_run cr = { .worst = -1 };
 	size_t ran = 0, failed = 0, n = vms_check_count();
 	struct vms_policy *pol = NULL;
+	struct vms_yara *rules = NULL;
+	const char *rules_path;
 	enum vms_severity sev;
-	int fail_on = o->fail_on;
+	int fail_on = o->fail_on, ret;
 	bool *want;
 
 	/* A bad policy stops everything: running with less than its author
@@ -1459,6 +1465,7 @@ static int cmd_check(struct opts *o, struct vms_session *s)
 		vms_policy_destroy(pol);
 		return fail(s, -ENOMEM);
 	}
+	rules_path = o->yara ? o->yara : vms_policy_yara(pol);
 	/* Which checks run: those --only names, each of which must be a
 	 * check; else those the policy runs (all without one). */
 	for (size_t i = 0; !o->only && i < n; i++) {
@@ -1477,14 +1484,44 @@ static int cmd_check(struct opts *o, struct vms_session *s)
 		if (i == n) {
 			fprintf(stderr, "%s check: no check called '%.*s' "
 				"(see --list)\n", prog, (int)len, p);
-			free(want);
-			vms_policy_destroy(pol);
-			return 2;
+			ret = 2;
+			goto out;
+		}
+		if (!rules_path && len == 4 && !strncmp(p, "yara", 4)) {
+			fprintf(stderr, "%s check: the yara check needs rules: "
+				"--yara FILE, or a policy's yara directive\n",
+				prog);
+			ret = 2;
+			goto out;
 		}
 		want[i] = true;
 		p = e ? e + 1 : NULL;
 	}
+	for (size_t i = 0; i < n; i++) {
+		struct vms_check_desc d = { .sz = sizeof(d) };
+		if (want[i] || vms_check_get(i, &d) || strcmp(d.name, "yara"))
+			continue;
+		if (o->yara) {
+			fprintf(stderr, "%s check: --yara given, but the yara "
+				"check does not run\n", prog);
+			ret = 2;
+			goto out;
+		}
+		rules_path = NULL; /* the policy's rules are not needed */
+	}
+	/* Rules that do not compile stop everything, as a bad policy
+	 * does. */
+	if (rules_path) {
+		char err[640];
+		if (vms_yara_load(rules_path, &rules, err, sizeof(err))) {
+			fprintf(stderr, "%s check: bad YARA rules: %s\n", prog,
+				err);
+			ret = 2;
+			goto out;
+		}
+	}
 	vms_session_set_policy(s, pol);
+	vms_session_set_yara(s, rules);
 	cr.out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
 	for (size_t i = 0; i < n; i++) {
 		struct vms_check_desc d = { .sz = sizeof(d) };
@@ -1502,16 +1539,18 @@ static int cmd_check(struct opts *o, struct vms_session *s)
 			failed++;
 		}
 	}
-	free(want);
 	vms_session_set_policy(s, NULL);
-	vms_policy_destroy(pol);
+	vms_session_set_yara(s, NULL);
 	out_finish(cr.out);
 	if (!o->json && isatty(STDOUT_FILENO))
 		printf("%zu checks run, %zu could not run, %zu findings\n",
 		       ran, failed, cr.findings);
-	if (cr.worst >= fail_on)
-		return 3;
-	return failed ? 1 : 0;
+	ret = cr.worst >= fail_on ? 3 : failed ? 1 : 0;
+out:
+	free(want);
+	vms_yara_destroy(rules);
+	vms_policy_destroy(pol);
+	return ret;
 }
 
 static const struct {
@@ -1549,6 +1588,7 @@ int main(int argc, char **argv)
 		{ "only", required_argument, NULL, 'O' },
 		{ "fail-on", required_argument, NULL, 'F' },
 		{ "policy", required_argument, NULL, 'P' },
+		{ "yara", required_argument, NULL, 'Y' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "out", required_argument, NULL, 'o' },
 		{ 0 },
@@ -1599,6 +1639,9 @@ int main(int argc, char **argv)
 		}
 		case 'P':
 			o.policy = optarg;
+			break;
+		case 'Y':
+			o.yara = optarg;
 			break;
 		case 'o':
 			o.out_dir = optarg;

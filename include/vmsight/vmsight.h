@@ -642,6 +642,37 @@ VMS_API int vms_policy_fail_on(const struct vms_policy *p,
  */
 VMS_API void vms_session_set_policy(struct vms_session *s,
 				    const struct vms_policy *p);
+/**
+ * The YARA rules file the policy names ("yara FILE"), with a relative
+ * FILE resolved against the policy file's directory; NULL if none.
+ * Valid while @p lives. The caller loads it with vms_yara_load().
+ */
+VMS_API const char *vms_policy_yara(const struct vms_policy *p);
+
+/* ------------------------------------------------------------------ */
+/* YARA rules                                                          */
+/* ------------------------------------------------------------------ */
+
+/** Compiled YARA rules, for the "yara" check. */
+struct vms_yara;
+
+/**
+ * Load YARA rules from @path: rule source, compiled here (include
+ * directives resolve relative to @path), or rules compiled by yarac of
+ * the same YARA version. On error returns < 0 with "FILE:LINE: message"
+ * (a rule that does not compile) or "FILE: reason" in @err (@errlen
+ * bytes, may be 0).
+ */
+VMS_API int vms_yara_load(const char *path, struct vms_yara **ret,
+			  char *err, size_t errlen);
+/** Free rules. Accepts NULL. */
+VMS_API void vms_yara_destroy(struct vms_yara *y);
+/**
+ * The rules the "yara" check scans with; without rules it reports
+ * nothing. @y is borrowed: it must outlive its use; NULL removes it.
+ */
+VMS_API void vms_session_set_yara(struct vms_session *s,
+				  const struct vms_yara *y);
 
 #ifdef __cplusplus
 }

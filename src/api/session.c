@@ -24,6 +24,7 @@ struct vms_session {
 	struct vms_phys_range *ranges;	/* merged segments, for the API */
 	size_t nranges;			/* entries in @ranges */
 	const struct vms_policy *policy; /* borrowed, may be NULL */
+	const struct vms_yara *yara;	/* borrowed, may be NULL */
 };
 
 struct vms_proc {
@@ -1038,7 +1039,7 @@ VMS_API int vms_check_run(struct vms_session *s, const char *name,
 		return -EINVAL;
 	if ((err = vms_kernel_load(s)))
 		return err;
-	return vms_chk_run(s->kernel, s->policy, name, fn, arg);
+	return vms_chk_run(s->kernel, s->policy, s->yara, name, fn, arg);
 }
 
 VMS_API void vms_session_set_policy(struct vms_session *s,
@@ -1046,4 +1047,11 @@ VMS_API void vms_session_set_policy(struct vms_session *s,
 {
 	if (s)
 		s->policy = p;
+}
+
+VMS_API void vms_session_set_yara(struct vms_session *s,
+				  const struct vms_yara *y)
+{
+	if (s)
+		s->yara = y;
 }

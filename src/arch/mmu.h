@@ -45,7 +45,12 @@ void vms_mmu_init(struct vms_mmu *mmu, struct vms_source *src,
 void vms_mmu_flush(struct vms_mmu *mmu);
 
 /* Translate @vaddr under the top-level table at physical @root. Errors
- * are recorded unless @quiet (for probing walks that may fail). */
+ * are recorded unless @quiet (for probing walks that may fail). On
+ * success *@page_size (may be NULL) is the size of the page that maps
+ * @vaddr. On failure it is the size of the aligned span around @vaddr
+ * that the walk proved unmapped or unreadable (a 512 GiB span for an
+ * empty PML4 slot), or 0 if @vaddr is not canonical: scanners skip to
+ * the span's end instead of probing each page. */
 int vms_mmu_translate(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
 		      uint64_t *ret, uint64_t *page_size, bool quiet);
 

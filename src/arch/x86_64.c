@@ -76,6 +76,8 @@ int vms_mmu_translate(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
 			*page_size = t->page_size;
 		return 0;
 	}
+	if (page_size)
+		*page_size = 0;
 	if (!canonical(m, vaddr))
 		return quiet ? -EFAULT
 			     : vms_err_at(mmu->src->ctx, -EFAULT, LAYER, vaddr,
@@ -92,6 +94,10 @@ int vms_mmu_translate(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
 		if (!p) {
 			int err = vms_source_read(mmu->src, eaddr, raw, 8);
 			if (err) {
+				/* A table outside the dump hides the span
+				 * of the entry that pointed at it. */
+				if (page_size)
+					*page_size = 1ull << shift;
 				if (quiet)
 					vms_err_clear(mmu->src->ctx);
 				return err;
@@ -99,7 +105,11 @@ int vms_mmu_translate(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
 			p = raw;
 		}
 		entry = vms_le64(p);
-		if (!(entry & PTE_P))
+		if (!(entry & PTE_P)) {
+			/* Nothing below a non-present entry is mapped:
+			 * scanners skip its whole span at once. */
+			if (page_size)
+				*page_size = 1ull << shift;
 			return quiet ? -EFAULT
 				     : vms_err_at(mmu->src->ctx, -EFAULT,
 						  LAYER, vaddr,
@@ -110,6 +120,7 @@ int vms_mmu_translate(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
 						  (unsigned long long)vaddr,
 						  level,
 						  (unsigned long long)eaddr);
+		}
 		if (level > 1 && (entry & PTE_PS) &&
 		    (m->large_ok >> level & 1)) {
 			uint64_t size = 1ull << shift;

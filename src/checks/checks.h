@@ -53,6 +53,7 @@ int vms_pol_severity(const struct vms_policy *p, const char *check,
 struct vms_chk {
 	struct vms_kernel *k;
 	const struct vms_policy *policy; /* may be NULL */
+	const struct vms_yara *yara;	/* rules for "yara", may be NULL */
 	const char *check;	/* the running check's name */
 	enum vms_severity severity;
 	vms_finding_fn fn;
@@ -77,7 +78,8 @@ extern const size_t vms_checks_count;
 
 /* Run check @name; returns findings or < 0 (k->ctx holds the error). */
 int vms_chk_run(struct vms_kernel *k, const struct vms_policy *policy,
-		const char *name, vms_finding_fn fn, void *arg);
+		const struct vms_yara *yara, const char *name,
+		vms_finding_fn fn, void *arg);
 
 /* Report one finding. */
 int vms_chk_emit(struct vms_chk *c, const char *object, const char *evidence,
@@ -135,5 +137,11 @@ int vms_check_credentials(struct vms_chk *c);
 int vms_check_network(struct vms_chk *c);
 int vms_check_unexpected_modules(struct vms_chk *c);
 int vms_check_unexpected_processes(struct vms_chk *c);
+int vms_check_yara(struct vms_chk *c);
+
+/* yara.c: scan @nr areas under the page tables at @root as one object
+ * called @object, reporting c->yara's matches as findings. */
+int vms_chk_yara_scan(struct vms_chk *c, const char *object, uint64_t root,
+		      const struct vms_range *r, size_t nr);
 
 #endif /* VMS_CHECKS_H */

@@ -36,6 +36,7 @@ struct vms_policy {
 	size_t n;
 	bool has_run;		/* a "run" directive: only those checks run */
 	int fail_on;		/* enum vms_severity, or -1 */
+	char *yara;		/* rules file, resolved; or NULL */
 };
 
 struct parser {
@@ -180,6 +181,24 @@ static int directive(struct parser *ps, char **a, size_t n)
 			return perr(ps, "a second fail-on");
 		ps->p->fail_on = (int)sev;
 		return 0;
+	}
+	if (!strcmp(d, "yara")) {
+		/* Relative to the policy file, so that a policy and its
+		 * rules can move together. */
+		const char *slash = strrchr(ps->name, '/');
+		int dir = a[1][0] != '/' && slash ? (int)(slash - ps->name)
+						  : -1;
+		if (n != 2)
+			return perr(ps, "usage: yara RULES-FILE");
+		if (ps->p->yara)
+			return perr(ps, "a second yara (name one file; YARA's "
+				    "include directive combines files)");
+		if (dir < 0)
+			ps->p->yara = strdup(a[1]);
+		else if (asprintf(&ps->p->yara, "%.*s/%s", dir, ps->name,
+				  a[1]) < 0)
+			ps->p->yara = NULL;
+		return ps->p->yara ? 0 : -ENOMEM;
 	}
 	if (!strcmp(d, "ignore")) {
 		/* The pattern is the rest of the line, words joined by one
@@ -349,7 +368,13 @@ void vms_policy_destroy(struct vms_policy *p)
 		for (int j = 0; j < 3; j++)
 			free(p->r[i].arg[j]);
 	free(p->r);
+	free(p->yara);
 	free(p);
+}
+
+const char *vms_policy_yara(const struct vms_policy *p)
+{
+	return p ? p->yara : NULL;
 }
 
 bool vms_policy_runs(const struct vms_policy *p, const char *check)

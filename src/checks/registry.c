@@ -60,6 +60,10 @@ const struct vms_check_def vms_checks[] = {
 	  "user processes have no writable+executable anonymous memory and "
 	  "no ELF image outside a file",
 	  VMS_SEV_HIGH, vms_check_injected_code },
+	{ "yara",
+	  "YARA rules over every process's memory, the kernel image and "
+	  "module memory; nothing without rules (--yara or the policy)",
+	  VMS_SEV_HIGH, vms_check_yara },
 };
 const size_t vms_checks_count = VMS_ARRAY_SIZE(vms_checks);
 
@@ -323,10 +327,12 @@ enum vms_chk_where vms_chk_describe(struct vms_chk *c, uint64_t addr,
 }
 
 int vms_chk_run(struct vms_kernel *k, const struct vms_policy *policy,
-		const char *name, vms_finding_fn fn, void *arg)
+		const struct vms_yara *yara, const char *name,
+		vms_finding_fn fn, void *arg)
 {
 	const struct vms_check_def *d = NULL;
-	struct vms_chk c = { .k = k, .policy = policy, .fn = fn, .arg = arg };
+	struct vms_chk c = { .k = k, .policy = policy, .yara = yara,
+			     .fn = fn, .arg = arg };
 	int64_t s, e;
 	int err;
 

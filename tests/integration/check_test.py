@@ -204,19 +204,32 @@ def main():
         if f["severity"] != "info":
             pby.setdefault(f["check"], []).append(f)
     got = sorted((f["check"], f["object"]) for c in
-                 ("network", "unexpected_modules", "unexpected_processes")
+                 ("network", "unexpected_modules", "unexpected_processes",
+                  "yara")
                  for f in pby.get(c, []))
     want = sorted([("network", "pid %d (.x)" % sniffer),
                    ("network", "interface lo"),
                    ("network", "tcp 0.0.0.0:31337"),
                    ("unexpected_modules", "module vmsight_rk"),
-                   ("unexpected_processes", "pid %d (.x)" % sniffer)])
+                   ("unexpected_processes", "pid %d (.x)" % sniffer),
+                   ("yara", "module vmsight_rk (not on the module list)")])
     check(rc == 3 and got == want and
           len(pby.get("credentials", [])) == 3 and
           len(pby.get("syscall_table", [])) == 1,
-          "%s: with lab.policy, the sniffer, its listener, its process and "
-          "the rootkit module are the policy findings" % name,
+          "%s: with lab.policy, the sniffer, its listener, its process, "
+          "the rootkit module and (lab.yar) its code are the policy "
+          "findings" % name,
           "exit %d %s\nvmsight %s\nwant %s" % (rc, err, got, want))
+    # lab.yar's rule names the rootkit's string: found in the hidden
+    # module's own memory, and in no process or the kernel image.
+    yr = pby.get("yara", [])
+    check(len(yr) == 1 and yr[0]["owner"] == "vmsight_rk" and
+          yr[0]["evidence"].startswith(
+              "rule vmsight_lab_rootkit matches: 1 string match; $gate at ")
+          and '"vmsight_rk: gate"' in yr[0]["evidence"],
+          "%s: yara (lab.yar) finds the rootkit's code in the hidden "
+          "module's memory, and nowhere else" % name,
+          json.dumps(yr, indent=1))
     # A policy's fail-on and run set, and a bad policy's line number.
     with tempfile.TemporaryDirectory() as tmp:
         pol = os.path.join(tmp, "p")

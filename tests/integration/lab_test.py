@@ -540,6 +540,108 @@ def cat_matches_truth(a, g, truth, dumps, tmp):
     expect_error(a, ["cat", raw], 2, "usage", "%s: cat without a path" % name)
 
 
+def marker_mappings(truth):
+    """pid -> start of its /tmp/marker mapping, from the guest's maps."""
+    out = {}
+    for pid, lines in truth.get("maps", {}).items():
+        for f in lines:
+            if len(f) >= 6 and f[5] == "/tmp/marker":
+                out[pid] = int(f[0].split("-")[0], 16)
+    return out
+
+
+def yara_rules(truth):
+    """Rules built from the guest's own truth: its marker file, and its
+    banner (/proc/version up to the release), plus one that matches
+    nothing in the guest."""
+    release = truth["version"].split()[2]
+    return ("rule lab_marker { strings: $m = \"vmsight lab marker 7f3a9c\" "
+            "condition: $m }\n"
+            "rule banner { strings: $b = \"Linux version %s \" "
+            "condition: $b }\n"
+            "rule absent { strings: $x = \"vmsight lab marker 000000\" "
+            "$h = { 7f 3a 9c 00 11 22 33 44 55 66 } condition: any of them }"
+            "\n" % release)
+
+
+def yara_matches_truth(a, g, truth, dumps, tmp):
+    """YARA over process and kernel memory: the lab marker is in every
+    process that maps /tmp/marker, at the mapping's start; the banner is
+    in the kernel image at linux_banner; the absent rule never matches.
+    The same through a policy's yara directive; bad rules and a yara
+    check without rules are usage errors."""
+    rules = os.path.join(tmp, "lab-test.yar")
+    with open(rules, "w") as f:
+        f.write(yara_rules(truth))
+    marker = marker_mappings(truth)
+    banner = truth["sym"]["linux_banner"]
+    want = sorted((pid, start, "/tmp/marker")
+                  for pid, start in marker.items())
+    results_by_fmt = {}
+    for fmt, path in sorted(dumps.items()):
+        rc, out, err = run([a.vmsight, "check", "--json", "--only", "yara",
+                            "--yara", rules, path])
+        rows = [json.loads(l) for l in out.splitlines()]
+        got = sorted((int(r["object"].split()[1]), int(r["target"], 16),
+                      r["owner"]) for r in rows
+                     if r["evidence"].startswith("rule lab_marker "))
+        text = [r for r in rows
+                if r["evidence"].startswith("rule lab_marker ") and
+                '$m at %#x "vmsight lab marker 7f3a9c"' % marker.get(
+                    int(r["object"].split()[1]), -1) in r["evidence"]]
+        kern = [r for r in rows if r["object"] == "kernel" and
+                r["evidence"].startswith("rule banner ") and
+                "$b at %#x " % banner in r["evidence"]]
+        other = [r for r in rows if r["object"] != "kernel" and
+                 not r["evidence"].startswith(("rule lab_marker ",
+                                               "rule banner "))]
+        absent = [r for r in rows if "rule absent" in r["evidence"]]
+        check(rc == 3 and err == "" and got == want and
+              len(text) == len(want) and len(kern) == 1 and not other and
+              not absent,
+              "%s %s: yara finds the marker in the %d processes that map "
+              "/tmp/marker, at the mapping, and the banner at linux_banner "
+              "%#x" % (g["name"], fmt, len(want), banner),
+              "exit %d %s\nvmsight %s\nwant %s\nother %s" % (
+                  rc, err, got, want, json.dumps(other + absent, indent=1)))
+        results_by_fmt[fmt] = out
+    first = results_by_fmt.get("raw")
+    same = [f for f, o in results_by_fmt.items() if o == first]
+    check(len(same) == len(results_by_fmt),
+          "%s: yara gives identical findings on all %d formats"
+          % (g["name"], len(results_by_fmt)),
+          "differing: %s" % sorted(set(results_by_fmt) - set(same)))
+
+    # The policy's yara directive, relative to the policy file.
+    pol = os.path.join(tmp, "yara.policy")
+    with open(pol, "w") as f:
+        f.write("run yara\nyara lab-test.yar\n")
+    rc, out, err = run([a.vmsight, "check", "--json", "--policy", pol,
+                        dumps["raw"]])
+    check(rc == 3 and out == first,
+          "%s: a policy's yara directive (relative to the policy) scans "
+          "with its rules" % g["name"], "exit %d %s" % (rc, err))
+
+    bad = os.path.join(tmp, "bad.yar")
+    with open(bad, "w") as f:
+        f.write("rule ok { condition: true }\nrule b { strings: $a = \"x\" "
+                "condition: $b }\n")
+    expect_error(a, ["check", "--yara", bad, dumps["raw"]], 2,
+                 "vmsight check: bad YARA rules: %s:2: " % bad,
+                 "%s: rules that do not compile are rejected with their "
+                 "line" % g["name"])
+    expect_error(a, ["check", "--only", "yara", dumps["raw"]], 2,
+                 "vmsight check: the yara check needs rules",
+                 "%s: the yara check without rules is a usage error"
+                 % g["name"])
+    expect_error(a, ["check", "--only", "idt", "--yara", rules,
+                     dumps["raw"]], 2,
+                 "vmsight check: --yara given, but the yara check does "
+                 "not run",
+                 "%s: --yara without the yara check is a usage error"
+                 % g["name"])
+
+
 def expect_error(a, args, code, needle, desc):
     rc, out, err = run([a.vmsight] + args)
     lines = err.strip().splitlines()
@@ -685,6 +787,7 @@ def main():
         maps_match_truth(a, g, truth, dumps)
         dump_matches_truth(a, g, truth, dumps, tmp)
         cat_matches_truth(a, g, truth, dumps, tmp)
+        yara_matches_truth(a, g, truth, dumps, tmp)
 
         first = outputs.get("raw")
         same = [f for f, o in outputs.items() if o == first]

@@ -102,12 +102,38 @@ static void run(int levels)
 	assert_int_equal(vms_mmu_translate(mmu, b.root, 0x401000, &pa, NULL,
 					   false), -EFAULT);
 	vms_err_clear(&ctx);
+	/* A fault names the span it proved empty: one 4K page next to a
+	 * mapped one, the rest of a populated PD's 1G, a whole empty
+	 * top-level slot. */
+	assert_int_equal(vms_mmu_translate(mmu, b.root, 0x401000, &pa, &ps,
+					   true), -EFAULT);
+	assert_int_equal(ps, 4096);
+	assert_int_equal(vms_mmu_translate(mmu, b.root, 0x40000000, &pa, &ps,
+					   true), -EFAULT);
+	assert_int_equal(ps, 1ull << 30);
+	assert_int_equal(vms_mmu_translate(mmu, b.root, 0x800000, &pa, &ps,
+					   true), -EFAULT);
+	assert_int_equal(ps, 2ull << 20);
+	assert_int_equal(vms_mmu_translate(mmu, b.root,
+					   0x0000010000000000ull, &pa, &ps,
+					   true), -EFAULT);
+	assert_int_equal(ps, 1ull << 39);
+	if (levels == 5) {
+		assert_int_equal(vms_mmu_translate(mmu, b.root,
+						   0x0001000000000000ull, &pa,
+						   &ps, true), -EFAULT);
+		assert_int_equal(ps, 1ull << 48);
+	}
 	/* Non-canonical addresses fault without a walk. */
 	assert_int_equal(vms_mmu_translate(mmu, b.root, 0x0000800000000000ull
 					   << (levels == 5 ? 9 : 0),
 					   &pa, NULL, false), -EFAULT);
 	assert_non_null(strstr(ctx.err.msg, "canonical"));
 	vms_err_clear(&ctx);
+	assert_int_equal(vms_mmu_translate(mmu, b.root, 0x0000800000000000ull
+					   << (levels == 5 ? 9 : 0),
+					   &pa, &ps, true), -EFAULT);
+	assert_int_equal(ps, 0);
 	/* Reads through the mapping. */
 	char buf[8] = { 0 };
 	assert_int_equal(vms_mmu_read(mmu, b.root, 0xffffffff81201010ull, buf,

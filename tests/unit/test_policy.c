@@ -96,6 +96,21 @@ static void test_defaults(void **state)
 	vms_policy_destroy(p);
 	p = parse("# nothing\r\n  \r\nskip idt\r\nfail-on low", "p");
 	assert_false(vms_policy_runs(p, "idt"));
+	assert_null(vms_policy_yara(p));
+	vms_policy_destroy(p);
+	assert_null(vms_policy_yara(NULL));
+	/* A yara file: relative to the policy file's directory. */
+	p = parse("yara rules/site.yar\n", "/etc/vmsight/site.policy");
+	assert_string_equal(vms_policy_yara(p), "/etc/vmsight/rules/site.yar");
+	vms_policy_destroy(p);
+	p = parse("yara /srv/r.yar\n", "/etc/vmsight/site.policy");
+	assert_string_equal(vms_policy_yara(p), "/srv/r.yar");
+	vms_policy_destroy(p);
+	p = parse("yara r.yar\n", "site.policy");
+	assert_string_equal(vms_policy_yara(p), "r.yar");
+	vms_policy_destroy(p);
+	p = parse("yara r.yar\n", "/site.policy");
+	assert_string_equal(vms_policy_yara(p), "/r.yar");
 	vms_policy_destroy(p);
 }
 
@@ -185,6 +200,11 @@ static void test_bad(void **state)
 	BAD("allow listener tcp\n",
 	    "site.policy:1: usage: allow listener PROTO ADDRESS:PORT "
 	    "[PROCESS]");
+	BAD("yara\n", "site.policy:1: usage: yara RULES-FILE");
+	BAD("yara a b\n", "site.policy:1: usage: yara RULES-FILE");
+	BAD("yara a.yar\nyara b.yar\n",
+	    "site.policy:2: a second yara (name one file; YARA's include "
+	    "directive combines files)");
 	BAD("allow listener tcp *:22 sshd extra\n",
 	    "site.policy:1: usage: allow listener PROTO ADDRESS:PORT "
 	    "[PROCESS]");

@@ -1,0 +1,626 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * yara: the user's YARA rules over guest memory, by virtual address.
+ *
+ * What is scanned, one scan (and so one set of rule verdicts) per object:
+ *  - every user process: all of its memory areas, through its own page
+ *    tables, so a string that crosses a page boundary is found even
+ *    though the two pages lie anywhere in physical memory;
+ *  - the kernel image's sections, through the kernel's page tables:
+ *    text, read-only data, data and bss. Not the rest of _text.._end:
+ *    the kernel frees its init sections and the alignment gaps between
+ *    sections after boot (free_kernel_image_pages(), v4.20+), and their
+ *    pages, still mapped at their old image addresses unless PTI is on,
+ *    hold whatever the page allocator gave them to since (a module's
+ *    code, for one);
+ *  - every module's memory regions, for modules on the module list and
+ *    modules found only in sysfs (a hidden module is scanned too).
+ * The direct map (all of RAM, page cache included) is not "kernel
+ * memory" here: scanning it would report every file's cached pages.
+ *
+ * libyara scans a list of memory blocks (yr_scanner_scan_mem_blocks).
+ * One block is a run of resident pages inside one area, at most
+ * BLOCK_MAX bytes; a longer run continues in a block that starts
+ * BLOCK_OVERLAP bytes before the previous one ended, so that a match of
+ * up to BLOCK_OVERLAP bytes is never split. Matches seen twice in an
+ * overlap are reported once. Pages that are not resident end a block;
+ * the MMU reports the whole span each failed walk proved empty, so an
+ * area of terabytes with a few resident pages costs a few walks.
+ *
+ * The guest controls its page tables: they may alias one page across a
+ * whole address space. Each object's scan is bounded by bytes (twice the
+ * guest's RAM) and by page walks (eight per page of RAM, at least 16M);
+ * a scan cut short is itself a finding, never a silent partial result.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yara.h>
+
+#include "checks.h"
+
+#define LAYER "checks"
+#define BLOCK_MAX (4u << 20)
+#define BLOCK_OVERLAP (64u << 10)
+#define MAX_MATCHES 4096	/* kept per rule and object, for dedupe */
+#define SHOW_MATCHES 8		/* listed in a finding's evidence */
+#define SHOW_BYTES 48		/* of each listed match */
+#define SCAN_TIMEOUT 600	/* seconds per object (libyara's timer) */
+
+struct vms_yara {
+	YR_RULES *rules;
+};
+
+/* ------------------------------------------------------------------ */
+/* Loading rules                                                       */
+/* ------------------------------------------------------------------ */
+
+struct compile_err {
+	const char *path;
+	char *err;
+	size_t errlen;
+	int errors;
+};
+
+static void on_compile(int level, const char *file, int line,
+		       const YR_RULE *rule, const char *msg, void *arg)
+{
+	struct compile_err *ce = arg;
+
+	(void)rule;
+	if (level != YARA_ERROR_LEVEL_ERROR || ce->errors++)
+		return; /* the first error is the one to fix */
+	if (ce->err && ce->errlen)
+		snprintf(ce->err, ce->errlen, "%s:%d: %s",
+			 file ? file : ce->path, line, msg);
+}
+
+/* "PATH: why" into @err; returns @r. */
+static int set_err(char *err, size_t errlen, int r, const char *path,
+		   const char *why)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s: %s", path, why);
+	return r;
+}
+
+int vms_yara_load(const char *path, struct vms_yara **ret, char *err,
+		  size_t errlen)
+{
+	struct compile_err ce = { .path = path, .err = err,
+				  .errlen = errlen };
+	YR_COMPILER *comp = NULL;
+	struct vms_yara *y;
+	char magic[4] = { 0 };
+	FILE *f;
+	int r;
+
+	if (!path || !ret)
+		return -EINVAL;
+	*ret = NULL;
+	if (err && errlen)
+		err[0] = 0;
+	if (!(f = fopen(path, "re")))
+		return set_err(err, errlen, -errno, path, strerror(errno));
+	if (!(y = calloc(1, sizeof(*y)))) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	if (yr_initialize() != ERROR_SUCCESS) {
+		fclose(f);
+		free(y);
+		return set_err(err, errlen, -ENOMEM, path,
+			       "libyara could not initialise");
+	}
+	/* Rules compiled by yarac start with "YARA"; rule source cannot. */
+	if (fread(magic, 1, 4, f) == 4 && !memcmp(magic, "YARA", 4)) {
+		fclose(f);
+		r = yr_rules_load(path, &y->rules);
+		if (r != ERROR_SUCCESS) {
+			/* Another version's format and a corrupt file
+			 * are told apart only by a version field. */
+			r = set_err(err, errlen, -EINVAL, path,
+				    "not compiled rules that YARA " YR_VERSION
+				    " can load; give their source, or compile "
+				    "them with this version's yarac");
+			goto fail;
+		}
+		*ret = y;
+		return 0;
+	}
+	rewind(f);
+	if (yr_compiler_create(&comp) != ERROR_SUCCESS) {
+		fclose(f);
+		r = -ENOMEM;
+		goto fail;
+	}
+	yr_compiler_set_callback(comp, on_compile, &ce);
+	/* yr_compiler_add_file() names @path in messages and resolves
+	 * include directives relative to it. */
+	if (yr_compiler_add_file(comp, f, NULL, path) || ce.errors) {
+		fclose(f);
+		r = ce.errors ? -EINVAL
+			      : set_err(err, errlen, -EINVAL, path,
+					"the rules do not compile");
+		goto fail;
+	}
+	fclose(f);
+	if (yr_compiler_get_rules(comp, &y->rules) != ERROR_SUCCESS) {
+		r = set_err(err, errlen, -ENOMEM, path,
+			    "out of memory compiling the rules");
+		goto fail;
+	}
+	yr_compiler_destroy(comp);
+	*ret = y;
+	return 0;
+fail:
+	if (comp)
+		yr_compiler_destroy(comp);
+	free(y);
+	yr_finalize();
+	return r;
+}
+
+void vms_yara_destroy(struct vms_yara *y)
+{
+	if (!y)
+		return;
+	yr_rules_destroy(y->rules);
+	free(y);
+	yr_finalize();
+}
+
+/* ------------------------------------------------------------------ */
+/* Memory blocks                                                       */
+/* ------------------------------------------------------------------ */
+
+struct blocks {
+	struct vms_kernel *k;
+	uint64_t root;			/* page tables to read through */
+	const struct vms_range *r;	/* areas, [start, start + len) */
+	size_t nr, ri;			/* areas, the one being read */
+	uint64_t pos;			/* next address to read in it */
+	uint8_t *buf;			/* BLOCK_MAX bytes */
+	YR_MEMORY_BLOCK blk;
+	uint64_t bytes, walks;		/* spent on this object */
+	uint64_t max_bytes, max_walks;	/* bounds */
+	const char *stopped;		/* why the scan was cut short */
+};
+
+static const uint8_t *block_data(YR_MEMORY_BLOCK *blk)
+{
+	return ((struct blocks *)blk->context)->buf;
+}
+
+/* Translate @va, counting the walk; on failure *@skip is where the next
+ * possibly mapped address is (0: not in this area). */
+static bool resident(struct blocks *b, uint64_t va, uint64_t *pa,
+		     uint64_t *psize, uint64_t *skip)
+{
+	uint64_t span;
+
+	b->walks++;
+	if (!vms_mmu_translate(&b->k->mmu, b->root, va, pa, psize, true))
+		return true;
+	span = *psize;
+	*skip = span ? (va & ~(span - 1)) + span : 0;
+	if (*skip <= va)
+		*skip = 0; /* wrapped past the top of the address space */
+	return false;
+}
+
+/* The next run of resident pages, as one block; NULL at the end. */
+static YR_MEMORY_BLOCK *block_next(YR_MEMORY_BLOCK_ITERATOR *it)
+{
+	struct blocks *b = it->context;
+
+	it->last_error = ERROR_SUCCESS;
+	while (b->ri < b->nr && !b->stopped) {
+		const struct vms_range *r = &b->r[b->ri];
+		uint64_t end = r->start + r->len, pa, psize, skip;
+		size_t len = 0;
+
+		if (b->pos < r->start)
+			b->pos = r->start;
+		if (b->pos >= end || end < r->start) {
+			b->ri++;
+			continue;
+		}
+		if (b->walks >= b->max_walks) {
+			b->stopped = "page walks";
+			break;
+		}
+		if (!resident(b, b->pos, &pa, &psize, &skip)) {
+			if (!skip || skip >= end)
+				b->ri++;
+			else
+				b->pos = skip;
+			continue;
+		}
+		/* Gather a run of resident bytes. */
+		uint64_t start = b->pos;
+		while (len < BLOCK_MAX && b->pos < end) {
+			uint64_t in_page = psize - (pa & (psize - 1));
+			size_t n = (size_t)VMS_MIN(VMS_MIN(in_page, end - b->pos),
+						   BLOCK_MAX - len);
+			if (vms_source_read(b->k->src, pa, b->buf + len, n)) {
+				/* Mapped but not in the dump (a device
+				 * page, or memory the dump left out). */
+				vms_err_clear(b->k->ctx);
+				if (!len)
+					b->pos = (b->pos | 0xfff) + 1;
+				break;
+			}
+			len += n;
+			b->pos += n;
+			if (len == BLOCK_MAX || b->pos >= end ||
+			    b->walks >= b->max_walks)
+				break;
+			if (!resident(b, b->pos, &pa, &psize, &skip))
+				break;
+		}
+		if (!len)
+			continue;
+		if (len == BLOCK_MAX && b->pos < end)
+			b->pos -= BLOCK_OVERLAP; /* the next block overlaps */
+		b->bytes += len;
+		if (b->bytes > b->max_bytes)
+			b->stopped = "bytes";
+		b->blk = (YR_MEMORY_BLOCK){ .size = len, .base = start,
+					    .context = b,
+					    .fetch_data = block_data };
+		return &b->blk;
+	}
+	return NULL;
+}
+
+static YR_MEMORY_BLOCK *block_first(YR_MEMORY_BLOCK_ITERATOR *it)
+{
+	struct blocks *b = it->context;
+
+	b->ri = 0;
+	b->pos = b->nr ? b->r[0].start : 0;
+	b->bytes = b->walks = 0;
+	b->stopped = NULL;
+	return block_next(it);
+}
+
+/* ------------------------------------------------------------------ */
+/* Matches                                                             */
+/* ------------------------------------------------------------------ */
+
+struct hit {
+	uint64_t addr;
+	const char *string;	/* the rule's string identifier, "$a" */
+	const uint8_t *data;	/* libyara's copy, valid in the callback */
+	int32_t len;
+};
+
+/* The object being scanned. */
+struct scan {
+	struct vms_chk *c;
+	const char *object;	/* "pid 57 (sh)", "kernel", "module rk" */
+	uint64_t addr;		/* its task_struct or struct module */
+	const struct vms_vma_list *vmas; /* a process's areas, or NULL */
+	const char *module;	/* a module's name, or NULL */
+	bool kernel;		/* the kernel image */
+	struct hit *hits;	/* MAX_MATCHES */
+	int err;		/* from the finding callback */
+};
+
+static int hit_cmp(const void *a, const void *b)
+{
+	const struct hit *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return strcmp(x->string, y->string);
+}
+
+/* Printable bytes as they are, the rest as \xNN. */
+static size_t show_bytes(char *out, size_t len, const uint8_t *d, int32_t n)
+{
+	size_t o = 0;
+
+	for (int32_t i = 0; i < n && i < SHOW_BYTES && o + 5 < len; i++) {
+		if (d[i] >= 0x20 && d[i] < 0x7f && d[i] != '"' && d[i] != '\\')
+			out[o++] = (char)d[i];
+		else
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x",
+					      d[i]);
+	}
+	out[o] = 0;
+	return o;
+}
+
+/* What holds @addr in the scanned object, for the finding's owner. */
+static void owner_of(struct scan *s, uint64_t addr, char *out, size_t len)
+{
+	snprintf(out, len, "%s", s->module ? s->module : "");
+	if (s->vmas) {
+		for (size_t i = 0; i < s->vmas->n; i++) {
+			const struct vms_vma *v = &s->vmas->v[i];
+			if (addr >= v->start && addr < v->end) {
+				snprintf(out, len, "%.*s", (int)len - 1,
+					 v->name[0] ? v->name : "anonymous");
+				break;
+			}
+		}
+	} else if (s->kernel) {
+		/* kallsyms has no sizes: name the symbol below, with the
+		 * offset, rather than claim the match is inside it. */
+		const struct vms_ksyms *ks = &s->c->k->ks;
+		int64_t i = vms_chk_sym_floor(s->c, addr);
+		if (i >= 0 && addr == ks->addr[i])
+			snprintf(out, len, "%s", ks->pool + ks->name[i]);
+		else if (i >= 0)
+			snprintf(out, len, "%s+%#llx", ks->pool + ks->name[i],
+				 (unsigned long long)(addr - ks->addr[i]));
+	}
+}
+
+static int report(YR_SCAN_CONTEXT *ctx, struct scan *s, const YR_RULE *rule)
+{
+	char evidence[2048], owner[256];
+	size_t n = 0, total = 0, o, shown = 0;
+	const YR_STRING *str;
+	const YR_MATCH *m;
+
+	yr_rule_strings_foreach(rule, str)
+	{
+		yr_string_matches_foreach(ctx, str, m)
+		{
+			total++;
+			if (n == MAX_MATCHES)
+				continue;
+			s->hits[n++] = (struct hit){
+				.addr = (uint64_t)(m->base + m->offset),
+				.string = str->identifier,
+				.data = m->data, .len = m->data_length };
+		}
+	}
+	qsort(s->hits, n, sizeof(*s->hits), hit_cmp);
+	/* Drop the copies that overlapping blocks produced. */
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!u || hit_cmp(&s->hits[u - 1], &s->hits[i]))
+			s->hits[u++] = s->hits[i];
+		else
+			total--;
+	n = u;
+	o = (size_t)snprintf(evidence, sizeof(evidence), "rule %s",
+			     rule->identifier);
+	if (rule->ns && rule->ns->name && strcmp(rule->ns->name, "default"))
+		o += (size_t)snprintf(evidence + o, sizeof(evidence) - o,
+				      " (namespace %s)", rule->ns->name);
+	if (!total) {
+		/* A rule whose condition holds without a string match
+		 * ("filesize < 10" or "true"). */
+		snprintf(evidence + o, sizeof(evidence) - o,
+			 " matches, without string matches");
+		snprintf(owner, sizeof(owner), "%s",
+			 s->module ? s->module : "");
+		return vms_chk_emit(s->c, s->object, evidence, s->addr, 0,
+				    owner);
+	}
+	o += (size_t)snprintf(evidence + o, sizeof(evidence) - o,
+			      " matches: %zu string match%s", total,
+			      total == 1 ? "" : "es");
+	for (size_t i = 0; i < n && shown < SHOW_MATCHES &&
+			   o + 200 < sizeof(evidence); i++, shown++) {
+		char bytes[SHOW_BYTES * 4 + 1];
+		show_bytes(bytes, sizeof(bytes), s->hits[i].data,
+			   s->hits[i].len);
+		o += (size_t)snprintf(evidence + o, sizeof(evidence) - o,
+				      "%s %s at %#llx \"%s%s\"",
+				      i ? "," : ";", s->hits[i].string,
+				      (unsigned long long)s->hits[i].addr,
+				      bytes,
+				      s->hits[i].len > SHOW_BYTES ? "..."
+								  : "");
+	}
+	if (shown < total)
+		snprintf(evidence + o, sizeof(evidence) - o,
+			 ", and %zu more", total - shown);
+	owner_of(s, s->hits[0].addr, owner, sizeof(owner));
+	return vms_chk_emit(s->c, s->object, evidence, s->addr,
+			    s->hits[0].addr, owner);
+}
+
+static int on_scan(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *arg)
+{
+	struct scan *s = arg;
+
+	if (msg != CALLBACK_MSG_RULE_MATCHING)
+		return CALLBACK_CONTINUE; /* too many matches: keep going */
+	if ((s->err = report(ctx, s, data)) < 0)
+		return CALLBACK_ABORT;
+	s->err = 0;
+	return CALLBACK_CONTINUE;
+}
+
+/* Scan @nr areas of one object through page tables @root. */
+static int scan_object(struct scan *s, YR_SCANNER *sc, uint8_t *buf,
+		       uint64_t root, const struct vms_range *r, size_t nr,
+		       bool process)
+{
+	struct vms_chk *c = s->c;
+	uint64_t ram = 0;
+	struct blocks b = { .k = c->k, .root = root, .r = r, .nr = nr,
+			    .buf = buf };
+	YR_MEMORY_BLOCK_ITERATOR it = { .context = &b, .first = block_first,
+					.next = block_next };
+	char evidence[256];
+	int yr;
+
+	for (size_t i = 0; i < c->k->src->nsegs; i++)
+		ram += c->k->src->segs[i].size;
+	b.max_bytes = 2 * ram;
+	b.max_walks = VMS_MAX(8 * (ram >> 12), 1ull << 24);
+	yr_scanner_set_callback(sc, on_scan, s);
+	yr_scanner_set_flags(sc, SCAN_FLAGS_NO_TRYCATCH |
+				 (process ? SCAN_FLAGS_PROCESS_MEMORY : 0));
+	s->err = 0;
+	yr = yr_scanner_scan_mem_blocks(sc, &it);
+	if (s->err < 0)
+		return s->err;
+	if (yr == ERROR_SUCCESS && !b.stopped)
+		return 0;
+	if (b.stopped)
+		snprintf(evidence, sizeof(evidence),
+			 "scan stopped after %llu bytes and %llu page walks: "
+			 "its page tables map more than the guest's %llu "
+			 "bytes of memory can hold",
+			 (unsigned long long)b.bytes,
+			 (unsigned long long)b.walks,
+			 (unsigned long long)ram);
+	else
+		snprintf(evidence, sizeof(evidence),
+			 "scan stopped at %llu bytes: %s (libyara error %d)",
+			 (unsigned long long)b.bytes,
+			 yr == ERROR_SCAN_TIMEOUT ? "timed out"
+			 : yr == ERROR_TOO_MANY_MATCHES ? "too many matches"
+			 : yr == ERROR_INSUFFICIENT_MEMORY ? "out of memory"
+							    : "scan failed",
+			 yr);
+	return vms_chk_emit(c, s->object, evidence, s->addr, 0,
+			    s->module ? s->module : "");
+}
+
+static int scan_process(struct vms_chk *c, YR_SCANNER *sc, uint8_t *buf,
+			struct scan *s, const struct vms_task *t)
+{
+	struct vms_kernel *k = c->k;
+	struct vms_vma_list l = { 0 };
+	struct vms_range *r = NULL;
+	char object[160], evidence[512];
+	uint64_t root;
+	int err;
+
+	snprintf(object, sizeof(object), "pid %d (%s)", t->pid, t->comm);
+	s->object = object;
+	s->addr = t->addr;
+	if ((err = vms_task_pgd(k, t, &root)) ||
+	    (err = vms_vma_collect(k, t, &l))) {
+		snprintf(evidence, sizeof(evidence),
+			 "its memory map could not be read, so it was not "
+			 "scanned: %.400s", k->ctx->err.msg);
+		vms_err_clear(k->ctx);
+		return vms_chk_emit(c, object, evidence, t->addr, 0, "");
+	}
+	if (l.n && !(r = calloc(l.n, sizeof(*r)))) {
+		vms_vma_list_free(&l);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		r[i] = (struct vms_range){ l.v[i].start,
+					   l.v[i].end - l.v[i].start };
+	s->vmas = &l;
+	err = scan_object(s, sc, buf, root, r, l.n, true);
+	s->vmas = NULL;
+	free(r);
+	vms_vma_list_free(&l);
+	return err;
+}
+
+static const char *const image_sections[][2] = {
+	{ "_text", "_etext" },
+	{ "__start_rodata", "__end_rodata" },
+	{ "_sdata", "_edata" },
+	{ "__bss_start", "__bss_stop" },
+};
+
+int vms_chk_yara_scan(struct vms_chk *c, const char *object, uint64_t root,
+		      const struct vms_range *r, size_t nr)
+{
+	struct scan s = { .c = c, .object = object };
+	YR_SCANNER *sc = NULL;
+	uint8_t *buf = malloc(BLOCK_MAX);
+	int err = -ENOMEM;
+
+	s.hits = malloc(MAX_MATCHES * sizeof(*s.hits));
+	if (c->yara && buf && s.hits &&
+	    yr_scanner_create(c->yara->rules, &sc) == ERROR_SUCCESS)
+		err = scan_object(&s, sc, buf, root, r, nr, false);
+	if (sc)
+		yr_scanner_destroy(sc);
+	free(s.hits);
+	free(buf);
+	return err;
+}
+
+int vms_check_yara(struct vms_chk *c)
+{
+	struct vms_kernel *k = c->k;
+	struct scan s = { .c = c };
+	struct vms_task_walk w;
+	struct vms_task t;
+	YR_SCANNER *sc = NULL;
+	struct vms_range img[4];
+	size_t nimg = 0;
+	uint8_t *buf;
+	int r = 0, err = 0;
+
+	if (!c->yara)
+		return 0; /* no rules, nothing to look for */
+	/* The image's sections by their linker symbols
+	 * (arch/x86/kernel/vmlinux.lds.S); text is required. */
+	for (size_t i = 0; i < VMS_ARRAY_SIZE(image_sections); i++) {
+		int64_t s0 = vms_ksyms_lookup(&k->ks, image_sections[i][0]);
+		int64_t s1 = vms_ksyms_lookup(&k->ks, image_sections[i][1]);
+		if (s0 >= 0 && s1 >= 0 && k->ks.addr[s1] > k->ks.addr[s0])
+			img[nimg++] = (struct vms_range){
+				k->ks.addr[s0], k->ks.addr[s1] - k->ks.addr[s0]
+			};
+		else if (!i)
+			return vms_err(k->ctx, -ENOENT, LAYER,
+				       "no _text/_etext symbols: the kernel "
+				       "image's text is unknown");
+	}
+	buf = malloc(BLOCK_MAX);
+	s.hits = malloc(MAX_MATCHES * sizeof(*s.hits));
+	if (!buf || !s.hits || yr_scanner_create(c->yara->rules, &sc)) {
+		err = -ENOMEM;
+		goto out;
+	}
+	yr_scanner_set_timeout(sc, SCAN_TIMEOUT);
+
+	/* The kernel image, then each module (both views). */
+	s.object = "kernel";
+	s.kernel = true;
+	err = scan_object(&s, sc, buf, k->pgd, img, nimg, false);
+	s.kernel = false;
+	if (err >= 0 && !(err = vms_chk_load_modules(c))) {
+		for (size_t i = 0; i < c->nmods && err >= 0; i++) {
+			const struct vms_chk_mod *m = &c->mods[i];
+			char object[96];
+			snprintf(object, sizeof(object), "module %s%s",
+				 m->name,
+				 m->listed ? "" : " (not on the module list)");
+			s.object = object;
+			s.addr = m->addr;
+			s.module = m->name;
+			err = scan_object(&s, sc, buf, k->pgd, m->regions,
+					  (size_t)m->nregions, false);
+		}
+		s.module = NULL;
+	}
+	if (err < 0)
+		goto out;
+
+	/* Every user process, through its own page tables. */
+	if ((err = vms_task_walk_init(&w, k)))
+		goto out;
+	while ((r = vms_task_walk_next(&w, &t)) == 1)
+		if (!t.kthread && t.mm &&
+		    (err = scan_process(c, sc, buf, &s, &t)) < 0)
+			break;
+	vms_task_walk_fini(&w);
+out:
+	if (sc)
+		yr_scanner_destroy(sc);
+	free(s.hits);
+	free(buf);
+	return err < 0 ? err : r < 0 ? r : 0;
+}
