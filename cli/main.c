@@ -71,6 +71,9 @@ static void usage(FILE *f)
 		"  cat       a file's contents from the page cache: cat PATH DUMP\n"
 		"  symbols   the kernel's symbols, as /proc/kallsyms shows them\n"
 		"  check     intrusion-detection checks (--list shows them)\n"
+		"  baseline  hashes of kernel code, tables and modules, and the\n"
+		"            process and listener sets, as JSON lines\n"
+		"  diff      what changed since a baseline: diff BASELINE DUMP\n"
 		"\n"
 		"Dump formats are detected from content: raw memory, ELF cores\n"
 		"(QEMU dump-guest-memory, /proc/vmcore), kdump-compressed\n"
@@ -101,6 +104,16 @@ static const char *cmd_help[][2] = {
 		   "low), 3 when one does,\n1 when a check could not run and "
 		   "nothing reached it, 2 on a usage\nerror or a bad policy "
 		   "file." },
+	{ "baseline", "Measure the guest for a later diff, as JSON lines on "
+		      "stdout: SHA-256 of every\npage of kernel text "
+		      "(run-time patch sites masked) and read-only data, of\n"
+		      "the syscall table and IDT, and of each module's code; "
+		      "the module, user\nprocess and listener sets. "
+		      "doc/baseline.md describes each entry." },
+	{ "diff", "Measure the guest again and print what differs from a "
+		  "baseline: added,\nremoved, changed or moved entries. Exit "
+		  "status: 0 when nothing differs,\n3 when something does, 2 "
+		  "for a file that is not a baseline." },
 	{ "info", "Show the dump's format, physical memory ranges, and the "
 		  "kernel found in it:\nversion and banner, KASLR slide, paging "
 		  "mode, page-table root, where\nkallsyms and BTF were found, "
@@ -1553,6 +1566,288 @@ out:
 	return ret;
 }
 
+/* ------------------------------------------------------------------ */
+/* baseline and diff                                                   */
+/* ------------------------------------------------------------------ */
+
+#define BASELINE_FORMAT "vmsight-baseline"
+#define BASELINE_MAX_LINE (1u << 20)
+#define BASELINE_MAX_ENTRIES 10000000u
+
+static const struct out_col meas_cols[] = {
+	{ "kind", NULL, OUT_STR, 0 },	{ "object", NULL, OUT_STR, 0 },
+	{ "addr", NULL, OUT_HEX, 0 },	{ "size", NULL, OUT_UINT, 0 },
+	{ "sha256", NULL, OUT_STR, 0 }, { "detail", NULL, OUT_STR, 0 },
+};
+
+static int on_measure(const struct vms_measurement *m, void *arg)
+{
+	struct out_val v[] = { { .s = m->kind },   { .s = m->object },
+			       { .u = m->addr },   { .u = m->size },
+			       { .s = m->sha256 }, { .s = m->detail } };
+	return out_row(arg, v);
+}
+
+static int cmd_baseline(struct opts *o, struct vms_session *s)
+{
+	struct out *out = out_new(stdout, true, meas_cols,
+				  VMS_ARRAY_LEN(meas_cols));
+	struct out_val head[] = { { .s = "format" }, { .s = BASELINE_FORMAT },
+				  { .u = 0 },	      { .u = 1 },
+				  { .s = "" },	      { .s = o->source } };
+	int err;
+
+	out_row(out, head);
+	err = vms_measure(s, on_measure, out);
+	out_finish(out);
+	return err ? fail(s, err) : 0;
+}
+
+struct ment {
+	char *kind, *object, *sha, *detail;
+	uint64_t addr;
+};
+
+struct ments {
+	struct ment *v;
+	size_t n, cap;
+};
+
+static int ments_add(struct ments *l, const char *kind, const char *object,
+		     uint64_t addr, const char *sha, const char *detail)
+{
+	struct ment *m;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 4096;
+		if (cap > BASELINE_MAX_ENTRIES ||
+		    !(m = realloc(l->v, cap * sizeof(*m))))
+			return -ENOMEM;
+		l->v = m;
+		l->cap = cap;
+	}
+	m = &l->v[l->n];
+	m->kind = strdup(kind);
+	m->object = strdup(object);
+	m->sha = strdup(sha);
+	m->detail = strdup(detail);
+	m->addr = addr;
+	if (!m->kind || !m->object || !m->sha || !m->detail)
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static void ments_free(struct ments *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].kind);
+		free(l->v[i].object);
+		free(l->v[i].sha);
+		free(l->v[i].detail);
+	}
+	free(l->v);
+}
+
+static int ment_cmp(const void *a, const void *b)
+{
+	const struct ment *x = a, *y = b;
+	int r = strcmp(x->kind, y->kind);
+
+	return r ? r : strcmp(x->object, y->object);
+}
+
+static int on_measure_keep(const struct vms_measurement *m, void *arg)
+{
+	return ments_add(arg, m->kind, m->object, m->addr, m->sha256,
+			 m->detail);
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Read a baseline written by "vmsight baseline"; "FILE:LINE: why" on
+ * error. */
+static int load_baseline(const char *path, struct ments *l, char *err,
+			 size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0, no = 0;
+	ssize_t len;
+	int r = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	while (!r && (len = getline(&line, &cap, f)) >= 0) {
+		json_object *o;
+		const char *kind, *object, *sha, *detail, *addr;
+		no++;
+		if ((size_t)len > BASELINE_MAX_LINE) {
+			snprintf(err, errlen, "%s:%zu: a line longer than %u "
+				 "bytes", path, no, BASELINE_MAX_LINE);
+			r = -EINVAL;
+			break;
+		}
+		if (!(o = json_tokener_parse(line))) {
+			snprintf(err, errlen, "%s:%zu: not JSON", path, no);
+			r = -EINVAL;
+			break;
+		}
+		kind = jstr(o, "kind");
+		object = jstr(o, "object");
+		sha = jstr(o, "sha256");
+		detail = jstr(o, "detail");
+		addr = jstr(o, "addr");
+		if (!kind || !object || !sha || !detail || !addr) {
+			snprintf(err, errlen, "%s:%zu: not a baseline entry "
+				 "(kind, object, addr, sha256, detail)", path,
+				 no);
+			r = -EINVAL;
+		} else if (no == 1 && (strcmp(kind, "format") ||
+				       strcmp(object, BASELINE_FORMAT))) {
+			snprintf(err, errlen, "%s:1: not a vmsight baseline "
+				 "(no %s line)", path, BASELINE_FORMAT);
+			r = -EINVAL;
+		} else if (no > 1 &&
+			   (r = ments_add(l, kind, object,
+					  strtoull(addr, NULL, 16), sha,
+					  detail))) {
+			snprintf(err, errlen, "%s:%zu: %s", path, no,
+				 strerror(-r));
+		}
+		json_object_put(o);
+	}
+	if (!r && !no) {
+		snprintf(err, errlen, "%s: empty, not a vmsight baseline", path);
+		r = -EINVAL;
+	}
+	free(line);
+	fclose(f);
+	return r;
+}
+
+/* Kinds whose contents hold relocated addresses: comparable only on the
+ * same boot (the same _text). */
+static bool relocated_kind(const char *kind)
+{
+	return !strcmp(kind, "text") || !strcmp(kind, "rodata") ||
+	       !strcmp(kind, "syscall_table") || !strcmp(kind, "idt") ||
+	       !strcmp(kind, "module");
+}
+
+static int cmd_diff(struct opts *o, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "change", "CHANGE", OUT_STR, 1 },
+		{ "kind", "KIND", OUT_STR, 1 },
+		{ "object", "OBJECT", OUT_STR, 1 },
+		{ "detail", "DETAIL", OUT_STR, 1 },
+		{ "addr", NULL, OUT_HEX, 0 },
+	};
+	struct ments base = { 0 }, now = { 0 };
+	struct out *out;
+	char err[640], detail[512];
+	const char *was_text = NULL, *now_text = NULL;
+	bool moved;
+	size_t i = 0, j = 0, changes = 0;
+	int r;
+
+	if (!o->path) {
+		fprintf(stderr, "%s diff: expected a baseline and a dump: "
+			"vmsight diff BASELINE DUMP\n", prog);
+		return 2;
+	}
+	if ((r = load_baseline(o->path, &base, err, sizeof(err)))) {
+		fprintf(stderr, "%s diff: bad baseline: %s\n", prog, err);
+		ments_free(&base);
+		return 2;
+	}
+	if ((r = vms_measure(s, on_measure_keep, &now))) {
+		ments_free(&base);
+		ments_free(&now);
+		return r == -ENOMEM ? fail(s, r) : fail(s, r);
+	}
+	qsort(base.v, base.n, sizeof(*base.v), ment_cmp);
+	qsort(now.v, now.n, sizeof(*now.v), ment_cmp);
+	for (size_t k = 0; k < base.n; k++)
+		if (!strcmp(base.v[k].kind, "kernel") &&
+		    !strcmp(base.v[k].object, "_text"))
+			was_text = base.v[k].detail;
+	for (size_t k = 0; k < now.n; k++)
+		if (!strcmp(now.v[k].kind, "kernel") &&
+		    !strcmp(now.v[k].object, "_text"))
+			now_text = now.v[k].detail;
+	moved = was_text && now_text && strcmp(was_text, now_text);
+	out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
+#define ROW(change, m, ...)                                                    \
+	do {                                                                   \
+		snprintf(detail, sizeof(detail), __VA_ARGS__);                 \
+		struct out_val v_[] = { { .s = change }, { .s = (m)->kind },   \
+					{ .s = (m)->object }, { .s = detail }, \
+					{ .u = (m)->addr } };                  \
+		out_row(out, v_);                                              \
+		changes++;                                                     \
+	} while (0)
+	while (i < base.n || j < now.n) {
+		int c = i == base.n ? 1 : j == now.n ? -1
+				    : ment_cmp(&base.v[i], &now.v[j]);
+		if (c < 0) {
+			ROW("removed", &base.v[i], "%s", base.v[i].detail);
+			i++;
+			continue;
+		}
+		if (c > 0) {
+			ROW("added", &now.v[j], "%s", now.v[j].detail);
+			j++;
+			continue;
+		}
+		const struct ment *b = &base.v[i++], *n = &now.v[j++];
+		if (!strcmp(n->kind, "kernel")) {
+			if (strcmp(b->detail, n->detail))
+				ROW(strcmp(n->object, "_text") ? "changed"
+							       : "moved",
+				    n, "%.200s (was %.200s)%s", n->detail,
+				    b->detail,
+				    strcmp(n->object, "_text")
+					    ? ""
+					    : ": another boot or KASLR slide; "
+					      "relocated code and tables are "
+					      "not compared");
+			continue;
+		}
+		if (moved && relocated_kind(n->kind))
+			continue;
+		if (!strcmp(n->kind, "module") && b->addr != n->addr) {
+			ROW("moved", n, "loaded again at %#" PRIx64 " (was %#"
+			    PRIx64 "); its code is not compared", n->addr,
+			    b->addr);
+			continue;
+		}
+		if (strcmp(b->sha, n->sha))
+			ROW("changed", n, "%s%ssha256 %.16s (was %.16s)",
+			    n->detail, n->detail[0] ? ": " : "", n->sha,
+			    b->sha);
+	}
+#undef ROW
+	out_finish(out);
+	if (!o->json && isatty(STDOUT_FILENO))
+		printf("%zu differences from %s (%zu measurements)\n", changes,
+		       o->path, base.n);
+	ments_free(&base);
+	ments_free(&now);
+	return changes ? 3 : 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct opts *, struct vms_session *);
@@ -1573,6 +1868,8 @@ static const struct {
 	{ "cat", cmd_cat },
 	{ "symbols", cmd_symbols },
 	{ "check", cmd_check },
+	{ "baseline", cmd_baseline },
+	{ "diff", cmd_diff },
 };
 
 int main(int argc, char **argv)
@@ -1665,12 +1962,13 @@ int main(int argc, char **argv)
 				       prog, cmd,
 				       !strcmp(cmd, "cat")
 					       ? " [--out FILE] PATH"
+				       : !strcmp(cmd, "diff") ? " BASELINE"
 				       : !strcmp(cmd, "psaux") ? " [--env]"
 				       : !strcmp(cmd, "dmesg") ? " [--raw]"
 				       : !strcmp(cmd, "check")
 					       ? " [--list] [--only A,B] "
 						 "[--fail-on SEVERITY] "
-						 "[--policy FILE]"
+						 "[--policy FILE] [--yara FILE]"
 				       : !strcmp(cmd, "threads") ||
 						 !strcmp(cmd, "lsof") ||
 						 !strcmp(cmd, "netstat")
@@ -1716,8 +2014,9 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "check") && o.list)
 		return check_list(&o);
-	/* "cat PATH DUMP". */
-	if (!strcmp(cmd, "cat") && optind == argc - 2)
+	/* "cat PATH DUMP", "diff BASELINE DUMP". */
+	if ((!strcmp(cmd, "cat") || !strcmp(cmd, "diff")) &&
+	    optind == argc - 2)
 		o.path = argv[optind++];
 	if (optind != argc - 1) {
 		fprintf(stderr, "%s %s: expected one dump file\n", prog, cmd);

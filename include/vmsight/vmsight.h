@@ -650,6 +650,42 @@ VMS_API void vms_session_set_policy(struct vms_session *s,
 VMS_API const char *vms_policy_yara(const struct vms_policy *p);
 
 /* ------------------------------------------------------------------ */
+/* Baselines                                                           */
+/* ------------------------------------------------------------------ */
+
+/**
+ * One measurement of a baseline. @kind and @object together name it and
+ * are stable across runs on the same boot of a guest:
+ *  - "kernel": "_text" (@detail: its address; another one means another
+ *    boot or KASLR slide) and "banner" (@detail: linux_banner);
+ *  - "text", "rodata": each 4 KiB page, "+0x1000" from _text, hashed
+ *    with the kernel's run-time patch sites masked (doc/baseline.md);
+ *  - "syscall_table", "idt": the tables, by symbol name;
+ *  - "module": each module's code and read-only data, by name;
+ *  - "process": each user process, "pid N (comm)";
+ *  - "listener": each listening socket, "PROTO ADDRESS:PORT netns N".
+ * Strings are valid during the callback only.
+ */
+struct vms_measurement {
+	size_t sz;		/**< set by the library */
+	const char *kind;
+	const char *object;
+	uint64_t addr;		/**< where it is in the guest, or 0 */
+	uint64_t size;		/**< bytes hashed, 0 for set members */
+	const char *sha256;	/**< 64 hex digits; "" for set members;
+				 *   "unreadable" for a page not mapped */
+	const char *detail;	/**< context: the symbol at a page, ... */
+};
+
+/** Called once per measurement; a negative return stops with it. */
+typedef int (*vms_measurement_fn)(const struct vms_measurement *m,
+				  void *arg);
+
+/** Measure the session's guest for a baseline: 0 or < 0. */
+VMS_API int vms_measure(struct vms_session *s, vms_measurement_fn fn,
+			void *arg);
+
+/* ------------------------------------------------------------------ */
 /* YARA rules                                                          */
 /* ------------------------------------------------------------------ */
 

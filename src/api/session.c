@@ -1049,6 +1049,18 @@ VMS_API void vms_session_set_policy(struct vms_session *s,
 		s->policy = p;
 }
 
+VMS_API int vms_measure(struct vms_session *s, vms_measurement_fn fn,
+			void *arg)
+{
+	int err;
+
+	if (!s || !fn)
+		return -EINVAL;
+	if ((err = vms_kernel_load(s)))
+		return err;
+	return vms_chk_measure_run(s->kernel, fn, arg);
+}
+
 VMS_API void vms_session_set_yara(struct vms_session *s,
 				  const struct vms_yara *y)
 {

@@ -139,6 +139,12 @@ int vms_check_unexpected_modules(struct vms_chk *c);
 int vms_check_unexpected_processes(struct vms_chk *c);
 int vms_check_yara(struct vms_chk *c);
 
+/* measure.c: every measurement of a baseline, through @fn. */
+int vms_chk_measure(struct vms_chk *c, vms_measurement_fn fn, void *arg);
+/* The same on @k, outside any check. */
+int vms_chk_measure_run(struct vms_kernel *k, vms_measurement_fn fn,
+			void *arg);
+
 /* yara.c: scan @nr areas under the page tables at @root as one object
  * called @object, reporting c->yara's matches as findings. */
 int vms_chk_yara_scan(struct vms_chk *c, const char *object, uint64_t root,

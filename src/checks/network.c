@@ -197,14 +197,6 @@ static int by_process(struct net_run *x)
 	return 0;
 }
 
-/* A TCP socket in LISTEN, or a UDP socket with no peer. */
-static bool is_listener(const struct vms_sk *s)
-{
-	if (!strncmp(s->proto, "tcp", 3))
-		return !strcmp(s->state_name, "LISTEN");
-	return !strncmp(s->proto, "udp", 3) && !s->state_name[0];
-}
-
 static int listener(struct net_run *x, const struct vms_sk *s)
 {
 	const struct holder *h = holder_of(x, s->sock);
@@ -212,7 +204,7 @@ static int listener(struct net_run *x, const struct vms_sk *s)
 	bool enforce = vms_pol_has(x->c->policy, VMS_POL_LISTENER);
 	char object[224], evidence[256];
 
-	if (!is_listener(s))
+	if (!vms_sock_is_listener(s))
 		return 0;
 	snprintf(object, sizeof(object), "%s %s", s->proto, s->local);
 	if (h)

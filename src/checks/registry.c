@@ -326,6 +326,19 @@ enum vms_chk_where vms_chk_describe(struct vms_chk *c, uint64_t addr,
 	return VMS_ELSEWHERE;
 }
 
+static int text_bounds(struct vms_chk *c)
+{
+	int64_t s = vms_ksyms_lookup(&c->k->ks, "_stext");
+	int64_t e = vms_ksyms_lookup(&c->k->ks, "_etext");
+
+	if (s < 0 || e < 0)
+		return vms_err(c->k->ctx, -ENOENT, LAYER,
+			       "no _stext/_etext symbols: kernel text unknown");
+	c->stext = c->k->ks.addr[s];
+	c->etext = c->k->ks.addr[e];
+	return 0;
+}
+
 int vms_chk_run(struct vms_kernel *k, const struct vms_policy *policy,
 		const struct vms_yara *yara, const char *name,
 		vms_finding_fn fn, void *arg)
@@ -333,7 +346,6 @@ int vms_chk_run(struct vms_kernel *k, const struct vms_policy *policy,
 	const struct vms_check_def *d = NULL;
 	struct vms_chk c = { .k = k, .policy = policy, .yara = yara,
 			     .fn = fn, .arg = arg };
-	int64_t s, e;
 	int err;
 
 	for (size_t i = 0; i < vms_checks_count; i++)
@@ -344,14 +356,22 @@ int vms_chk_run(struct vms_kernel *k, const struct vms_policy *policy,
 			       name);
 	c.check = d->name;
 	c.severity = d->severity;
-	s = vms_ksyms_lookup(&k->ks, "_stext");
-	e = vms_ksyms_lookup(&k->ks, "_etext");
-	if (s < 0 || e < 0)
-		return vms_err(k->ctx, -ENOENT, LAYER,
-			       "no _stext/_etext symbols: kernel text unknown");
-	c.stext = k->ks.addr[s];
-	c.etext = k->ks.addr[e];
+	if ((err = text_bounds(&c)))
+		return err;
 	err = d->run(&c);
 	free(c.mods);
 	return err < 0 ? err : c.findings;
+}
+
+int vms_chk_measure_run(struct vms_kernel *k, vms_measurement_fn fn,
+			void *arg)
+{
+	struct vms_chk c = { .k = k, .check = "baseline" };
+	int err;
+
+	if ((err = text_bounds(&c)))
+		return err;
+	err = vms_chk_measure(&c, fn, arg);
+	free(c.mods);
+	return err;
 }

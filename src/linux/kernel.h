@@ -523,6 +523,8 @@ struct vms_sk {
 /* The TCP states vms_layout.tcp_state holds values for, in order. */
 extern const char *const vms_tcp_state_names[12];
 
+/* A TCP socket in LISTEN, or a UDP socket with no peer. */
+bool vms_sock_is_listener(const struct vms_sk *s);
 /* Decode the socket behind a sockfs inode. */
 int vms_sock_read(struct vms_kernel *k, uint64_t inode, struct vms_sk *ret);
 /* Decode a struct sock (or a TIME_WAIT or request minisock). */

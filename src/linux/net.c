@@ -451,3 +451,10 @@ int vms_sock_walk_next(struct vms_sock_walk *w, struct vms_sk *ret)
 		return err ? err : 1;
 	}
 }
+
+bool vms_sock_is_listener(const struct vms_sk *s)
+{
+	if (!strncmp(s->proto, "tcp", 3))
+		return !strcmp(s->state_name, "LISTEN");
+	return !strncmp(s->proto, "udp", 3) && !s->state_name[0];
+}

@@ -642,6 +642,69 @@ def yara_matches_truth(a, g, truth, dumps, tmp):
                  % g["name"])
 
 
+def kernel_threads(truth):
+    """kthreadd (pid 2) and its children, from the guest's ps."""
+    return {p for p, e in truth["ps"].items() if p == 2 or e["ppid"] == 2}
+
+
+def baseline_matches_truth(a, g, truth, dumps, tmp):
+    """baseline records the guest's modules, user processes, kernel text
+    and rodata page by page; diff of the same dump in every other format
+    is empty; diff of the same boot after init loaded tcp_vegas reports
+    exactly that module."""
+    base = os.path.join(tmp, "base.json")
+    rc, out, err = run([a.vmsight, "baseline", dumps["raw"]])
+    with open(base, "w") as f:
+        f.write(out)
+    rows = [json.loads(l) for l in out.splitlines()] if rc == 0 else []
+    kinds = {}
+    for r in rows[1:]:
+        kinds.setdefault(r["kind"], []).append(r)
+    mods = sorted(r["object"] for r in kinds.get("module", []))
+    want_mods = sorted(m.split()[0] for m in truth.get("module", []))
+    kt = kernel_threads(truth)
+    procs = sorted(r["object"] for r in kinds.get("process", []))
+    want_procs = sorted("pid %d (%s)" % (p, e["comm"])
+                        for p, e in truth["ps"].items() if p not in kt)
+    text_pages = (truth["sym"]["_etext"] - truth["sym"]["_text"] +
+                  4095) // 4096
+    check(rc == 0 and rows and rows[0]["object"] == "vmsight-baseline" and
+          mods == want_mods and procs == want_procs and
+          len(kinds.get("text", [])) == text_pages and
+          all(len(r["sha256"]) == 64 for r in kinds.get("text", [])) and
+          len(kinds.get("rodata", [])) > 0 and
+          len(kinds.get("syscall_table", [])) == 1 and
+          len(kinds.get("idt", [])) == 1 and
+          len(kinds.get("listener", [])) > 0,
+          "%s: baseline holds %d text pages, the guest's %d modules and "
+          "%d user processes" % (g["name"], text_pages, len(want_mods),
+                                 len(want_procs)),
+          "exit %d %s\nmodules %s / %s\nprocesses %s / %s" % (
+              rc, err, mods, want_mods, procs, want_procs))
+    for fmt, path in sorted(dumps.items()):
+        if fmt == "raw":
+            continue
+        rc, out, err = run([a.vmsight, "diff", "--json", base, path])
+        check(rc == 0 and out == "" and err == "",
+              "%s %s: diff against the raw dump's baseline is empty"
+              % (g["name"], fmt), "exit %d\n%s%s" % (rc, out[:3000], err))
+    late = g.get("late")
+    rc, out, err = run([a.vmsight, "diff", "--json", base, late or "-"])
+    rows = [json.loads(l) for l in out.splitlines()] if rc == 3 else []
+    got = sorted((r["change"], r["kind"], r["object"]) for r in rows)
+    check(late and rc == 3 and got == [("added", "module", "tcp_vegas")],
+          "%s: the same boot after loading tcp_vegas differs from the "
+          "baseline by that module only" % g["name"],
+          "exit %d %s\n%s" % (rc, err, "\n".join(map(str, got))))
+    bad = os.path.join(tmp, "bad.json")
+    with open(bad, "w") as f:
+        f.write('{"kind":"text"}\n')
+    expect_error(a, ["diff", bad, dumps["raw"]], 2,
+                 "vmsight diff: bad baseline: %s:1: not a baseline entry"
+                 % bad, "%s: diff rejects a file that is not a baseline"
+                 % g["name"])
+
+
 def expect_error(a, args, code, needle, desc):
     rc, out, err = run([a.vmsight] + args)
     lines = err.strip().splitlines()
@@ -788,6 +851,7 @@ def main():
         dump_matches_truth(a, g, truth, dumps, tmp)
         cat_matches_truth(a, g, truth, dumps, tmp)
         yara_matches_truth(a, g, truth, dumps, tmp)
+        baseline_matches_truth(a, g, truth, dumps, tmp)
 
         first = outputs.get("raw")
         same = [f for f, o in outputs.items() if o == first]

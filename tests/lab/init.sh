@@ -157,5 +157,20 @@ for d in /proc/[0-9]*; do
 	done
 done
 echo "VMS-TRUTH ready"
+# Clean guests: lab.py dumps the state above, then lets the guest run on.
+# After 20 s (a shell builtin timeout: no new process appears before the
+# first dump) init loads /late's modules, and lab.py dumps the same boot
+# again, for baseline and diff.
+set -- /late/*.ko
+if [ -e "$1" ]; then
+	read -r -t 20 x
+	for m in "$@"; do
+		insmod "$m" && echo "VMS-TRUTH late module ${m##*/}"
+	done
+	while IFS= read -r line; do
+		echo "VMS-TRUTH late modules $line"
+	done < /proc/modules
+	echo "VMS-TRUTH late ready"
+fi
 mkfifo /tmp/block
 read -r x < /tmp/block

@@ -42,6 +42,10 @@ DUMP_FORMATS = ["kdump-zlib", "kdump-lzo", "kdump-snappy"]
 # (dependency-free, signed by Debian), the last only with VMCOREINFO.
 MODULES = ["drivers/net/dummy.ko", "net/ipv4/tcp_bic.ko",
            "drivers/firmware/qemu_fw_cfg.ko"]
+# Loaded by the clean guests after their first dump (/late), before a
+# second one (raw-late.mem): baseline and diff compare the two.
+LATE_MODULES = ["net/ipv4/tcp_vegas.ko"]
+LATE_TIMEOUT = 300
 
 
 def log(msg):
@@ -66,7 +70,7 @@ def resolve_image(meta):
 
 def fetch_kernel(image):
     """Download <image>-unsigned and unpack vmlinuz and qemu_fw_cfg.ko."""
-    kdir = os.path.join(CACHE, "kernels", image + "-v2")
+    kdir = os.path.join(CACHE, "kernels", image + "-v3")
     done = os.path.join(kdir, ".done")
     if os.path.exists(done):
         return kdir
@@ -87,7 +91,7 @@ def fetch_kernel(image):
     os.makedirs(out)
     shutil.copy(glob.glob(os.path.join(tmp, "boot/vmlinuz-*"))[0],
                 os.path.join(out, "vmlinuz"))
-    for rel in MODULES:
+    for rel in MODULES + LATE_MODULES:
         ko = glob.glob(os.path.join(tmp, "lib/modules/*/kernel", rel + "*"))[0]
         dst = os.path.join(out, os.path.basename(rel))
         if ko.endswith(".xz"):
@@ -157,10 +161,11 @@ def build_rootkit(image, dest):
         shutil.rmtree(work)
 
 
-def build_initramfs(dest, modules, rootkit=None):
+def build_initramfs(dest, modules, rootkit=None, late=()):
     root = tempfile.mkdtemp(prefix="vmsight-initramfs-")
     try:
-        for d in ("bin", "proc", "sys", "dev", "tmp", "mod", "rootkit"):
+        for d in ("bin", "proc", "sys", "dev", "tmp", "mod", "rootkit",
+                  "late"):
             os.makedirs(os.path.join(root, d))
         shutil.copy("/bin/busybox", os.path.join(root, "bin/busybox"))
         os.symlink("busybox", os.path.join(root, "bin/sh"))
@@ -170,6 +175,8 @@ def build_initramfs(dest, modules, rootkit=None):
              os.path.join(HERE, "helper.c")])
         for m in modules:
             shutil.copy(m, os.path.join(root, "mod", os.path.basename(m)))
+        for m in late:
+            shutil.copy(m, os.path.join(root, "late", os.path.basename(m)))
         if rootkit:
             shutil.copy(rootkit, os.path.join(root, "rootkit"))
         files = subprocess.run("find . | sort", shell=True, cwd=root,
@@ -223,8 +230,10 @@ def make_guest(name, image, kdir, mode, vmcoreinfo, rootkit, gdir):
     if rootkit:
         rk = os.path.join(gdir, "vmsight_rk.ko")
         build_rootkit(image, rk)
+    late = [] if rootkit else [os.path.join(kdir, os.path.basename(m))
+                               for m in LATE_MODULES]
     build_initramfs(initrd, [os.path.join(kdir, os.path.basename(m))
-                             for m in mods], rk)
+                             for m in mods], rk, late)
     ramfile = "/dev/shm/vmsight-lab-%s-%d.ram" % (name, os.getpid())
     qmp_path = os.path.join(tempfile.gettempdir(),
                             "vmsight-lab-%s-%d.qmp" % (name, os.getpid()))
@@ -245,22 +254,26 @@ def make_guest(name, image, kdir, mode, vmcoreinfo, rootkit, gdir):
         cmd += ["-device", "vmcoreinfo"]
     log("booting %s (%s)" % (name, " ".join(cmd[1:6])))
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
-    try:
+
+    def wait_for(line, timeout):
         t0 = time.time()
         while True:
             if proc.poll() is not None:
                 raise RuntimeError("QEMU exited with %d" % proc.returncode)
-            if time.time() - t0 > BOOT_TIMEOUT:
-                raise RuntimeError("guest %s not ready in %ds"
-                                   % (name, BOOT_TIMEOUT))
+            if time.time() - t0 > timeout:
+                raise RuntimeError("guest %s: no %r in %ds"
+                                   % (name, line, timeout))
             try:
                 with open(console, errors="replace") as f:
-                    if "VMS-TRUTH ready" in f.read():
+                    if line in f.read():
                         break
             except FileNotFoundError:
                 pass
             time.sleep(0.5)
-        log("%s ready after %.1fs" % (name, time.time() - t0))
+        log("%s: %s after %.1fs" % (name, line, time.time() - t0))
+
+    try:
+        wait_for("VMS-TRUTH ready", BOOT_TIMEOUT)
         q = Qmp(qmp_path)
         q.cmd("stop")
         shutil.copyfile(ramfile, os.path.join(gdir, "raw.mem"))
@@ -274,6 +287,12 @@ def make_guest(name, image, kdir, mode, vmcoreinfo, rootkit, gdir):
                 continue
             q.cmd("dump-guest-memory", paging=False, format=fmt,
                   protocol="file:" + os.path.join(gdir, fmt + ".dump"))
+        if late:
+            # The same boot again, after init loads /late's modules.
+            q.cmd("cont")
+            wait_for("VMS-TRUTH late ready", LATE_TIMEOUT)
+            q.cmd("stop")
+            shutil.copyfile(ramfile, os.path.join(gdir, "raw-late.mem"))
         q.cmd("quit")
         proc.wait(timeout=30)
     finally:
@@ -326,6 +345,8 @@ def main():
             "vmcoreinfo": vmci, "rootkit": rootkit, "dir": gdir,
             "console": os.path.join(gdir, "console.log"),
             "dumps": {k: os.path.join(gdir, v) for k, v in dumps.items()},
+            "late": (os.path.join(gdir, "raw-late.mem") if os.path.exists(
+                os.path.join(gdir, "raw-late.mem")) else None),
         })
     out = os.path.join(CACHE, "lab", key, "guests.json")
     with open(out, "w") as f:
