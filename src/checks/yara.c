@@ -12,7 +12,9 @@
  *    sections after boot (free_kernel_image_pages(), v4.20+), and their
  *    pages, still mapped at their old image addresses unless PTI is on,
  *    hold whatever the page allocator gave them to since (a module's
- *    code, for one);
+ *    code, for one). The same holds inside bss for the unused part of
+ *    .bss..decrypted, which free_decrypted_mem() frees (v4.20+): the
+ *    lab saw a page-cache page of a tmpfs file there;
  *  - every module's memory regions, for modules on the module list and
  *    modules found only in sysfs (a hidden module is scanned too).
  * The direct map (all of RAM, page cache included) is not "kernel
@@ -557,8 +559,9 @@ int vms_check_yara(struct vms_chk *c)
 	struct vms_task_walk w;
 	struct vms_task t;
 	YR_SCANNER *sc = NULL;
-	struct vms_range img[4];
+	struct vms_range img[8];
 	size_t nimg = 0;
+	uint64_t hole0 = 0, hole1 = 0;
 	uint8_t *buf;
 	int r = 0, err = 0;
 
@@ -578,6 +581,20 @@ int vms_check_yara(struct vms_chk *c)
 				       "no _text/_etext symbols: the kernel "
 				       "image's text is unknown");
 	}
+	/* Cut the freed part of .bss..decrypted out of bss. */
+	if (!vms_kernel_sym(k, "__start_bss_decrypted_unused", &hole0) &&
+	    !vms_kernel_sym(k, "__end_bss_decrypted", &hole1) && hole1 > hole0) {
+		for (size_t i = 0, n = nimg; i < n; i++) {
+			uint64_t s0 = img[i].start, s1 = s0 + img[i].len;
+			if (hole0 >= s1 || hole1 <= s0)
+				continue;
+			img[i].len = hole0 > s0 ? hole0 - s0 : 0;
+			if (hole1 < s1)
+				img[nimg++] = (struct vms_range){ hole1,
+								  s1 - hole1 };
+		}
+	}
+	vms_err_clear(k->ctx);
 	buf = malloc(BLOCK_MAX);
 	s.hits = malloc(MAX_MATCHES * sizeof(*s.hits));
 	if (!buf || !s.hits || yr_scanner_create(c->yara->rules, &sc)) {

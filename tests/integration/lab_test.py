@@ -584,7 +584,8 @@ def yara_matches_truth(a, g, truth, dumps, tmp):
         rows = [json.loads(l) for l in out.splitlines()]
         got = sorted((int(r["object"].split()[1]), int(r["target"], 16),
                       r["owner"]) for r in rows
-                     if r["evidence"].startswith("rule lab_marker "))
+                     if r["evidence"].startswith("rule lab_marker ") and
+                     r["object"].startswith("pid "))
         text = [r for r in rows
                 if r["evidence"].startswith("rule lab_marker ") and
                 '$m at %#x "vmsight lab marker 7f3a9c"' % marker.get(
@@ -592,9 +593,11 @@ def yara_matches_truth(a, g, truth, dumps, tmp):
         kern = [r for r in rows if r["object"] == "kernel" and
                 r["evidence"].startswith("rule banner ") and
                 "$b at %#x " % banner in r["evidence"]]
-        other = [r for r in rows if r["object"] != "kernel" and
-                 not r["evidence"].startswith(("rule lab_marker ",
-                                               "rule banner "))]
+        other = [r for r in rows if not r["object"].startswith("pid ") and
+                 r["evidence"].startswith("rule lab_marker ")] + [
+            r for r in rows if r["object"] != "kernel" and
+            not r["evidence"].startswith(("rule lab_marker ",
+                                          "rule banner "))]
         absent = [r for r in rows if "rule absent" in r["evidence"]]
         check(rc == 3 and err == "" and got == want and
               len(text) == len(want) and len(kern) == 1 and not other and
