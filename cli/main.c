@@ -1745,6 +1745,16 @@ static bool relocated_kind(const char *kind)
 	       !strcmp(kind, "module");
 }
 
+/* Where the measured kernel's _text was (its "kernel _text" entry). */
+static const char *kernel_text(const struct ments *l)
+{
+	for (size_t k = 0; k < l->n; k++)
+		if (!strcmp(l->v[k].kind, "kernel") &&
+		    !strcmp(l->v[k].object, "_text"))
+			return l->v[k].detail;
+	return NULL;
+}
+
 static int cmd_diff(struct opts *o, struct vms_session *s)
 {
 	static const struct out_col cols[] = {
@@ -1775,18 +1785,13 @@ static int cmd_diff(struct opts *o, struct vms_session *s)
 	if ((r = vms_measure(s, on_measure_keep, &now))) {
 		ments_free(&base);
 		ments_free(&now);
-		return r == -ENOMEM ? fail(s, r) : fail(s, r);
+		return fail(s, r);
 	}
 	qsort(base.v, base.n, sizeof(*base.v), ment_cmp);
 	qsort(now.v, now.n, sizeof(*now.v), ment_cmp);
-	for (size_t k = 0; k < base.n; k++)
-		if (!strcmp(base.v[k].kind, "kernel") &&
-		    !strcmp(base.v[k].object, "_text"))
-			was_text = base.v[k].detail;
-	for (size_t k = 0; k < now.n; k++)
-		if (!strcmp(now.v[k].kind, "kernel") &&
-		    !strcmp(now.v[k].object, "_text"))
-			now_text = now.v[k].detail;
+	/* Known before the merge: "idt" sorts ahead of "kernel". */
+	was_text = kernel_text(&base);
+	now_text = kernel_text(&now);
 	moved = was_text && now_text && strcmp(was_text, now_text);
 	out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
 #define ROW(change, m, ...)                                                    \

@@ -97,6 +97,11 @@ int64_t vms_chk_sym_floor(struct vms_chk *c, uint64_t addr);
 uint64_t vms_chk_sym_next(struct vms_chk *c, uint64_t addr);
 /* Is there a symbol called @name exactly at @addr? */
 bool vms_chk_sym_is(struct vms_chk *c, uint64_t addr, const char *name);
+/* "sym" or "sym+0x10" for the symbol at or below @addr into @out (""
+ * and false if there is none). kallsyms has no sizes: this names the
+ * symbol below, it does not claim @addr is inside it. */
+bool vms_chk_sym_off(struct vms_chk *c, uint64_t addr, char *out,
+		     size_t len);
 /* A symbol exactly at @addr whose name starts with @prefix, or NULL. */
 const char *vms_chk_sym_prefixed(struct vms_chk *c, uint64_t addr,
 				 const char *prefix);

@@ -46,32 +46,31 @@
 #define MAX_FTRACE_PAGES 1000000
 #define MAX_IMAGE (1ull << 30)	/* bytes of one measured section */
 
+struct site {
+	uint64_t a;		/* masked: [a, a + len) */
+	uint64_t len;
+};
+
 struct sites {
-	uint64_t *a;		/* masked [a, a + len) */
-	uint8_t *len;
+	struct site *v;		/* sorted by address once collected */
 	size_t n, cap;
 };
 
 static int site_add(struct vms_chk *c, struct sites *s, uint64_t a,
-		    uint8_t len)
+		    uint64_t len)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 4096;
-		uint64_t *na;
-		uint8_t *nl;
+		struct site *v;
 		if (cap > MAX_SITES)
 			return vms_err(c->k->ctx, -E2BIG, LAYER,
 				       "more than %u patch sites", MAX_SITES);
-		if (!(na = realloc(s->a, cap * sizeof(*na))))
+		if (!(v = realloc(s->v, cap * sizeof(*v))))
 			return -ENOMEM;
-		s->a = na;
-		if (!(nl = realloc(s->len, cap)))
-			return -ENOMEM;
-		s->len = nl;
+		s->v = v;
 		s->cap = cap;
 	}
-	s->a[s->n] = a;
-	s->len[s->n++] = len;
+	s->v[s->n++] = (struct site){ a, len };
 	return 0;
 }
 
@@ -178,13 +177,12 @@ static int ftrace_sites(struct vms_chk *c, struct sites *s)
 
 static int cmp_site(const void *x, const void *y)
 {
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	uint64_t a = ((const struct site *)x)->a, b = ((const struct site *)y)->a;
 
 	return a < b ? -1 : a > b;
 }
 
-/* Every masked site, sorted. Lengths are all PATCH_SIZE or more; the
- * sort keeps addresses only and the mask uses the largest length. */
+/* Every masked site, sorted by address. */
 static int collect_sites(struct vms_chk *c, struct sites *s)
 {
 	struct vms_kernel *k = c->k;
@@ -243,44 +241,30 @@ static int collect_sites(struct vms_chk *c, struct sites *s)
 	}
 	if (err)
 		return err;
-	/* Sort addresses; lengths travel with them. */
-	uint64_t *pairs = malloc(s->n * 2 * sizeof(*pairs));
-	if (!pairs && s->n)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->n; i++) {
-		pairs[2 * i] = s->a[i];
-		pairs[2 * i + 1] = s->len[i];
-	}
-	qsort(pairs, s->n, 2 * sizeof(*pairs), cmp_site);
-	for (size_t i = 0; i < s->n; i++) {
-		s->a[i] = pairs[2 * i];
-		s->len[i] = (uint8_t)pairs[2 * i + 1];
-	}
-	free(pairs);
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_site);
 	return 0;
 }
 
 /* Zero the masked bytes of @buf, which holds [va, va + len). */
-static size_t mask(const struct sites *s, uint64_t va, uint8_t *buf,
-		   size_t len)
+static void mask(const struct sites *s, uint64_t va, uint8_t *buf,
+		 size_t len)
 {
-	size_t lo = 0, hi = s->n, masked = 0;
+	size_t lo = 0, hi = s->n;
 
-	/* First site that may reach into the buffer. */
+	/* First site that may reach into the buffer (no site is longer
+	 * than DISPATCH_SIZE). */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (s->a[mid] + DISPATCH_SIZE <= va)
+		if (s->v[mid].a + DISPATCH_SIZE <= va)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (size_t i = lo; i < s->n && s->a[i] < va + len; i++)
-		for (uint64_t b = s->a[i]; b < s->a[i] + s->len[i]; b++)
-			if (b >= va && b < va + len) {
+	for (size_t i = lo; i < s->n && s->v[i].a < va + len; i++)
+		for (uint64_t b = s->v[i].a; b < s->v[i].a + s->v[i].len; b++)
+			if (b >= va && b < va + len)
 				buf[b - va] = 0;
-				masked++;
-			}
-	return masked;
 }
 
 static void sha256_hex(const uint8_t *data, size_t len, char out[65])
@@ -313,21 +297,6 @@ static int put(struct meas *m, const char *kind, const char *object,
 	return m->fn(&r, m->arg);
 }
 
-/* The symbol at or below @va, as "sym+0x10". */
-static void where(struct vms_chk *c, uint64_t va, char *out, size_t len)
-{
-	const struct vms_ksyms *ks = &c->k->ks;
-	int64_t i = vms_chk_sym_floor(c, va);
-
-	if (i < 0)
-		snprintf(out, len, "%s", "");
-	else if (va == ks->addr[i])
-		snprintf(out, len, "%s", ks->pool + ks->name[i]);
-	else
-		snprintf(out, len, "%s+%#llx", ks->pool + ks->name[i],
-			 (unsigned long long)(va - ks->addr[i]));
-}
-
 /* Hash [start, end) page by page as @kind, keyed by offset from @base. */
 static int pages(struct meas *m, const char *kind, uint64_t base,
 		 uint64_t start, uint64_t end, bool masked)
@@ -347,7 +316,7 @@ static int pages(struct meas *m, const char *kind, uint64_t base,
 		size_t n = (size_t)VMS_MIN(end - va, 4096 - (va & 0xfff));
 		snprintf(object, sizeof(object), "+%#llx",
 			 (unsigned long long)(va - base));
-		where(m->c, va, detail, sizeof(detail));
+		vms_chk_sym_off(m->c, va, detail, sizeof(detail));
 		if (vms_kernel_read(k, va, buf, n)) {
 			vms_err_clear(k->ctx);
 			err = put(m, kind, object, va, n, "unreadable", detail);
@@ -408,21 +377,13 @@ static int module(struct meas *m, const struct vms_chk_mod *md)
 						     "MOD_RO_AFTER_INIT" };
 		for (size_t i = 0; i < 3; i++) {
 			int64_t t;
-			uint64_t base;
-			uint8_t b[4];
 			if (vms_btf_enum_value(k->btf, types[i], &t) || t < 0 ||
 			    (size_t)t >= l->mod_mem_n)
 				continue;
-			uint64_t mm = md->addr + l->mod_mem +
-				      (size_t)t * l->mod_mem_elem;
-			if ((err = vms_kernel_read_u64(k, mm + l->modmem_base,
-						       &base)) ||
-			    (err = vms_kernel_read(k, mm + l->modmem_size, b,
-						   4)))
+			if ((err = vms_mod_mem(k, md->addr, (size_t)t, &r[nr])))
 				return err;
-			if (base && vms_le32(b))
-				r[nr++] = (struct vms_range){ base,
-							      vms_le32(b) };
+			if (r[nr].len)
+				nr++;
 		}
 	} else {
 		size_t off, sz;
@@ -543,7 +504,6 @@ int vms_chk_measure(struct vms_chk *c, vms_measurement_fn fn, void *arg)
 	if (err >= 0)
 		err = listeners(&m);
 out:
-	free(m.sites.a);
-	free(m.sites.len);
+	free(m.sites.v);
 	return err < 0 ? err : 0;
 }

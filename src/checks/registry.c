@@ -282,6 +282,24 @@ int vms_chk_load_modules(struct vms_chk *c)
 	return err;
 }
 
+bool vms_chk_sym_off(struct vms_chk *c, uint64_t addr, char *out,
+		     size_t len)
+{
+	const struct vms_ksyms *ks = &c->k->ks;
+	int64_t i = vms_chk_sym_floor(c, addr);
+
+	if (i < 0) {
+		snprintf(out, len, "%s", "");
+		return false;
+	}
+	if (addr == ks->addr[i])
+		snprintf(out, len, "%s", ks->pool + ks->name[i]);
+	else
+		snprintf(out, len, "%s+%#llx", ks->pool + ks->name[i],
+			 (unsigned long long)(addr - ks->addr[i]));
+	return true;
+}
+
 enum vms_chk_where vms_chk_describe(struct vms_chk *c, uint64_t addr,
 				    char *desc, size_t dlen, char *owner,
 				    size_t olen)
@@ -291,15 +309,11 @@ enum vms_chk_where vms_chk_describe(struct vms_chk *c, uint64_t addr,
 	snprintf(owner, olen, "%s", "");
 	if (c->stext <= addr && addr < c->etext) {
 		int64_t i = vms_chk_sym_floor(c, addr);
+		char where[256];
 		if (i >= 0) {
-			const char *n = ks->pool + ks->name[i];
-			uint64_t off = addr - ks->addr[i];
-			snprintf(owner, olen, "%s", n);
-			if (off)
-				snprintf(desc, dlen, "kernel text, %s+%#llx", n,
-					 (unsigned long long)off);
-			else
-				snprintf(desc, dlen, "kernel text, %s", n);
+			snprintf(owner, olen, "%s", ks->pool + ks->name[i]);
+			vms_chk_sym_off(c, addr, where, sizeof(where));
+			snprintf(desc, dlen, "kernel text, %s", where);
 			return VMS_IN_TEXT;
 		}
 	}

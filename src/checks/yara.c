@@ -299,9 +299,11 @@ struct hit {
 	int32_t len;
 };
 
-/* The object being scanned. */
+/* A scanner, and the object being scanned. */
 struct scan {
 	struct vms_chk *c;
+	YR_SCANNER *sc;		/* for c->yara's rules */
+	uint8_t *buf;		/* BLOCK_MAX bytes, the block being read */
 	const char *object;	/* "pid 57 (sh)", "kernel", "module rk" */
 	uint64_t addr;		/* its task_struct or struct module */
 	const struct vms_vma_list *vmas; /* a process's areas, or NULL */
@@ -350,15 +352,7 @@ static void owner_of(struct scan *s, uint64_t addr, char *out, size_t len)
 			}
 		}
 	} else if (s->kernel) {
-		/* kallsyms has no sizes: name the symbol below, with the
-		 * offset, rather than claim the match is inside it. */
-		const struct vms_ksyms *ks = &s->c->k->ks;
-		int64_t i = vms_chk_sym_floor(s->c, addr);
-		if (i >= 0 && addr == ks->addr[i])
-			snprintf(out, len, "%s", ks->pool + ks->name[i]);
-		else if (i >= 0)
-			snprintf(out, len, "%s+%#llx", ks->pool + ks->name[i],
-				 (unsigned long long)(addr - ks->addr[i]));
+		vms_chk_sym_off(s->c, addr, out, len);
 	}
 }
 
@@ -443,14 +437,14 @@ static int on_scan(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *arg)
 }
 
 /* Scan @nr areas of one object through page tables @root. */
-static int scan_object(struct scan *s, YR_SCANNER *sc, uint8_t *buf,
-		       uint64_t root, const struct vms_range *r, size_t nr,
-		       bool process)
+static int scan_object(struct scan *s, uint64_t root,
+		       const struct vms_range *r, size_t nr, bool process)
 {
 	struct vms_chk *c = s->c;
+	YR_SCANNER *sc = s->sc;
 	uint64_t ram = 0;
 	struct blocks b = { .k = c->k, .root = root, .r = r, .nr = nr,
-			    .buf = buf };
+			    .buf = s->buf };
 	YR_MEMORY_BLOCK_ITERATOR it = { .context = &b, .first = block_first,
 					.next = block_next };
 	char evidence[256];
@@ -490,9 +484,9 @@ static int scan_object(struct scan *s, YR_SCANNER *sc, uint8_t *buf,
 			    s->module ? s->module : "");
 }
 
-static int scan_process(struct vms_chk *c, YR_SCANNER *sc, uint8_t *buf,
-			struct scan *s, const struct vms_task *t)
+static int scan_process(struct scan *s, const struct vms_task *t)
 {
+	struct vms_chk *c = s->c;
 	struct vms_kernel *k = c->k;
 	struct vms_vma_list l = { 0 };
 	struct vms_range *r = NULL;
@@ -519,7 +513,7 @@ static int scan_process(struct vms_chk *c, YR_SCANNER *sc, uint8_t *buf,
 		r[i] = (struct vms_range){ l.v[i].start,
 					   l.v[i].end - l.v[i].start };
 	s->vmas = &l;
-	err = scan_object(s, sc, buf, root, r, l.n, true);
+	err = scan_object(s, root, r, l.n, true);
 	s->vmas = NULL;
 	free(r);
 	vms_vma_list_free(&l);
@@ -533,36 +527,53 @@ static const char *const image_sections[][2] = {
 	{ "__bss_start", "__bss_stop" },
 };
 
+static void scan_close(struct scan *s)
+{
+	if (s->sc)
+		yr_scanner_destroy(s->sc);
+	free(s->hits);
+	free(s->buf);
+}
+
+/* A scanner for c->yara's rules, with its buffers. */
+static int scan_open(struct scan *s, struct vms_chk *c)
+{
+	*s = (struct scan){ .c = c };
+	s->buf = malloc(BLOCK_MAX);
+	s->hits = malloc(MAX_MATCHES * sizeof(*s->hits));
+	if (!c->yara || !s->buf || !s->hits ||
+	    yr_scanner_create(c->yara->rules, &s->sc) != ERROR_SUCCESS) {
+		s->sc = NULL;
+		scan_close(s);
+		return -ENOMEM;
+	}
+	yr_scanner_set_timeout(s->sc, SCAN_TIMEOUT);
+	return 0;
+}
+
 int vms_chk_yara_scan(struct vms_chk *c, const char *object, uint64_t root,
 		      const struct vms_range *r, size_t nr)
 {
-	struct scan s = { .c = c, .object = object };
-	YR_SCANNER *sc = NULL;
-	uint8_t *buf = malloc(BLOCK_MAX);
-	int err = -ENOMEM;
+	struct scan s;
+	int err;
 
-	s.hits = malloc(MAX_MATCHES * sizeof(*s.hits));
-	if (c->yara && buf && s.hits &&
-	    yr_scanner_create(c->yara->rules, &sc) == ERROR_SUCCESS)
-		err = scan_object(&s, sc, buf, root, r, nr, false);
-	if (sc)
-		yr_scanner_destroy(sc);
-	free(s.hits);
-	free(buf);
+	if ((err = scan_open(&s, c)))
+		return err;
+	s.object = object;
+	err = scan_object(&s, root, r, nr, false);
+	scan_close(&s);
 	return err;
 }
 
 int vms_check_yara(struct vms_chk *c)
 {
 	struct vms_kernel *k = c->k;
-	struct scan s = { .c = c };
+	struct scan s;
 	struct vms_task_walk w;
 	struct vms_task t;
-	YR_SCANNER *sc = NULL;
 	struct vms_range img[8];
 	size_t nimg = 0;
 	uint64_t hole0 = 0, hole1 = 0;
-	uint8_t *buf;
 	int r = 0, err = 0;
 
 	if (!c->yara)
@@ -595,18 +606,13 @@ int vms_check_yara(struct vms_chk *c)
 		}
 	}
 	vms_err_clear(k->ctx);
-	buf = malloc(BLOCK_MAX);
-	s.hits = malloc(MAX_MATCHES * sizeof(*s.hits));
-	if (!buf || !s.hits || yr_scanner_create(c->yara->rules, &sc)) {
-		err = -ENOMEM;
-		goto out;
-	}
-	yr_scanner_set_timeout(sc, SCAN_TIMEOUT);
+	if ((err = scan_open(&s, c)))
+		return err;
 
 	/* The kernel image, then each module (both views). */
 	s.object = "kernel";
 	s.kernel = true;
-	err = scan_object(&s, sc, buf, k->pgd, img, nimg, false);
+	err = scan_object(&s, k->pgd, img, nimg, false);
 	s.kernel = false;
 	if (err >= 0 && !(err = vms_chk_load_modules(c))) {
 		for (size_t i = 0; i < c->nmods && err >= 0; i++) {
@@ -618,7 +624,7 @@ int vms_check_yara(struct vms_chk *c)
 			s.object = object;
 			s.addr = m->addr;
 			s.module = m->name;
-			err = scan_object(&s, sc, buf, k->pgd, m->regions,
+			err = scan_object(&s, k->pgd, m->regions,
 					  (size_t)m->nregions, false);
 		}
 		s.module = NULL;
@@ -631,13 +637,10 @@ int vms_check_yara(struct vms_chk *c)
 		goto out;
 	while ((r = vms_task_walk_next(&w, &t)) == 1)
 		if (!t.kthread && t.mm &&
-		    (err = scan_process(c, sc, buf, &s, &t)) < 0)
+		    (err = scan_process(&s, &t)) < 0)
 			break;
 	vms_task_walk_fini(&w);
 out:
-	if (sc)
-		yr_scanner_destroy(sc);
-	free(s.hits);
-	free(buf);
+	scan_close(&s);
 	return err < 0 ? err : r < 0 ? r : 0;
 }

@@ -374,6 +374,11 @@ struct vms_range {
 };
 int vms_mod_regions(struct vms_kernel *k, uint64_t mod,
 		    struct vms_range *ret, size_t max);
+/* Region @type (an enum mod_mem_type value) of module @mod, from
+ * module.mem[] (v6.4+); {0, 0} if the module has none of that type.
+ * -ENOENT on older kernels, -ERANGE past the array. */
+int vms_mod_mem(struct vms_kernel *k, uint64_t mod, size_t type,
+		struct vms_range *ret);
 void vms_mod_walk_fini(struct vms_mod_walk *w);
 
 /* Paths (path.c): the name of (vfsmount, dentry), as d_path() builds it,

@@ -159,6 +159,28 @@ static int read_users(struct vms_mod_walk *w, uint64_t mod, char *buf,
 	return 0;
 }
 
+int vms_mod_mem(struct vms_kernel *k, uint64_t mod, size_t type,
+		struct vms_range *ret)
+{
+	const struct vms_layout *l = &k->l;
+	uint64_t m, base;
+	uint8_t b[4];
+	int err;
+
+	*ret = (struct vms_range){ 0, 0 };
+	if (l->mod_mem == VMS_NO_MEMBER)
+		return -ENOENT;
+	if (type >= l->mod_mem_n)
+		return -ERANGE;
+	m = mod + l->mod_mem + type * l->mod_mem_elem;
+	if ((err = vms_kernel_read_u64(k, m + l->modmem_base, &base)) ||
+	    (err = vms_kernel_read(k, m + l->modmem_size, b, 4)))
+		return err;
+	if (base && vms_le32(b))
+		*ret = (struct vms_range){ base, vms_le32(b) };
+	return 0;
+}
+
 int vms_mod_regions(struct vms_kernel *k, uint64_t mod,
 		    struct vms_range *ret, size_t max)
 {
@@ -169,16 +191,10 @@ int vms_mod_regions(struct vms_kernel *k, uint64_t mod,
 
 	if (l->mod_mem != VMS_NO_MEMBER) {
 		for (size_t i = 0; i < l->mod_mem_n && i < 16 && n < max; i++) {
-			uint64_t m = mod + l->mod_mem + i * l->mod_mem_elem;
-			uint64_t base;
-			if ((err = vms_kernel_read_u64(k, m + l->modmem_base,
-						       &base)) ||
-			    (err = vms_kernel_read(k, m + l->modmem_size, b,
-						   4)))
+			if ((err = vms_mod_mem(k, mod, i, &ret[n])))
 				return err;
-			if (base && vms_le32(b))
-				ret[n++] = (struct vms_range){ base,
-							       vms_le32(b) };
+			if (ret[n].len)
+				n++;
 		}
 		return (int)n;
 	}
