@@ -14,12 +14,13 @@
 #include "../linux/kernel.h"
 
 /* A module as the checks see it: found on the module list, in sysfs
- * (module_kset), or both. */
+ * (module_kset), carved from module memory, or any of these. */
 struct vms_chk_mod {
 	uint64_t addr;		/* struct module */
 	char name[64];
 	bool listed;		/* on the module list */
 	bool in_sysfs;		/* a module_kobject in module_kset */
+	bool in_memory;		/* carved from module memory */
 	struct vms_range regions[8];
 	int nregions;
 };
@@ -112,7 +113,7 @@ int vms_chk_load_modules(struct vms_chk *c);
 enum vms_chk_where {
 	VMS_IN_TEXT,		/* kernel text */
 	VMS_IN_MODULE,		/* a module on the module list */
-	VMS_IN_HIDDEN_MODULE,	/* a module found only in sysfs */
+	VMS_IN_HIDDEN_MODULE,	/* a module not on the module list */
 	VMS_ELSEWHERE,		/* none of these */
 };
 
@@ -129,6 +130,15 @@ enum vms_chk_where vms_chk_describe(struct vms_chk *c, uint64_t addr,
 int vms_chk_xa_each(struct vms_kernel *k, uint64_t head, const char *what,
 		    int (*fn)(void *arg, uint64_t entry), void *arg);
 
+/* hooks.c: every ftrace_ops on ftrace_ops_list, and every registered
+ * kprobe (aggregates expanded) with the address it probes; bounded and
+ * cycle-checked. @fn returning < 0 stops the walk. */
+int vms_chk_ftrace_ops_each(struct vms_chk *c,
+			    int (*fn)(void *arg, uint64_t ops), void *arg);
+int vms_chk_kprobes_each(struct vms_chk *c,
+			 int (*fn)(void *arg, uint64_t kp, uint64_t addr),
+			 void *arg);
+
 /* The checks. */
 int vms_check_syscall_table(struct vms_chk *c);
 int vms_check_hidden_tasks(struct vms_chk *c);
@@ -143,6 +153,36 @@ int vms_check_network(struct vms_chk *c);
 int vms_check_unexpected_modules(struct vms_chk *c);
 int vms_check_unexpected_processes(struct vms_chk *c);
 int vms_check_yara(struct vms_chk *c);
+int vms_check_inline_hooks(struct vms_chk *c);
+
+/* sites.c: code sites a healthy kernel patches at run time. */
+enum vms_site_kind {
+	VMS_SITE_JUMP_LABEL,	/* a jump_entry's code */
+	VMS_SITE_STATIC_CALL,	/* a static_call_site or __SCT__ trampoline */
+	VMS_SITE_FTRACE,	/* a dyn_ftrace record's fentry call */
+	VMS_SITE_BPF_DISPATCH,	/* a bpf_dispatcher_*_func */
+};
+#define VMS_SITES_ALL 0xfu
+struct vms_chk_site {
+	uint64_t a;		/* the site: [a, a + len) */
+	uint8_t len;
+	uint8_t kind;		/* enum vms_site_kind */
+};
+struct vms_chk_sites {
+	struct vms_chk_site *v;	/* sorted by address once collected */
+	size_t n, cap;
+};
+/* Collect the sites of the kinds in @kinds (a mask of 1 << kind), from
+ * the kernel and every module, sorted by address. */
+int vms_chk_sites_collect(struct vms_chk *c, unsigned int kinds,
+			  struct vms_chk_sites *s);
+void vms_chk_sites_fini(struct vms_chk_sites *s);
+/* The site that starts exactly at @a, or NULL. */
+const struct vms_chk_site *vms_chk_site_at(const struct vms_chk_sites *s,
+					   uint64_t a);
+/* Zero the bytes of sites inside @buf, which holds [va, va + len). */
+void vms_chk_sites_mask(const struct vms_chk_sites *s, uint64_t va,
+			uint8_t *buf, size_t len);
 
 /* measure.c: every measurement of a baseline, through @fn. */
 int vms_chk_measure(struct vms_chk *c, vms_measurement_fn fn, void *arg);

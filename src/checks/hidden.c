@@ -9,9 +9,13 @@
  * unlinked, the classic way to hide from ps-style walkers; a task on the
  * lists but not in the pid table is hidden from /proc.
  *
- * hidden_modules: the module list (what lsmod and /proc/modules show)
- * and module_kset (/sys/module) hold the same loaded modules. A module
- * that removed itself from the list usually keeps its kobject.
+ * hidden_modules: the module list (what lsmod and /proc/modules show),
+ * module_kset (/sys/module) and the struct modules carved from module
+ * memory (vms_mod_carve) hold the same loaded modules. A module that
+ * removed itself from the list often keeps its kobject; one that left
+ * both still has its struct module in its own memory. A listed module
+ * whose struct is not in module memory is reported too: the list then
+ * holds something the loader did not put there.
  *
  * Every list and tree is walked with a bound and cycle detection; the
  * xarray walk checks each node's shift against its parent's.
@@ -252,16 +256,22 @@ int vms_check_hidden_modules(struct vms_chk *c)
 
 	for (size_t i = 0; !err && i < c->nmods; i++) {
 		const struct vms_chk_mod *m = &c->mods[i];
-		char object[96];
-		if (m->listed && m->in_sysfs)
+		const char *in[3], *out[3];
+		size_t nin = 0, nout = 0;
+		char object[96], evidence[256];
+		if (m->listed && m->in_sysfs && m->in_memory)
 			continue;
+		*(m->listed ? &in[nin++] : &out[nout++]) = "on the module list";
+		*(m->in_sysfs ? &in[nin++] : &out[nout++]) =
+			"in /sys/module (module_kset)";
+		*(m->in_memory ? &in[nin++] : &out[nout++]) =
+			"in module memory (its struct module)";
 		snprintf(object, sizeof(object), "module %s", m->name);
-		err = vms_chk_emit(
-			c, object,
-			m->listed ? "on the module list but not in /sys/module"
-				  : "in /sys/module (module_kset) but not on "
-				    "the module list",
-			m->addr, 0, m->name);
+		snprintf(evidence, sizeof(evidence), "%s%s%s but not %s%s%s",
+			 in[0], nin > 1 ? " and " : "", nin > 1 ? in[1] : "",
+			 out[0], nout > 1 ? " nor " : "",
+			 nout > 1 ? out[1] : "");
+		err = vms_chk_emit(c, object, evidence, m->addr, 0, m->name);
 		err = err > 0 ? 0 : err;
 	}
 	return err;

@@ -171,6 +171,80 @@ int vms_check_netfilter_hooks(struct vms_chk *c)
 
 #define MAX_FTRACE_OPS 65536
 
+int vms_chk_ftrace_ops_each(struct vms_chk *c,
+			    int (*fn)(void *arg, uint64_t ops), void *arg)
+{
+	struct vms_kernel *k = c->k;
+	struct vms_addrset seen;
+	size_t off_next, sz;
+	uint64_t end, ops;
+	uint32_t count = 0;
+	int err;
+
+	if (vms_btf_member(k->btf, "ftrace_ops", "next", &off_next, &sz) ||
+	    sz != 8)
+		return vms_err(k->ctx, -ENOENT, LAYER,
+			       "the kernel's BTF lacks ftrace_ops.next");
+	if ((err = vms_kernel_sym(k, "ftrace_list_end", &end)) ||
+	    (err = vms_kernel_sym(k, "ftrace_ops_list", &ops)) ||
+	    (err = vms_kernel_read_u64(k, ops, &ops)))
+		return err;
+	vms_addrset_init(&seen);
+	while (!err && ops && ops != end) {
+		if ((err = vms_walk_visit(k, &seen, &count, MAX_FTRACE_OPS, ops,
+					  "the ftrace ops list")) ||
+		    (err = fn(arg, ops)) < 0 ||
+		    (err = vms_kernel_read_u64(k, ops + off_next, &ops)))
+			break;
+	}
+	vms_addrset_fini(&seen);
+	return err < 0 ? err : 0;
+}
+
+struct ft_report {
+	struct vms_chk *c;
+	size_t off_func, off_saved;
+};
+
+/* One ftrace_ops, named by the least trusted of its callbacks. */
+static int ftrace_one(void *arg, uint64_t ops)
+{
+	struct ft_report *r = arg;
+	struct vms_chk *c = r->c;
+	char object[64], where[256], owner[64], evidence[600];
+	char swhere[256], sowner[64];
+	enum vms_chk_where w, sw;
+	uint64_t fn, saved = 0;
+	int err;
+
+	if ((err = vms_kernel_read_u64(c->k, ops + r->off_func, &fn)) ||
+	    (r->off_saved != VMS_NO_MEMBER &&
+	     (err = vms_kernel_read_u64(c->k, ops + r->off_saved, &saved))))
+		return err;
+	w = vms_chk_describe(c, fn, where, sizeof(where), owner,
+			     sizeof(owner));
+	snprintf(object, sizeof(object), "ftrace_ops %#llx",
+		 (unsigned long long)ops);
+	snprintf(evidence, sizeof(evidence), "callback %#llx, %s",
+		 (unsigned long long)fn, where);
+	if (saved && saved != fn) {
+		size_t n = strlen(evidence);
+		sw = vms_chk_describe(c, saved, swhere, sizeof(swhere), sowner,
+				      sizeof(sowner));
+		snprintf(evidence + n, sizeof(evidence) - n,
+			 "; saved callback %#llx, %s",
+			 (unsigned long long)saved, swhere);
+		if (sw > w) {
+			w = sw;
+			fn = saved;
+			memcpy(owner, sowner, sizeof(owner));
+		}
+	}
+	err = vms_chk_emit_sev(c, hook_sev(c, w), object, evidence, ops, fn,
+			       owner);
+	return err < 0 ? err : 0;
+}
+
 /*
  * ftrace_hooks: every ftrace_ops on ftrace_ops_list (ops->next until
  * &ftrace_list_end), named by the owner of its callback. Livepatch,
@@ -180,136 +254,60 @@ int vms_check_netfilter_hooks(struct vms_chk *c)
  */
 int vms_check_ftrace_hooks(struct vms_chk *c)
 {
-	struct vms_kernel *k = c->k;
-	struct vms_addrset seen;
-	size_t off_func, off_next, off_saved, sz1, sz2;
-	uint64_t end, ops;
-	uint32_t count = 0;
-	int err;
+	struct ft_report r = { .c = c };
+	size_t sz;
 
-	if (vms_btf_member(k->btf, "ftrace_ops", "func", &off_func, &sz1) ||
-	    vms_btf_member(k->btf, "ftrace_ops", "next", &off_next, &sz2) ||
-	    sz1 != 8 || sz2 != 8)
-		return vms_err(k->ctx, -ENOENT, LAYER,
-			       "the kernel's BTF lacks ftrace_ops.func/next");
+	if (vms_btf_member(c->k->btf, "ftrace_ops", "func", &r.off_func,
+			   &sz) || sz != 8)
+		return vms_err(c->k->ctx, -ENOENT, LAYER,
+			       "the kernel's BTF lacks ftrace_ops.func");
 	/* ftrace may put a wrapper in func (a pid filter) and keep the
 	 * registered callback in saved_func: both are looked at. */
-	if (vms_btf_member(k->btf, "ftrace_ops", "saved_func", &off_saved,
-			   &sz1) || sz1 != 8)
-		off_saved = VMS_NO_MEMBER;
-	if ((err = vms_kernel_sym(k, "ftrace_list_end", &end)) ||
-	    (err = vms_kernel_sym(k, "ftrace_ops_list", &ops)) ||
-	    (err = vms_kernel_read_u64(k, ops, &ops)))
-		return err;
-	vms_addrset_init(&seen);
-	while (!err && ops && ops != end) {
-		char object[64], where[256], owner[64], evidence[600];
-		char swhere[256], sowner[64];
-		enum vms_chk_where w, sw;
-		uint64_t fn, saved = 0;
-
-		if ((err = vms_walk_visit(k, &seen, &count, MAX_FTRACE_OPS, ops,
-					  "the ftrace ops list")) ||
-		    (err = vms_kernel_read_u64(k, ops + off_func, &fn)) ||
-		    (off_saved != VMS_NO_MEMBER &&
-		     (err = vms_kernel_read_u64(k, ops + off_saved, &saved))))
-			break;
-		w = vms_chk_describe(c, fn, where, sizeof(where), owner,
-				     sizeof(owner));
-		snprintf(object, sizeof(object), "ftrace_ops %#llx",
-			 (unsigned long long)ops);
-		snprintf(evidence, sizeof(evidence), "callback %#llx, %s",
-			 (unsigned long long)fn, where);
-		if (saved && saved != fn) {
-			size_t n = strlen(evidence);
-			sw = vms_chk_describe(c, saved, swhere, sizeof(swhere),
-					      sowner, sizeof(sowner));
-			snprintf(evidence + n, sizeof(evidence) - n,
-				 "; saved callback %#llx, %s",
-				 (unsigned long long)saved, swhere);
-			if (sw > w) {
-				w = sw;
-				fn = saved;
-				memcpy(owner, sowner, sizeof(owner));
-			}
-		}
-		if ((err = vms_chk_emit_sev(c, hook_sev(c, w), object,
-					    evidence, ops, fn, owner)) < 0 ||
-		    (err = vms_kernel_read_u64(k, ops + off_next, &ops)))
-			break;
-	}
-	vms_addrset_fini(&seen);
-	return err < 0 ? err : 0;
+	if (vms_btf_member(c->k->btf, "ftrace_ops", "saved_func",
+			   &r.off_saved, &sz) || sz != 8)
+		r.off_saved = VMS_NO_MEMBER;
+	return vms_chk_ftrace_ops_each(c, ftrace_one, &r);
 }
 
 #define MAX_KPROBES 65536
 #define MAX_KPROBE_BUCKETS 4096
 
 struct kp_layout {
-	size_t hlist, list, addr, pre, post;
+	size_t hlist, list, addr, pre;
 };
 
-/* One kprobe: where it probes and whose handlers run there. */
-static int kprobe_one(struct vms_chk *c, const struct kp_layout *kl,
-		      uint64_t kp)
-{
-	struct vms_kernel *k = c->k;
-	char object[320], where[256], powner[64], hwhere[2][256], howner[2][64];
-	char evidence[700];
-	enum vms_chk_where w = VMS_IN_TEXT;
-	uint64_t addr, h[2];
-	int err;
+struct kp_walk {
+	struct vms_chk *c;
+	struct kp_layout kl;
+	int (*fn)(void *arg, uint64_t kp, uint64_t addr);
+	void *arg;
+};
 
-	if ((err = vms_kernel_read_u64(k, kp + kl->addr, &addr)) ||
-	    (err = vms_kernel_read_u64(k, kp + kl->pre, &h[0])) ||
-	    (err = vms_kernel_read_u64(k, kp + kl->post, &h[1])))
-		return err;
-	vms_chk_describe(c, addr, where, sizeof(where), powner,
-			 sizeof(powner));
-	for (int i = 0; i < 2; i++) {
-		hwhere[i][0] = howner[i][0] = 0;
-		if (!h[i])
-			continue;
-		enum vms_chk_where hw = vms_chk_describe(
-			c, h[i], hwhere[i], sizeof(hwhere[i]), howner[i],
-			sizeof(howner[i]));
-		if (hw > w)
-			w = hw; /* the least trusted handler decides */
-	}
-	snprintf(object, sizeof(object), "kprobe at %#llx (%.200s)",
-		 (unsigned long long)addr, where);
-	snprintf(evidence, sizeof(evidence),
-		 "pre_handler %#llx%s%.250s, post_handler %#llx%s%.250s",
-		 (unsigned long long)h[0], h[0] ? ", " : "", hwhere[0],
-		 (unsigned long long)h[1], h[1] ? ", " : "", hwhere[1]);
-	return vms_chk_emit_sev(c, hook_sev(c, w), object, evidence, kp,
-				h[0] ? h[0] : h[1],
-				howner[0][0] ? howner[0] : howner[1]);
+static int kprobe_visit(struct kp_walk *w, uint64_t kp)
+{
+	uint64_t addr;
+	int err = vms_kernel_read_u64(w->c->k, kp + w->kl.addr, &addr);
+
+	return err ? err : w->fn(w->arg, kp, addr);
 }
 
-/*
- * kprobes: every registered kprobe, from the buckets of kprobe_table
- * (hlist of struct kprobe; the table's size, KPROBE_TABLE_SIZE, is the
- * distance to the next symbol). An aggregate probe (pre_handler
- * aggr_pre_handler) stands for the probes on its list, which are
- * reported instead. Handlers in kernel text or listed modules are
- * inventory; in hidden modules or unknown memory, findings.
- */
-int vms_check_kprobes(struct vms_chk *c)
+int vms_chk_kprobes_each(struct vms_chk *c,
+			 int (*fn)(void *arg, uint64_t kp, uint64_t addr),
+			 void *arg)
 {
 	struct vms_kernel *k = c->k;
-	struct kp_layout kl;
+	struct kp_walk w = { .c = c, .fn = fn, .arg = arg };
+	struct kp_layout *kl = &w.kl;
 	struct vms_addrset seen;
 	uint64_t table, next, aggr = 0;
 	size_t sz, n;
 	uint32_t count = 0;
 	int err = 0;
 
-	if (vms_btf_member(k->btf, "kprobe", "hlist", &kl.hlist, &sz) ||
-	    vms_btf_member(k->btf, "kprobe", "list", &kl.list, &sz) ||
-	    vms_btf_member(k->btf, "kprobe", "addr", &kl.addr, &sz) ||
-	    vms_btf_member(k->btf, "kprobe", "pre_handler", &kl.pre, &sz) ||
-	    vms_btf_member(k->btf, "kprobe", "post_handler", &kl.post, &sz))
+	if (vms_btf_member(k->btf, "kprobe", "hlist", &kl->hlist, &sz) ||
+	    vms_btf_member(k->btf, "kprobe", "list", &kl->list, &sz) ||
+	    vms_btf_member(k->btf, "kprobe", "addr", &kl->addr, &sz) ||
+	    vms_btf_member(k->btf, "kprobe", "pre_handler", &kl->pre, &sz))
 		return vms_err(k->ctx, -ENOENT, LAYER,
 			       "the kernel's BTF lacks struct kprobe");
 	if ((err = vms_kernel_sym(k, "kprobe_table", &table)))
@@ -329,29 +327,28 @@ int vms_check_kprobes(struct vms_chk *c)
 		if ((err = vms_kernel_read_u64(k, table + b * 8, &node)))
 			break;
 		while (!err && node) {
-			uint64_t kp = node - kl.hlist, pre;
+			uint64_t kp = node - kl->hlist, pre;
 			if ((err = vms_walk_visit(k, &seen, &count, MAX_KPROBES,
 						  node, "the kprobe table")) ||
-			    (err = vms_kernel_read_u64(k, kp + kl.pre, &pre)))
+			    (err = vms_kernel_read_u64(k, kp + kl->pre, &pre)))
 				break;
 			if (aggr && pre == aggr) {
 				/* The probes sharing this address. */
-				uint64_t head = kp + kl.list, p;
+				uint64_t head = kp + kl->list, p;
 				err = vms_kernel_read_u64(k, head, &p);
 				while (!err && p != head) {
 					if ((err = vms_walk_visit(
 						     k, &seen, &count,
 						     MAX_KPROBES, p,
 						     "a kprobe's list")) ||
-					    (err = kprobe_one(c, &kl,
-							      p - kl.list)) <
-						    0 ||
+					    (err = kprobe_visit(
+						     &w, p - kl->list)) < 0 ||
 					    (err = vms_kernel_read_u64(k, p,
 								       &p)))
 						break;
 				}
 			} else {
-				err = kprobe_one(c, &kl, kp);
+				err = kprobe_visit(&w, kp);
 			}
 			if (err >= 0)
 				err = vms_kernel_read_u64(
@@ -360,4 +357,68 @@ int vms_check_kprobes(struct vms_chk *c)
 	}
 	vms_addrset_fini(&seen);
 	return err < 0 ? err : 0;
+}
+
+struct kp_report {
+	struct vms_chk *c;
+	size_t pre, post;	/* kprobe.pre_handler, post_handler */
+};
+
+/* One kprobe: where it probes and whose handlers run there. */
+static int kprobe_one(void *arg, uint64_t kp, uint64_t addr)
+{
+	struct kp_report *r = arg;
+	struct vms_chk *c = r->c;
+	struct vms_kernel *k = c->k;
+	char object[320], where[256], powner[64], hwhere[2][256], howner[2][64];
+	char evidence[700];
+	enum vms_chk_where w = VMS_IN_TEXT;
+	uint64_t h[2];
+	int err;
+
+	if ((err = vms_kernel_read_u64(k, kp + r->pre, &h[0])) ||
+	    (err = vms_kernel_read_u64(k, kp + r->post, &h[1])))
+		return err;
+	vms_chk_describe(c, addr, where, sizeof(where), powner,
+			 sizeof(powner));
+	for (int i = 0; i < 2; i++) {
+		hwhere[i][0] = howner[i][0] = 0;
+		if (!h[i])
+			continue;
+		enum vms_chk_where hw = vms_chk_describe(
+			c, h[i], hwhere[i], sizeof(hwhere[i]), howner[i],
+			sizeof(howner[i]));
+		if (hw > w)
+			w = hw; /* the least trusted handler decides */
+	}
+	snprintf(object, sizeof(object), "kprobe at %#llx (%.200s)",
+		 (unsigned long long)addr, where);
+	snprintf(evidence, sizeof(evidence),
+		 "pre_handler %#llx%s%.250s, post_handler %#llx%s%.250s",
+		 (unsigned long long)h[0], h[0] ? ", " : "", hwhere[0],
+		 (unsigned long long)h[1], h[1] ? ", " : "", hwhere[1]);
+	err = vms_chk_emit_sev(c, hook_sev(c, w), object, evidence, kp,
+			       h[0] ? h[0] : h[1],
+			       howner[0][0] ? howner[0] : howner[1]);
+	return err < 0 ? err : 0;
+}
+
+/*
+ * kprobes: every registered kprobe, from the buckets of kprobe_table
+ * (hlist of struct kprobe; the table's size, KPROBE_TABLE_SIZE, is the
+ * distance to the next symbol). An aggregate probe (pre_handler
+ * aggr_pre_handler) stands for the probes on its list, which are
+ * reported instead. Handlers in kernel text or listed modules are
+ * inventory; in hidden modules or unknown memory, findings.
+ */
+int vms_check_kprobes(struct vms_chk *c)
+{
+	struct kp_report r = { .c = c };
+	size_t sz;
+
+	if (vms_btf_member(c->k->btf, "kprobe", "pre_handler", &r.pre, &sz) ||
+	    vms_btf_member(c->k->btf, "kprobe", "post_handler", &r.post, &sz))
+		return vms_err(c->k->ctx, -ENOENT, LAYER,
+			       "the kernel's BTF lacks struct kprobe");
+	return vms_chk_kprobes_each(c, kprobe_one, &r);
 }

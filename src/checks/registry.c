@@ -21,11 +21,16 @@ const struct vms_check_def vms_checks[] = {
 	{ "idt",
 	  "every present interrupt gate leads to a kernel entry point",
 	  VMS_SEV_CRITICAL, vms_check_idt },
+	{ "inline_hooks",
+	  "system call functions begin with their own code, not a jump out "
+	  "of kernel text",
+	  VMS_SEV_CRITICAL, vms_check_inline_hooks },
 	{ "hidden_tasks",
 	  "the task list, the thread lists and the pid table agree",
 	  VMS_SEV_HIGH, vms_check_hidden_tasks },
 	{ "hidden_modules",
-	  "the module list and the sysfs module set agree",
+	  "the module list, the sysfs module set and the modules carved "
+	  "from module memory agree",
 	  VMS_SEV_HIGH, vms_check_hidden_modules },
 	{ "netfilter_hooks",
 	  "netfilter hooks of every network namespace, with their owners; "
@@ -197,9 +202,11 @@ static struct vms_chk_mod *mod_slot(struct vms_chk *c, uint64_t addr)
 	return m;
 }
 
-/* A module found in either view: name and regions. */
+enum mod_view { VIEW_LIST, VIEW_SYSFS, VIEW_MEMORY };
+
+/* A module found in one of the views: name and regions. */
 static int add_mod(struct vms_chk *c, struct vms_mod_walk *w, uint64_t addr,
-		   bool listed)
+		   enum mod_view view)
 {
 	struct vms_chk_mod *m = mod_slot(c, addr);
 	struct vms_mod info;
@@ -207,10 +214,12 @@ static int add_mod(struct vms_chk *c, struct vms_mod_walk *w, uint64_t addr,
 
 	if (!m)
 		return -ENOMEM;
-	if (listed)
+	if (view == VIEW_LIST)
 		m->listed = true;
-	else
+	else if (view == VIEW_SYSFS)
 		m->in_sysfs = true;
+	else
+		m->in_memory = true;
 	if (m->name[0])
 		return 0;
 	if ((err = vms_mod_read(w, addr, &info)))
@@ -222,6 +231,18 @@ static int add_mod(struct vms_chk *c, struct vms_mod_walk *w, uint64_t addr,
 		return n;
 	m->nregions = n;
 	return 0;
+}
+
+struct carved {
+	struct vms_chk *c;
+	struct vms_mod_walk *w;
+};
+
+static int carved_mod(void *arg, uint64_t mod)
+{
+	struct carved *x = arg;
+
+	return add_mod(x->c, x->w, mod, VIEW_MEMORY);
 }
 
 int vms_chk_load_modules(struct vms_chk *c)
@@ -242,7 +263,7 @@ int vms_chk_load_modules(struct vms_chk *c)
 	    (err = vms_mod_walk_init(&w, k)))
 		return err;
 	while ((r = vms_mod_walk_next(&w, &m)) == 1)
-		if ((err = add_mod(c, &w, m.addr, true)))
+		if ((err = add_mod(c, &w, m.addr, VIEW_LIST)))
 			break;
 	if (!err && r < 0)
 		err = r;
@@ -272,10 +293,14 @@ int vms_chk_load_modules(struct vms_chk *c)
 		/* A genuine pair: the module's own embedded module_kobject
 		 * is this one. Anything else is not a loaded module. */
 		if (mod && mod + l->mod_mkobj == mk)
-			err = add_mod(c, &w, mod, false);
+			err = add_mod(c, &w, mod, VIEW_SYSFS);
 		node = next;
 	}
 	vms_addrset_fini(&seen);
+	if (!err) {
+		struct carved x = { c, &w };
+		err = vms_mod_carve(k, carved_mod, &x);
+	}
 	vms_mod_walk_fini(&w);
 	if (!err)
 		c->mods_loaded = true;

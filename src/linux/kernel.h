@@ -380,6 +380,11 @@ int vms_mod_regions(struct vms_kernel *k, uint64_t mod,
 int vms_mod_mem(struct vms_kernel *k, uint64_t mod, size_t type,
 		struct vms_range *ret);
 void vms_mod_walk_fini(struct vms_mod_walk *w);
+/* Call @fn for every struct module found in mapped memory above the
+ * kernel image that lies inside its own memory regions (module.c):
+ * the module view that no list can hide from. */
+int vms_mod_carve(struct vms_kernel *k, int (*fn)(void *arg, uint64_t mod),
+		  void *arg);
 
 /* Paths (path.c): the name of (vfsmount, dentry), as d_path() builds it,
  * up to the mount namespace's root. -E2BIG past PATH_MAX. */

@@ -16,6 +16,7 @@
  * The list is guest data: bounded, cycle-checked, every pointer checked.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernel.h"
@@ -271,4 +272,148 @@ int vms_mod_walk_next(struct vms_mod_walk *w, struct vms_mod *m)
 	w->node = next;
 	w->done = false;
 	return 1;
+}
+
+/*
+ * Carving: struct module found in module memory, whatever lists it.
+ *
+ * A module's struct module is its .gnu.linkonce.this_module section,
+ * which the loader places in the module's own writable data (mem[
+ * MOD_DATA] since v6.4, core_layout before): so a loaded module's struct
+ * lies inside one of the regions it describes. Every mapped page above
+ * the kernel image (_end up to the top of the address space: the module
+ * area, and the fixmap, whose device pages do not read) is searched at
+ * cache-line steps (struct module is ____cacheline_aligned) for a struct
+ * whose state is live, coming or going, whose name is a module name, and
+ * whose regions lie above the image and contain it. Freed module memory
+ * is unmapped by vfree() and never seen; a module being torn down is
+ * MODULE_STATE_UNFORMED first, and is skipped.
+ */
+#define CARVE_STEP 64
+#define CARVE_PAGE 4096ull
+#define MAX_CARVE_PAGES (1u << 20)	/* 4 GiB of mapped pages */
+#define MAX_CARVE_WALKS (1u << 24)
+#define MAX_CARVED 16384	/* real kernels load a few hundred */
+
+/* @len bytes of the candidate's field at @va: from @page (the bytes of
+ * [pva, pva + 4096)) when inside it, else read quietly. */
+static bool carve_field(struct vms_kernel *k, const uint8_t *page,
+			uint64_t pva, uint64_t va, void *buf, size_t len)
+{
+	if (va >= pva && va - pva + len <= CARVE_PAGE) {
+		memcpy(buf, page + (va - pva), len);
+		return true;
+	}
+	if (vms_kernel_read(k, va, buf, len)) {
+		vms_err_clear(k->ctx);
+		return false;
+	}
+	return true;
+}
+
+static bool carve_name_ok(const char *name, size_t len)
+{
+	size_t n = strnlen(name, len);
+
+	if (!n || n == len)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = name[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+static bool carve_one(struct vms_kernel *k, const uint8_t *page, uint64_t pva,
+		      uint64_t mod, uint64_t lo)
+{
+	const struct vms_layout *l = &k->l;
+	struct vms_range r[16];
+	char name[64];
+	uint8_t b[4];
+	int64_t state;
+	size_t nlen = VMS_MIN(l->mod_name_len, sizeof(name));
+	int n;
+
+	if (!carve_field(k, page, pva, mod + l->mod_state, b, 4))
+		return false;
+	state = (int32_t)vms_le32(b);
+	if (state != l->mod_state_live && state != l->mod_state_coming &&
+	    state != l->mod_state_going)
+		return false;
+	if (!carve_field(k, page, pva, mod + l->mod_name, name, nlen) ||
+	    !carve_name_ok(name, nlen))
+		return false;
+	n = vms_mod_regions(k, mod, r, VMS_ARRAY_SIZE(r));
+	if (n <= 0) {
+		vms_err_clear(k->ctx);
+		return false;
+	}
+	bool inside = false;
+	for (int i = 0; i < n; i++) {
+		if (r[i].start < lo || r[i].start + r[i].len < r[i].start)
+			return false;
+		if (mod - r[i].start < r[i].len)
+			inside = true;
+	}
+	return inside;
+}
+
+int vms_mod_carve(struct vms_kernel *k, int (*fn)(void *arg, uint64_t mod),
+		  void *arg)
+{
+	uint8_t *page;
+	uint64_t lo, va, pa, psize;
+	uint32_t pages = 0, walks = 0, found = 0;
+	int err;
+
+	if ((err = vms_layout_resolve_modules(k->ctx, k->btf, &k->l)) ||
+	    (err = vms_kernel_sym(k, "_end", &lo)))
+		return err;
+	lo = (lo + CARVE_PAGE - 1) & ~(CARVE_PAGE - 1);
+	if (!(page = malloc(CARVE_PAGE)))
+		return -ENOMEM;
+	for (va = lo; va >= lo && !err;) {
+		if (++walks > MAX_CARVE_WALKS) {
+			err = vms_err_at(k->ctx, -E2BIG, LAYER, va,
+					 "module memory: over %u page-table "
+					 "walks above the kernel image",
+					 MAX_CARVE_WALKS);
+			break;
+		}
+		if (vms_mmu_translate(&k->mmu, k->pgd, va, &pa, &psize,
+				      true)) {
+			uint64_t next = psize ? (va & ~(psize - 1)) + psize : 0;
+			if (next <= va)
+				break; /* the top of the address space */
+			va = next;
+			continue;
+		}
+		if (++pages > MAX_CARVE_PAGES) {
+			err = vms_err_at(k->ctx, -E2BIG, LAYER, va,
+					 "module memory: over %u mapped pages "
+					 "above the kernel image",
+					 MAX_CARVE_PAGES);
+			break;
+		}
+		if (vms_source_read(k->src, pa, page, CARVE_PAGE))
+			vms_err_clear(k->ctx); /* a device page of the fixmap */
+		else
+			for (uint64_t o = 0; o < CARVE_PAGE && !err;
+			     o += CARVE_STEP)
+				if (!carve_one(k, page, va, va + o, lo))
+					continue;
+				else if (++found > MAX_CARVED)
+					err = vms_err_at(
+						k->ctx, -E2BIG, LAYER, va + o,
+						"module memory holds over %u "
+						"struct modules", MAX_CARVED);
+				else
+					err = fn(arg, va + o);
+		va += CARVE_PAGE;
+	}
+	free(page);
+	return err < 0 ? err : 0;
 }

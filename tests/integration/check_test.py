@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """vmsight check on the lab's rootkit guests: a real module
 (tests/lab/rootkit) has hidden a process from the task list, pointed
-sys_call_table[140] and IDT gate 0x80 at its own code and unlinked itself from the module
-list, after registering a netfilter hook, an ftrace callback and a
-kprobe; a helper runs injected code (an RWX anonymous area, an ELF header
+sys_call_table[140] and IDT gate 0x80 at its own code, written a jump
+over the start of __x64_sys_vhangup, and unlinked itself from the module
+list and /sys/module, after registering a netfilter hook, an ftrace
+callback and a kprobe; a helper runs injected code (an RWX anonymous area, an ELF header
 in anonymous memory); and the guest printed what it did (VMS-TRUTH rootkit ...) along
 with its own /proc view. Every format of the dump must give exactly the
 findings the rootkit implies, no more, with the right exit status. The
@@ -94,9 +95,20 @@ def main():
           % (name, hidden), json.dumps(ht, indent=1))
     hm = by.get("hidden_modules", [])
     check(len(hm) == 1 and hm[0]["object"] == "module vmsight_rk" and
-          "not on the module list" in hm[0]["evidence"],
-          "%s: hidden_modules finds vmsight_rk in /sys/module only" % name,
-          json.dumps(hm, indent=1))
+          hm[0]["evidence"] == "in module memory (its struct module) but "
+          "not on the module list nor in /sys/module (module_kset)" and
+          hm[0]["owner"] == "vmsight_rk",
+          "%s: hidden_modules finds vmsight_rk only by carving module "
+          "memory" % name, json.dumps(hm, indent=1))
+    fn = rk.get("inline", "?")
+    ih = by.get("inline_hooks", [])
+    check(len(ih) == 1 and ih[0]["object"] == fn and
+          ih[0]["evidence"].startswith("jmp 0x") and
+          "module vmsight_rk (not on the module list)" in
+          ih[0]["evidence"] and ih[0]["owner"] == "vmsight_rk" and
+          ih[0]["severity"] == "critical",
+          "%s: inline_hooks finds the jump over the start of %s into the "
+          "hidden module" % (name, fn), json.dumps(ih, indent=1))
     nf = by.get("netfilter_hooks", [])
     check(len(nf) == 1 and nf[0]["object"].startswith(
         "netfilter ipv4 PRE_ROUTING hook ") and
@@ -187,7 +199,8 @@ def main():
           "%s: network lists the backdoor listener on port 31337 with its "
           "process" % name, json.dumps(sorted(listeners), indent=1))
 
-    extra = set(by) - {"syscall_table", "hidden_tasks", "hidden_modules",
+    extra = set(by) - {"syscall_table", "inline_hooks", "hidden_tasks",
+                       "hidden_modules",
                        "injected_code", "idt", "netfilter_hooks",
                        "ftrace_hooks", "kprobes", "credentials", "network"}
     check(not extra, "%s: no other findings" % name, repr(extra))

@@ -49,9 +49,10 @@ rm /tmp/gone /tmp/gone-file
 # Rootkit guests (booted with vmsight.rootkit=1): tests/lab/rootkit hides
 # a sleep from the task list, points sys_call_table[140] (getpriority)
 # and IDT gate 0x80 (int 0x80, which no lab program uses) at its own
-# code, plants a netfilter hook, an ftrace callback (on
-# cmdline_proc_show) and a kprobe (on version_proc_show), and unlinks
-# itself from the module list; it also gives two uid-1000 processes root
+# code, writes a jump over the start of __x64_sys_vhangup (vhangup(2),
+# which nothing here calls), plants a netfilter hook, an ftrace callback
+# (on cmdline_proc_show) and a kprobe (on version_proc_show), and unlinks
+# itself from the module list and /sys/module; it also gives two uid-1000 processes root
 # credentials. Addresses come from the guest's own /proc/kallsyms. A
 # helper runs injected code; another, run as root from /tmp, sniffs.
 case " $(cat /proc/cmdline) " in
@@ -80,9 +81,10 @@ case " $(cat /proc/cmdline) " in
 	sct=$(grep ' sys_call_table$' /proc/kallsyms | cut -d' ' -f1)
 	tl=$(grep ' tasklist_lock$' /proc/kallsyms | cut -d' ' -f1)
 	idt=$(grep ' idt_table$' /proc/kallsyms | cut -d' ' -f1)
+	ihook=$(grep ' __x64_sys_vhangup$' /proc/kallsyms | cut -d' ' -f1)
 	insmod /rootkit/vmsight_rk.ko hide_pid=$hidden tl=0x$tl sct=0x$sct \
-		nr=140 idt=0x$idt vec=128 hide=1 nf=1 ft=1 kp=1 \
-		cred_share=$share cred_copy=$copy &&
+		nr=140 idt=0x$idt vec=128 ihook=0x$ihook hide=1 hide_sysfs=1 \
+		nf=1 ft=1 kp=1 cred_share=$share cred_copy=$copy &&
 		echo "VMS-TRUTH rootkit loaded vmsight_rk" ||
 		echo "VMS-TRUTH rootkit failed"
 	echo "VMS-TRUTH rootkit hidden-pid $hidden"
@@ -92,6 +94,7 @@ case " $(cat /proc/cmdline) " in
 	sleep 1
 	echo "VMS-TRUTH rootkit syscall 140"
 	echo "VMS-TRUTH rootkit idt-vector 128"
+	echo "VMS-TRUTH rootkit inline __x64_sys_vhangup"
 	;;
 esac
 

@@ -129,11 +129,107 @@ static void hostile_trees_end_with_errors(void **state)
 	fk_close(&f);
 }
 
+/* Carving struct module from module memory. The layout (core_layout,
+ * before v6.4): state at 0, name[56] at 8, core base at 0x100, size at
+ * 0x108. */
+static const struct vms_layout ML = {
+	.have_modules = true, .mod_state = 0, .mod_name = 8,
+	.mod_name_len = 56, .mod_mem = VMS_NO_MEMBER, .mod_core_base = 0x100,
+	.mod_core_size = 0x108, .mod_state_live = 0, .mod_state_coming = 1,
+	.mod_state_going = 2,
+};
+
+/* A struct module at @va: @state, @name, and a core region. */
+static void fake_mod(struct fake *f, uint64_t va, uint32_t state,
+		     const char *name, uint64_t base, uint32_t size)
+{
+	fk_put32(fk_at(f, va), state);
+	memcpy(fk_at(f, va + 8), name, strnlen(name, 56));
+	fk_put64(fk_at(f, va + 0x100), base);
+	fk_put32(fk_at(f, va + 0x108), size);
+}
+
+static int carved(void *arg, uint64_t mod)
+{
+	struct seen *s = arg;
+
+	if (s->n < 64)
+		s->e[s->n++] = mod;
+	return 0;
+}
+
+static void carves_modules_from_memory(void **state)
+{
+	const uint64_t D = FK_DATA_VA;
+	char long_name[57];
+	struct fake f;
+	struct seen s = { 0 };
+	(void)state;
+
+	fk_build(&f);
+	/* Found: a live and a coming module inside their own regions, and
+	 * one whose fields cross into the next page. */
+	fake_mod(&f, D + 0x10000, 0, "alpha", D + 0xf000, 0x3000);
+	fake_mod(&f, D + 0x20040, 1, "beta-2", D + 0x20000, 0x1000);
+	fake_mod(&f, D + 0x50fc0, 2, "gamma", D + 0x50000, 0x2000);
+	/* Not: a region elsewhere, unformed (3), a name without a NUL or
+	 * with a space, an empty name, a region below the image's end. */
+	fake_mod(&f, D + 0x30000, 0, "delta", D + 0x60000, 0x1000);
+	fake_mod(&f, D + 0x31000, 3, "eps", D + 0x31000, 0x1000);
+	memset(long_name, 'a', 56);
+	long_name[56] = 0;
+	fake_mod(&f, D + 0x32000, 0, long_name, D + 0x32000, 0x1000);
+	fake_mod(&f, D + 0x33000, 0, "a b", D + 0x33000, 0x1000);
+	fake_mod(&f, D + 0x34000, 0, "", D + 0x34000, 0x1000);
+	fake_mod(&f, D + 0x35000, 0, "low", D - 0x1000, 0x40000);
+	/* The image ends at the data area: everything above is searched,
+	 * and the empty rest of the address space is skipped span by span. */
+	fk_open(&f, "_end", D, &ML);
+	assert_int_equal(vms_mod_carve(&f.k, carved, &s), 0);
+	assert_int_equal(s.n, 3);
+	assert_true(s.e[0] == D + 0x10000 && s.e[1] == D + 0x20040 &&
+		    s.e[2] == D + 0x50fc0);
+	fk_close(&f);
+}
+
+static void carving_aliased_memory_finds_the_original_only(void **state)
+{
+	const uint64_t D = FK_DATA_VA;
+	struct fake f;
+	struct seen s = { 0 };
+	uint64_t *pdpt, *pd;
+	(void)state;
+
+	/* The next gigabyte maps the data page 512 times over: every copy
+	 * of the struct names regions that do not hold the copy. */
+	fk_build(&f);
+	pdpt = (uint64_t *)(f.mem + FK_PGD + 0x1000);
+	pd = (uint64_t *)(f.mem + FK_PGD + 0x3000);
+	pdpt[((D >> 30) + 1) & 511] = (FK_PGD + 0x3000) | 3;
+	for (int i = 0; i < 512; i++)
+		pd[i] = FK_DATA_PA | 0x83;
+	fake_mod(&f, D + 0x10000, 0, "alpha", D + 0xf000, 0x3000);
+	fk_open(&f, "_end", D, &ML);
+	assert_int_equal(vms_mod_carve(&f.k, carved, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_true(s.e[0] == D + 0x10000);
+	fk_close(&f);
+
+	/* No _end symbol: an error, not a guess. */
+	fk_build(&f);
+	fk_open(&f, "_etext", D, &ML);
+	s.n = 0;
+	assert_true(vms_mod_carve(&f.k, carved, &s) < 0);
+	fk_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(walks_entries_in_order),
 		cmocka_unit_test(hostile_trees_end_with_errors),
+		cmocka_unit_test(carves_modules_from_memory),
+		cmocka_unit_test(carving_aliased_memory_finds_the_original_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

