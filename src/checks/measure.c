@@ -188,8 +188,10 @@ static int module(struct meas *m, const struct vms_chk_mod *md)
 	sha256_hex(buf, total, sha);
 	free(buf);
 	snprintf(detail, sizeof(detail), "%s",
-		 md->listed ? "on the module list"
-			    : "hidden from the module list (in /sys/module)");
+		 md->listed     ? "on the module list"
+		 : md->in_sysfs ? "hidden from the module list (in /sys/module)"
+				: "hidden from the module list and /sys/module "
+				  "(found in module memory)");
 	return put(m, "module", md->name, nr ? r[0].start : 0, total, sha,
 		   detail);
 }
