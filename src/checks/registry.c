@@ -233,18 +233,6 @@ static int add_mod(struct vms_chk *c, struct vms_mod_walk *w, uint64_t addr,
 	return 0;
 }
 
-struct carved {
-	struct vms_chk *c;
-	struct vms_mod_walk *w;
-};
-
-static int carved_mod(void *arg, uint64_t mod)
-{
-	struct carved *x = arg;
-
-	return add_mod(x->c, x->w, mod, VIEW_MEMORY);
-}
-
 int vms_chk_load_modules(struct vms_chk *c)
 {
 	struct vms_kernel *k = c->k;
@@ -298,8 +286,11 @@ int vms_chk_load_modules(struct vms_chk *c)
 	}
 	vms_addrset_fini(&seen);
 	if (!err) {
-		struct carved x = { c, &w };
-		err = vms_mod_carve(k, carved_mod, &x);
+		const uint64_t *carved;
+		size_t n;
+		err = vms_mod_carved(k, &carved, &n);
+		for (size_t i = 0; !err && i < n; i++)
+			err = add_mod(c, &w, carved[i], VIEW_MEMORY);
 	}
 	vms_mod_walk_fini(&w);
 	if (!err)

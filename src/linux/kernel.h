@@ -206,6 +206,12 @@ struct vms_kernel {
 	struct vms_layout l;		/* resolved members */
 	char state_letters[16];		/* from task_state_array */
 	unsigned int nstates;		/* letters in @state_letters */
+	/* struct modules carved from module memory, searched once per
+	 * kernel (vms_mod_carved): every check that names a module
+	 * needs them, and a dump does not change under them. */
+	uint64_t *carved;
+	size_t ncarved;
+	bool carved_done;
 };
 
 /* Find everything; on failure the context says what is missing. */
@@ -385,6 +391,9 @@ void vms_mod_walk_fini(struct vms_mod_walk *w);
  * the module view that no list can hide from. */
 int vms_mod_carve(struct vms_kernel *k, int (*fn)(void *arg, uint64_t mod),
 		  void *arg);
+/* The same, found on first use and kept in @k: the addresses in
+ * *@ret, *@n of them. */
+int vms_mod_carved(struct vms_kernel *k, const uint64_t **ret, size_t *n);
 
 /* Paths (path.c): the name of (vfsmount, dentry), as d_path() builds it,
  * up to the mount namespace's root. -E2BIG past PATH_MAX. */

@@ -436,5 +436,6 @@ void vms_kernel_free(struct vms_kernel *k)
 		return;
 	vms_ksyms_fini(&k->ks);
 	vms_btf_free(k->btf);
+	free(k->carved);
 	free(k);
 }

@@ -417,3 +417,42 @@ int vms_mod_carve(struct vms_kernel *k, int (*fn)(void *arg, uint64_t mod),
 	free(page);
 	return err < 0 ? err : 0;
 }
+
+struct carve_list {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int carve_collect(void *arg, uint64_t mod)
+{
+	struct carve_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		uint64_t *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = mod;
+	return 0;
+}
+
+int vms_mod_carved(struct vms_kernel *k, const uint64_t **ret, size_t *n)
+{
+	if (!k->carved_done) {
+		struct carve_list l = { 0 };
+		int err = vms_mod_carve(k, carve_collect, &l);
+		if (err) {
+			free(l.v);
+			return err;
+		}
+		k->carved = l.v;
+		k->ncarved = l.n;
+		k->carved_done = true;
+	}
+	*ret = k->carved;
+	*n = k->ncarved;
+	return 0;
+}
