@@ -409,8 +409,9 @@ static int one(struct inl *x, const char *name, uint64_t fn)
 	struct vms_chk *c = x->c;
 	struct vms_inline_verdict v;
 	uint8_t code[READ_LEN];
-	char where[256], owner[64], at[160], evidence[700], object[160];
-	size_t len = READ_LEN, o;
+	char where[256], owner[64], at[160], evidence[700];
+	char hex[16 * 3 + 1] = "";
+	size_t len = READ_LEN;
 	int r, err;
 
 	if (fn < c->stext || fn >= c->etext)
@@ -428,23 +429,11 @@ static int one(struct inl *x, const char *name, uint64_t fn)
 	else
 		where[0] = owner[0] = 0;
 	vms_chk_sym_off(c, v.at, at, sizeof(at));
-	snprintf(evidence, sizeof(evidence), "%s at %s: %s", v.insn, at,
-		 v.why);
-	o = strlen(evidence);
-	if (v.target && o < sizeof(evidence))
-		snprintf(evidence + o, sizeof(evidence) - o,
-			 ", into %s", where);
-	o = strlen(evidence);
-	if (o < sizeof(evidence))
-		snprintf(evidence + o, sizeof(evidence) - o, "; first bytes");
-	for (size_t i = 0; i < 16 && i < len; i++) {
-		o = strlen(evidence);
-		if (o + 4 >= sizeof(evidence))
-			break;
-		snprintf(evidence + o, sizeof(evidence) - o, " %02x", code[i]);
-	}
-	snprintf(object, sizeof(object), "%s", name);
-	err = vms_chk_emit(c, object, evidence, v.at, v.target, owner);
+	for (size_t i = 0; i < 16 && i < len; i++)
+		snprintf(hex + 3 * i, sizeof(hex) - 3 * i, " %02x", code[i]);
+	snprintf(evidence, sizeof(evidence), "%s at %s: %s%s%s; first bytes%s",
+		 v.insn, at, v.why, v.target ? ", into " : "", where, hex);
+	err = vms_chk_emit(c, name, evidence, v.at, v.target, owner);
 	return err < 0 ? err : 0;
 }
 
