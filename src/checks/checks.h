@@ -124,6 +124,32 @@ enum vms_chk_where vms_chk_describe(struct vms_chk *c, uint64_t addr,
 				    char *desc, size_t dlen, char *owner,
 				    size_t olen);
 
+/* hidden_tasks: the views of a task, as bits. The task list (or, for a
+ * thread, its process's thread list) and the pid table hold every task;
+ * a task missing from either is hidden. The run queues and open files
+ * hold only some tasks: they reveal hidden tasks but accuse none. */
+enum vms_task_view {
+	VMS_TV_LIST = 1,	/* the task list or its thread list */
+	VMS_TV_PIDS = 2,	/* the pid table */
+	VMS_TV_RUNQ = 4,	/* a CPU's run queue */
+	VMS_TV_FILES = 8,	/* referenced by an open file */
+};
+
+/* What the views say about one task. */
+struct vms_task_seen {
+	unsigned int views;	/* enum vms_task_view bits */
+	int32_t pid, tgid;
+	uint32_t exit_state;	/* task_struct.exit_state */
+	int rq_how, cpu;	/* VMS_TV_RUNQ: enum vms_rq_how, the CPU */
+	int ref_kind;		/* VMS_TV_FILES: enum vms_pidref_kind */
+	int32_t holder;		/* VMS_TV_FILES: the file holder's pid */
+};
+
+/* Is the task hidden? If so, the evidence (which views hold it and
+ * which do not) in @buf. */
+bool vms_chk_task_hidden(const struct vms_task_seen *t, char *buf,
+			 size_t len);
+
 /* Call @fn for every entry of the xarray whose xa_head is @head (the
  * IDR behind the pid table), bounded and cycle-checked; @what names it
  * in errors. Needs the checks layout. */

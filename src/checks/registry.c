@@ -26,7 +26,8 @@ const struct vms_check_def vms_checks[] = {
 	  "of kernel text",
 	  VMS_SEV_CRITICAL, vms_check_inline_hooks },
 	{ "hidden_tasks",
-	  "the task list, the thread lists and the pid table agree",
+	  "the task list, the thread lists and the pid table agree; run "
+	  "queues and open files reveal tasks hidden from all three",
 	  VMS_SEV_HIGH, vms_check_hidden_tasks },
 	{ "hidden_modules",
 	  "the module list, the sysfs module set and the modules carved "

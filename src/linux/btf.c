@@ -975,6 +975,80 @@ int vms_layout_resolve_checks(struct vms_ctx *ctx, struct btf *btf,
 	return 0;
 }
 
+int vms_layout_resolve_sched(struct vms_ctx *ctx, struct btf *btf,
+			      struct vms_layout *l)
+{
+	size_t active, queue, esz, group, se;
+	struct need needs[] = {
+		{ "rq", { "curr" }, &l->rq_curr, NULL, 8 },
+		{ "rq", { "idle" }, &l->rq_idle, NULL, 8 },
+		/* Every queued CFS task, linked by se.group_node; only on
+		 * SMP kernels (kernel/sched/sched.h). */
+		{ "rq", { "cfs_tasks" }, &l->rq_cfs_tasks, NULL, 16, true },
+		{ "rq", { "rt" }, &l->rq_rt },
+		{ "rt_rq", { "active" }, &active },
+		{ "task_struct", { "se" }, &se },
+		{ "sched_entity", { "group_node" }, &group, NULL, 16 },
+		{ "task_struct", { "rt" }, &l->task_rt },
+		{ "sched_rt_entity", { "run_list" }, &l->rtse_run_list, NULL,
+		  16 },
+		/* Only with CONFIG_RT_GROUP_SCHED: an entity that is a
+		 * group, whose own rt_rq holds its tasks. */
+		{ "sched_rt_entity", { "my_q" }, &l->rtse_my_q, NULL, 8,
+		  true },
+	};
+	int err;
+
+	if (l->have_sched)
+		return 0;
+	if ((err = resolve(ctx, btf, needs, VMS_ARRAY_SIZE(needs),
+			   "the run-queue view")))
+		return err;
+	if (vms_btf_member_array(btf, "rt_prio_array", "queue", &queue,
+				 &l->rt_nqueue, &esz))
+		return vms_err(ctx, -ENOENT, LAYER,
+			       "the kernel's BTF lacks rt_prio_array.queue");
+	if (esz != 16 || !l->rt_nqueue || l->rt_nqueue > 1024)
+		return vms_err(ctx, -EBADMSG, LAYER,
+			       "implausible rt_prio_array.queue geometry in "
+			       "BTF (%zu lists of %zu bytes)", l->rt_nqueue,
+			       esz);
+	l->rtrq_queue = active + queue;
+	l->task_se_group = se + group;
+	l->have_sched = true;
+	return 0;
+}
+
+int vms_layout_resolve_pidrefs(struct vms_ctx *ctx, struct btf *btf,
+			       struct vms_layout *l)
+{
+	size_t owner_size = 0;
+	struct need needs[] = {
+		{ "file", { "f_op" }, &l->file_f_op, NULL, 8 },
+		{ "file", { "private_data" }, &l->file_private, NULL, 8 },
+		/* An embedded struct fown_struct until v6.12, which made it
+		 * a pointer, allocated on the first F_SETOWN. */
+		{ "file", { "f_owner" }, &l->file_owner, &owner_size },
+		{ "fown_struct", { "pid" }, &l->fown_pid, NULL, 8 },
+		{ "inode", { "i_private" }, &l->inode_private, NULL, 8 },
+		{ "proc_inode", { "pid" }, &l->pinode_pid, NULL, 8 },
+		{ "proc_inode", { "vfs_inode" }, &l->pinode_vfs },
+		{ "sock", { "sk_peer_pid" }, &l->sk_peer_pid, NULL, 8 },
+	};
+	int err;
+
+	if (l->have_pidrefs)
+		return 0;
+	if ((err = vms_layout_resolve_files(ctx, btf, l)) ||
+	    (err = vms_layout_resolve_net(ctx, btf, l)) ||
+	    (err = resolve(ctx, btf, needs, VMS_ARRAY_SIZE(needs),
+			   "the open-file view of tasks")))
+		return err;
+	l->file_owner_ptr = owner_size == 8;
+	l->have_pidrefs = true;
+	return 0;
+}
+
 int vms_layout_resolve_socktables(struct vms_ctx *ctx, struct btf *btf,
 				  struct vms_layout *l)
 {

@@ -10,10 +10,14 @@
  *   sockfs        "socket:[INODE]"        net/socket.c sockfs_dname()
  *   anon_inodefs  "anon_inode:NAME"       fs/anon_inodes.c, NAME being
  *                                         the dentry's, e.g. "[eventfd]"
+ *   pidfs         "anon_inode:[pidfd]"    fs/pidfs.c pidfs_dname(): the
+ *                                         pidfds of v6.9+ kept their old
+ *                                         name
  *
  * max_fds is bounded before the fd array is read, and it is read in
  * chunks, so a hostile table costs bounded time and memory.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -135,6 +139,8 @@ int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *r)
 					  "fd %d: file pointer %#llx is not a "
 					  "kernel address", r->fd,
 					  (unsigned long long)r->file);
+		if (w->bare)
+			return 1;
 		if ((err = vms_file_ref_read(k, r->file, &f)) ||
 		    (err = vms_kernel_read(k, r->file + l->file_mode, b, 4)))
 			return err;
@@ -156,6 +162,9 @@ int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *r)
 			snprintf(r->path, sizeof(r->path), "socket:[%llu]",
 				 (unsigned long long)ino);
 			r->socket = true;
+		} else if (!strcmp(fstype, "pidfs")) {
+			snprintf(r->path, sizeof(r->path),
+				 "anon_inode:[pidfd]");
 		} else if (!strcmp(fstype, "anon_inodefs")) {
 			if ((err = dentry_name(k, f.dentry, name,
 					       sizeof(name))))
@@ -169,4 +178,104 @@ int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *r)
 		return 1;
 	}
 	return 0;
+}
+
+int vms_pidref_ops_init(struct vms_kernel *k, struct vms_pidref_ops *ret)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} syms[] = {
+		{ "pidfd_fops", offsetof(struct vms_pidref_ops, pidfd_fops) },
+		{ "pidfs_file_operations",
+		  offsetof(struct vms_pidref_ops, pidfs_fops) },
+		{ "socket_file_ops",
+		  offsetof(struct vms_pidref_ops, socket_fops) },
+		{ "proc_fs_type", offsetof(struct vms_pidref_ops, proc_type) },
+	};
+	int err;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((err = vms_layout_resolve_pidrefs(k->ctx, k->btf, &k->l)))
+		return err;
+	for (size_t i = 0; i < VMS_ARRAY_SIZE(syms); i++) {
+		int64_t s = vms_ksyms_lookup(&k->ks, syms[i].name);
+		if (s >= 0)
+			memcpy((char *)ret + syms[i].off, &k->ks.addr[s], 8);
+	}
+	return 0;
+}
+
+/* Store a non-NULL pid reference. */
+static void add_ref(struct vms_pidref *ret, size_t max, size_t *n,
+		    uint64_t pid, enum vms_pidref_kind kind)
+{
+	if (pid && *n < max) {
+		ret[*n].pid = pid;
+		ret[*n].kind = kind;
+		++*n;
+	}
+}
+
+/*
+ * Where each kind of file keeps its struct pid:
+ *   pidfd, before v6.9   file.private_data (kernel/pid.c pidfd_pid())
+ *   pidfd, v6.9+         the pidfs inode's i_private (fs/pidfs.c)
+ *   /proc/PID/...        proc_inode.pid, the proc_inode around f_inode
+ *   F_SETOWN             file.f_owner.pid (f_owner a pointer in v6.12+)
+ *   socket               socket.sk->sk_peer_pid (set on connect for unix
+ *                        sockets; SO_PEERCRED reports it)
+ */
+int vms_file_pidrefs(struct vms_kernel *k, const struct vms_pidref_ops *ops,
+		     uint64_t file, struct vms_pidref *ret, size_t max)
+{
+	const struct vms_layout *l = &k->l;
+	uint64_t fop, priv, inode, owner, v, sb, type;
+	size_t n = 0;
+	int err;
+
+	if ((err = vms_kernel_read_u64(k, file + l->file_f_op, &fop)) ||
+	    (err = vms_kernel_read_u64(k, file + l->file_private, &priv)) ||
+	    (err = vms_kernel_read_u64(k, file + l->file_inode, &inode)))
+		return err;
+	if (!vms_is_kernel_addr(k, inode))
+		return vms_err_at(k->ctx, -EBADMSG, LAYER, file,
+				  "file %#llx: inode pointer %#llx is not a "
+				  "kernel address", (unsigned long long)file,
+				  (unsigned long long)inode);
+	if (ops->pidfd_fops && fop == ops->pidfd_fops) {
+		add_ref(ret, max, &n, priv, VMS_PIDREF_PIDFD);
+	} else if (ops->pidfs_fops && fop == ops->pidfs_fops) {
+		if ((err = vms_kernel_read_u64(k, inode + l->inode_private,
+					       &v)))
+			return err;
+		add_ref(ret, max, &n, v, VMS_PIDREF_PIDFD);
+	} else if (ops->socket_fops && fop == ops->socket_fops && priv) {
+		if ((err = vms_kernel_read_u64(k, priv + l->socket_sk, &v)))
+			return err;
+		if (v && (err = vms_kernel_read_u64(k, v + l->sk_peer_pid,
+						    &v)))
+			return err;
+		add_ref(ret, max, &n, v, VMS_PIDREF_PEER);
+	} else if (ops->proc_type) {
+		if ((err = vms_kernel_read_u64(k, inode + l->inode_sb, &sb)) ||
+		    (err = vms_kernel_read_u64(k, sb + l->sb_type, &type)))
+			return err;
+		if (type == ops->proc_type &&
+		    (err = vms_kernel_read_u64(k, inode - l->pinode_vfs +
+							  l->pinode_pid,
+					       &v)))
+			return err;
+		if (type == ops->proc_type)
+			add_ref(ret, max, &n, v, VMS_PIDREF_PROC);
+	}
+	owner = file + l->file_owner;
+	if (l->file_owner_ptr &&
+	    (err = vms_kernel_read_u64(k, file + l->file_owner, &owner)))
+		return err;
+	if (owner && (err = vms_kernel_read_u64(k, owner + l->fown_pid, &v)))
+		return err;
+	if (owner)
+		add_ref(ret, max, &n, v, VMS_PIDREF_OWNER);
+	return (int)n;
 }

@@ -387,7 +387,7 @@ static uint32_t name_hash(const char *s)
 
 /* by_name is an open-addressing hash table of 2^k slots holding
  * index + 1 (0: empty); the first symbol of a name wins. */
-static int build_hash(struct vms_ksyms *ks)
+int vms_ksyms_index(struct vms_ksyms *ks)
 {
 	size_t cap = 1;
 	while (cap < (size_t)ks->n * 2)
@@ -499,7 +499,7 @@ static int expand(struct vms_ctx *ctx, const struct win *w,
 	}
 	ks->n = l->n;
 	ks->relative_base = base;
-	return build_hash(ks);
+	return vms_ksyms_index(ks);
 }
 
 int vms_ksyms_decode(struct vms_ctx *ctx, const uint8_t *data, size_t len,

@@ -45,6 +45,8 @@ extern const uint8_t vms_ksyms_digits[20];
 
 /* Build @ks->by_addr once (0, or -ENOMEM). */
 int vms_ksyms_sort_by_addr(struct vms_ksyms *ks);
+/* Build @ks->by_name from n, name and pool (done by vms_ksyms_decode). */
+int vms_ksyms_index(struct vms_ksyms *ks);
 
 /* Index of symbol @name, or -1. */
 int64_t vms_ksyms_lookup(const struct vms_ksyms *ks, const char *name);

@@ -178,6 +178,25 @@ struct vms_layout {
 	size_t netdev_flags;		/* net_device.flags (IFF_*) */
 	size_t netdev_promisc;		/* net_device.promiscuity */
 
+	bool have_sched;		/* the run-queue fields resolved */
+	size_t rq_curr, rq_idle;	/* rq.curr, rq.idle */
+	size_t rq_cfs_tasks;		/* rq.cfs_tasks (CONFIG_SMP), opt. */
+	size_t rq_rt;			/* rq.rt (struct rt_rq) */
+	size_t rtrq_queue, rt_nqueue;	/* rt_rq.active.queue[MAX_RT_PRIO] */
+	size_t task_se_group;		/* task_struct.se.group_node */
+	size_t task_rt;			/* task_struct.rt */
+	size_t rtse_run_list;		/* sched_rt_entity.run_list */
+	size_t rtse_my_q;		/* sched_rt_entity.my_q, opt. */
+
+	bool have_pidrefs;		/* the file-to-pid fields resolved */
+	size_t file_f_op, file_private;	/* file.f_op, file.private_data */
+	size_t file_owner;		/* file.f_owner */
+	bool file_owner_ptr;		/* a pointer (v6.12+), not embedded */
+	size_t fown_pid;		/* fown_struct.pid */
+	size_t inode_private;		/* inode.i_private */
+	size_t pinode_pid, pinode_vfs;	/* proc_inode.pid, .vfs_inode */
+	size_t sk_peer_pid;		/* sock.sk_peer_pid */
+
 	bool have_printk;		/* the printk fields below resolved */
 	size_t prb_desc_ring, prb_text_ring; /* printk_ringbuffer.* */
 	size_t dr_count_bits, dr_descs, dr_infos, dr_head_id, dr_tail_id;
@@ -289,6 +308,10 @@ int vms_layout_resolve_net(struct vms_ctx *ctx, struct btf *btf,
 			   struct vms_layout *l);
 int vms_layout_resolve_checks(struct vms_ctx *ctx, struct btf *btf,
 			      struct vms_layout *l);
+int vms_layout_resolve_sched(struct vms_ctx *ctx, struct btf *btf,
+			      struct vms_layout *l);
+int vms_layout_resolve_pidrefs(struct vms_ctx *ctx, struct btf *btf,
+			       struct vms_layout *l);
 int vms_layout_resolve_socktables(struct vms_ctx *ctx, struct btf *btf,
 				  struct vms_layout *l);
 
@@ -454,6 +477,7 @@ struct vms_fd_walk {
 	uint64_t fdarray;	/* fdtable.fd */
 	uint32_t max_fds;	/* its length (bounded) */
 	uint32_t next;		/* next fd to look at */
+	bool bare;		/* set after init: fill only fd and file */
 };
 
 /* The name of the filesystem type that @inode belongs to ("tmpfs"). */
@@ -471,6 +495,34 @@ int vms_file_ref_read(struct vms_kernel *k, uint64_t file,
 int vms_fd_walk_init(struct vms_fd_walk *w, struct vms_kernel *k,
 		     const struct vms_task *t);
 int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *ret);
+
+/* The struct pids an open file refers to (file.c). */
+enum vms_pidref_kind {
+	VMS_PIDREF_PIDFD,	/* a pidfd: the process it was opened on */
+	VMS_PIDREF_PROC,	/* a /proc/PID file: that process */
+	VMS_PIDREF_OWNER,	/* F_SETOWN: who receives its SIGIO */
+	VMS_PIDREF_PEER,	/* a socket's peer (SO_PEERCRED) */
+};
+
+struct vms_pidref {
+	uint64_t pid;		/* struct pid */
+	enum vms_pidref_kind kind;
+};
+
+/* The objects that tell those files apart, found once: 0 where kallsyms
+ * lacks the symbol (that kind of reference is then not looked for). */
+struct vms_pidref_ops {
+	uint64_t pidfd_fops;	/* pidfd_fops: anon-inode pidfds (< v6.9) */
+	uint64_t pidfs_fops;	/* pidfs_file_operations (v6.9+) */
+	uint64_t socket_fops;	/* socket_file_ops */
+	uint64_t proc_type;	/* proc_fs_type */
+};
+
+int vms_pidref_ops_init(struct vms_kernel *k, struct vms_pidref_ops *ret);
+/* The struct pids that @file refers to, at most @max into @ret: how
+ * many, or < 0. */
+int vms_file_pidrefs(struct vms_kernel *k, const struct vms_pidref_ops *ops,
+		     uint64_t file, struct vms_pidref *ret, size_t max);
 
 /* Files as the page cache holds them (pagecache.c). */
 enum vms_pg_state {
@@ -579,6 +631,33 @@ int vms_netns_each(struct vms_kernel *k, size_t net_list,
 int vms_sock_walk_init(struct vms_sock_walk *w, struct vms_kernel *k);
 int vms_sock_walk_next(struct vms_sock_walk *w, struct vms_sk *ret);
 void vms_sock_walk_fini(struct vms_sock_walk *w);
+
+/* Run queues (sched.c). */
+enum vms_rq_how {
+	VMS_RQ_RUNNING,		/* rq.curr */
+	VMS_RQ_FAIR,		/* queued on rq.cfs_tasks */
+	VMS_RQ_RT,		/* queued on a real-time priority list */
+};
+
+#define VMS_MAX_RQS 8192u	/* CPUs: CONFIG_NR_CPUS's ceiling on x86-64 */
+
+struct vms_rq {
+	uint64_t addr;		/* struct rq */
+	uint32_t cpu;
+};
+
+/* The run queue of each possible CPU, in CPU order, without duplicates:
+ * *@ret_n of them in @ret (at most @max, else -ERANGE). */
+int vms_sched_runqueues(struct vms_kernel *k, struct vms_rq *ret, size_t max,
+			size_t *ret_n);
+/* Call @fn for the task running on run queue @rq (unless it is the idle
+ * task) and for every task queued on it; a non-zero return from @fn ends
+ * the walk with that value. A task may be seen twice (running and
+ * queued). */
+int vms_sched_rq_each(struct vms_kernel *k, uint64_t rq,
+		      int (*fn)(void *arg, uint64_t task,
+				enum vms_rq_how how),
+		      void *arg);
 
 /* System facts (sysinfo.c). */
 struct vms_sys {

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """vmsight check on the lab's rootkit guests: a real module
-(tests/lab/rootkit) has hidden a process from the task list, pointed
+(tests/lab/rootkit) has hidden a process from the task list (another
+holds a pidfd of it), unhashed a busy one from the task list and the pid
+table (only its run queue still holds it), pointed
 sys_call_table[140] and IDT gate 0x80 at its own code, written a jump
 over the start of __x64_sys_vhangup, and unlinked itself from the module
 list and /sys/module, after registering a netfilter hook, an ftrace
@@ -12,7 +14,7 @@ clean guests' "no finding" is checked by lab_test.py.
 
 Output is TAP.
 """
-import argparse, json, os, sys, tempfile
+import argparse, json, os, re, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -59,6 +61,8 @@ def main():
     check(rk.get("loaded") == "vmsight_rk" and "hidden-pid" in rk,
           "%s: the guest loaded the rootkit" % name, repr(rk))
     hidden = int(rk.get("hidden-pid", "-1"))
+    watcher = int(rk.get("pidfd-holder", "-1"))
+    spinner = int(rk.get("unhashed-pid", "-1"))
     nr = int(rk.get("syscall", "-1"))
     check(hidden in truth["ps"],
           "%s: /proc still lists the hidden pid %d" % (name, hidden))
@@ -88,11 +92,23 @@ def main():
           sc[0]["severity"] == "critical",
           "%s: syscall_table finds entry %d pointing into the hidden "
           "module" % (name, nr), json.dumps(sc, indent=1))
-    ht = by.get("hidden_tasks", [])
-    check(len(ht) == 1 and ht[0]["object"] == "pid %d (sleep)" % hidden and
-          "not on the task list" in ht[0]["evidence"],
-          "%s: hidden_tasks finds pid %d in the pid table only"
-          % (name, hidden), json.dumps(ht, indent=1))
+    # The sleep unlinked from the task list: the pid table and the
+    # watcher's pidfd still hold it. The spinner unhashed from the task
+    # list and every pid link: only its run queue still does.
+    ht = {f["object"]: f for f in by.get("hidden_tasks", [])}
+    sleep = ht.get("pid %d (sleep)" % hidden, {})
+    check(len(ht) == 2 and sleep.get("evidence") ==
+          "in the pid table (what /proc lists) and referenced by an open "
+          "file of pid %d (a pidfd) but not on the task list" % watcher,
+          "%s: hidden_tasks finds pid %d in the pid table and through "
+          "pid %d's pidfd" % (name, hidden, watcher),
+          json.dumps(list(ht.values()), indent=1))
+    spin = ht.get("pid %d (vmsight-lab-hel)" % spinner, {})
+    check(spinner not in truth["ps"] and re.fullmatch(
+        r"(running on|queued to run on) CPU \d+ but not on the task list "
+        r"nor in the pid table", spin.get("evidence", "")),
+          "%s: hidden_tasks finds the unhashed pid %d on a run queue only"
+          % (name, spinner), json.dumps(list(ht.values()), indent=1))
     hm = by.get("hidden_modules", [])
     check(len(hm) == 1 and hm[0]["object"] == "module vmsight_rk" and
           hm[0]["evidence"] == "in module memory (its struct module) but "

@@ -15,11 +15,15 @@
  * with "inject", injected code for the intrusion-detection checks (see
  * inject()); with "sniff", what a sniffer with a backdoor holds (see
  * sniff()); with "family", two children after the drop to UID (for the
- * rootkit to give root to); and sleeps forever.
+ * rootkit to give root to); with "spin", it never sleeps: a busy loop at
+ * the lowest priority (SCHED_IDLE), always on a run queue, for the
+ * rootkit to hide from the task list and the pid table; with
+ * "watch=PID", it holds a pidfd of process PID; and sleeps forever.
  * A socket that cannot be made is reported on stderr, not fatal. Built
  * statically on the host and copied into the lab initramfs; it never runs
  * on the host.
  */
+#define _GNU_SOURCE /* SCHED_IDLE */
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -27,7 +31,9 @@
 #include <grp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <net/if.h>
@@ -189,10 +195,34 @@ static void family(void)
 	}
 }
 
+/* Never sleep: the task is on a run queue whenever memory is dumped.
+ * SCHED_IDLE runs it only when nothing else wants the CPU, so the guest
+ * goes on as before. */
+static void spin(void)
+{
+	struct sched_param sp = { 0 };
+
+	if (sched_setscheduler(0, SCHED_IDLE, &sp))
+		warn("sched_setscheduler");
+	for (volatile unsigned long n = 0;; n++)
+		;
+}
+
+/* Hold a pidfd of process @pid (pidfd_open(2), v5.3+). */
+static void watch(const char *pid)
+{
+	if (syscall(SYS_pidfd_open, atoi(pid), 0) < 0)
+		warn("pidfd_open");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4 && argc != 5)
 		return 2;
+	if (argc == 5 && !strcmp(argv[4], "spin"))
+		spin();
+	if (argc == 5 && !strncmp(argv[4], "watch=", 6))
+		watch(argv[4] + 6);
 	if (argc == 5 && !strcmp(argv[4], "net"))
 		sockets();
 	if (argc == 5 && !strcmp(argv[4], "inject"))

