@@ -124,6 +124,28 @@ enum vms_chk_where vms_chk_describe(struct vms_chk *c, uint64_t addr,
 				    char *desc, size_t dlen, char *owner,
 				    size_t olen);
 
+/* credentials: what its rules know of one task. */
+struct vms_cred_facts {
+	bool leader;		/* a process, not one of its threads */
+	bool init_cred;		/* its cred or real_cred is &init_cred */
+	uint32_t uid, euid;
+	bool have_parent;	/* its parent process was found */
+	uint32_t puid, peuid, psuid; /* the parent's real, effective, saved */
+	bool have_prog;		/* its program's file could be read */
+	bool suid_root;		/* the program is set-user-ID root */
+	bool dir_writable;	/* in a world-writable directory */
+};
+
+enum {
+	VMS_CRED_INIT = 1,	/* holds init's own credentials */
+	VMS_CRED_FROM_KERNEL = 2, /* root under a parent with no root id,
+				   * without a set-user-ID root program */
+	VMS_CRED_TMP_ROOT = 4,	/* root, run from a world-writable dir */
+};
+
+/* Which rules the task breaks, as VMS_CRED_* bits. */
+unsigned int vms_chk_cred_rules(const struct vms_cred_facts *f);
+
 /* hidden_tasks: the views of a task, as bits. The task list (or, for a
  * thread, its process's thread list) and the pid table hold every task;
  * a task missing from either is hidden. The run queues and open files

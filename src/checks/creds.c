@@ -33,18 +33,42 @@ struct creds_run {
 	struct vms_chk *c;
 	uint64_t init_cred;	/* &init_cred */
 	uint64_t root;		/* the mount namespace's root, for paths */
-	struct vms_task *procs;	/* every process, in task-list order; a
-				 * parent may come after its child */
+	struct vms_task *procs;	/* every process, sorted by pid */
 	size_t nprocs;
 };
 
+static int by_pid(const void *a, const void *b)
+{
+	const struct vms_task *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* @x->procs sorted by pid (collect()). */
 static const struct vms_task *find_proc(const struct creds_run *x,
 					int32_t pid)
 {
-	for (size_t i = 0; i < x->nprocs; i++)
-		if (x->procs[i].pid == pid)
-			return &x->procs[i];
-	return NULL;
+	struct vms_task key = { .pid = pid };
+
+	return x->nprocs ? bsearch(&key, x->procs, x->nprocs,
+				   sizeof(*x->procs), by_pid)
+			 : NULL;
+}
+
+unsigned int vms_chk_cred_rules(const struct vms_cred_facts *f)
+{
+	unsigned int hits = 0;
+
+	if (f->init_cred)
+		hits |= VMS_CRED_INIT;
+	if (f->uid && f->euid)
+		return hits;
+	if (f->have_parent && f->puid && f->peuid && f->psuid &&
+	    !f->suid_root && !f->init_cred)
+		hits |= VMS_CRED_FROM_KERNEL;
+	if (f->leader && f->have_prog && f->dir_writable)
+		hits |= VMS_CRED_TMP_ROOT;
+	return hits;
 }
 
 /* The program of @t: path, set-user-ID-root bit, and whether its
@@ -93,11 +117,12 @@ static int check_task(struct creds_run *x, const struct vms_task *t,
 {
 	struct vms_chk *c = x->c;
 	struct vms_kernel *k = c->k;
+	struct vms_cred_facts f = { .leader = leader, .uid = t->uid,
+				    .euid = t->euid };
 	uint64_t cred, real;
-	const struct vms_task *pp;
+	const struct vms_task *pp = NULL;
 	char object[160], evidence[768], path[4096] = "";
-	bool suid_root = false, dir_writable = false, have_prog, shared;
-	bool root = t->uid == 0 || t->euid == 0;
+	unsigned int hits;
 	int err;
 
 	if ((err = vms_kernel_read_u64(k, t->addr + k->l.task_cred, &cred)) ||
@@ -108,10 +133,23 @@ static int check_task(struct creds_run *x, const struct vms_task *t,
 		*leader_cred = cred;
 	else if (cred == *leader_cred && real == *leader_cred)
 		return 0; /* judged with its leader */
-	shared = cred == x->init_cred || real == x->init_cred;
+	f.init_cred = cred == x->init_cred || real == x->init_cred;
+	if (t->uid == 0 || t->euid == 0) {
+		f.have_prog = !program(x, t, path, sizeof(path), &f.suid_root,
+				       &f.dir_writable);
+		if (!f.have_prog)
+			vms_err_clear(k->ctx); /* judged without its program */
+		if ((pp = find_proc(x, t->ppid))) {
+			f.have_parent = true;
+			f.puid = pp->uid;
+			f.peuid = pp->euid;
+			f.psuid = pp->suid;
+		}
+	}
+	hits = vms_chk_cred_rules(&f);
 	snprintf(object, sizeof(object), "%s %d (%s)",
 		 leader ? "pid" : "thread", t->pid, t->comm);
-	if (shared) {
+	if (hits & VMS_CRED_INIT) {
 		snprintf(evidence, sizeof(evidence),
 			 "a user process holding init_cred, the kernel "
 			 "threads' own credentials (%s %#llx): granted by "
@@ -122,26 +160,19 @@ static int check_task(struct creds_run *x, const struct vms_task *t,
 					x->init_cred, "")) < 0)
 			return err;
 	}
-	if (!root)
-		return 0;
-	have_prog = !program(x, t, path, sizeof(path), &suid_root,
-			     &dir_writable);
-	if (!have_prog)
-		vms_err_clear(k->ctx); /* judged without its program */
-	pp = find_proc(x, t->ppid);
-	if (pp && pp->uid && pp->euid && pp->suid && !suid_root && !shared) {
+	if ((hits & VMS_CRED_FROM_KERNEL) && pp) {
 		snprintf(evidence, sizeof(evidence),
 			 "runs with uid %u euid %u, but its parent pid %d (%s) "
 			 "has uid %u euid %u suid %u and %.300s%s is not a "
 			 "set-user-ID root program: root came from the kernel",
 			 t->uid, t->euid, pp->pid, pp->comm, pp->uid, pp->euid,
-			 pp->suid, have_prog ? path : "its program",
-			 have_prog ? "" : " (unknown)");
+			 pp->suid, f.have_prog ? path : "its program",
+			 f.have_prog ? "" : " (unknown)");
 		if ((err = vms_chk_emit(c, object, evidence, t->addr, cred,
 					"")) < 0)
 			return err;
 	}
-	if (leader && have_prog && dir_writable) {
+	if (hits & VMS_CRED_TMP_ROOT) {
 		snprintf(evidence, sizeof(evidence),
 			 "runs as root (uid %u euid %u) from %.400s, in a "
 			 "world-writable directory",
@@ -177,6 +208,8 @@ static int collect(struct creds_run *x)
 		x->procs[x->nprocs++] = t;
 	}
 	vms_task_walk_fini(&w);
+	if (!err && r >= 0)
+		qsort(x->procs, x->nprocs, sizeof(*x->procs), by_pid);
 	return err ? err : r < 0 ? r : 0;
 }
 

@@ -7,8 +7,10 @@
  *   Raw IP sockets see every packet of a protocol (ICMP knock backdoors).
  *   Each is a finding unless the policy allows its process ("allow
  *   packet dhclient", "allow raw ping"). Raw sockets are also taken from
- *   the kernel's raw hash tables, so one that no process holds (passed
- *   away, or held by a hidden task's file table) is still seen.
+ *   the kernel's raw hash tables, and packet sockets from each
+ *   namespace's packet socket list (net.packet.sklist), so one that no
+ *   process holds (passed away, or held by a hidden task's file table)
+ *   is still seen.
  *
  *   An interface in promiscuous mode (IFF_PROMISC, or a non-zero
  *   promiscuity count) accepts frames for other hosts. A finding unless
@@ -47,6 +49,7 @@ struct net_run {
 	size_t nh, cap;
 	struct vms_addrset held;	/* sockets in @h */
 	struct vms_addrset reported; /* sockets already reported */
+	size_t npacket;		/* packet sockets on the lists */
 };
 
 static int cmp_holder(const void *a, const void *b)
@@ -118,9 +121,12 @@ static int sniffing_socket(struct net_run *x, const struct vms_sk *s,
 			 (unsigned long long)s->sock);
 	if (packet)
 		snprintf(evidence, sizeof(evidence),
-			 "holds a packet socket (inode %llu): it sees every "
-			 "frame of its interfaces",
-			 (unsigned long long)s->inode);
+			 "%s a packet socket (inode %llu, netns %u): it sees "
+			 "every frame of its interfaces%s",
+			 h ? "holds" : "no process holds",
+			 (unsigned long long)s->inode, s->netns,
+			 h ? "" : "; held by a hidden task, or in flight in "
+				  "a unix socket message");
 	else
 		snprintf(evidence, sizeof(evidence),
 			 "%s a %s socket for IP protocol %u (inode %llu, "
@@ -242,6 +248,40 @@ static int by_table(struct net_run *x)
 	return err < 0 ? err : r < 0 ? r : 0;
 }
 
+/* View 3: every packet socket on its namespace's list, held or not. */
+static int packet_sock(void *arg, uint64_t sk)
+{
+	struct net_run *x = arg;
+	struct vms_sk s;
+	int err;
+
+	x->npacket++;
+	if ((err = vms_sock_decode(x->c->k, sk, &s)))
+		return err;
+	if (s.family != AF_PACKET_)
+		return vms_err_at(x->c->k->ctx, -EBADMSG, LAYER, sk,
+				  "sock %#llx on a packet socket list has "
+				  "family %u", (unsigned long long)sk,
+				  s.family);
+	return sniffing_socket(x, &s, holder_of(x, s.sock));
+}
+
+static int by_packet_list(struct net_run *x)
+{
+	struct vms_kernel *k = x->c->k;
+	int err = vms_packet_socks_each(k, packet_sock, x);
+
+	if (!err)
+		vms_log(k->ctx, VMS_LOG_INFO,
+			"network: %zu packet sockets on the namespaces' lists",
+			x->npacket);
+	if (err != -ENOENT)
+		return err;
+	vms_log(k->ctx, VMS_LOG_INFO, "network: %s", k->ctx->err.msg);
+	vms_err_clear(k->ctx);
+	return 0;
+}
+
 static int netns_devices(void *arg, uint64_t net)
 {
 	struct net_run *x = arg;
@@ -306,7 +346,8 @@ int vms_check_network(struct vms_chk *c)
 		return err;
 	vms_addrset_init(&x.held);
 	vms_addrset_init(&x.reported);
-	if (!(err = by_process(&x)) && !(err = by_table(&x)))
+	if (!(err = by_process(&x)) && !(err = by_table(&x)) &&
+	    !(err = by_packet_list(&x)))
 		err = vms_netns_each(k, k->l.net_list, netns_devices, &x);
 	vms_addrset_fini(&x.held);
 	vms_addrset_fini(&x.reported);

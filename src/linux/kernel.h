@@ -628,6 +628,11 @@ struct vms_sock_walk {
  * negative return from @fn ends the walk with it. */
 int vms_netns_each(struct vms_kernel *k, size_t net_list,
 		   int (*fn)(void *arg, uint64_t net), void *arg);
+/* Call @fn for every packet socket (AF_PACKET, a struct sock) of every
+ * network namespace, from net.packet.sklist, bounded and cycle-checked;
+ * -ENOENT if the kernel has no packet sockets. */
+int vms_packet_socks_each(struct vms_kernel *k,
+			  int (*fn)(void *arg, uint64_t sk), void *arg);
 int vms_sock_walk_init(struct vms_sock_walk *w, struct vms_kernel *k);
 int vms_sock_walk_next(struct vms_sock_walk *w, struct vms_sk *ret);
 void vms_sock_walk_fini(struct vms_sock_walk *w);

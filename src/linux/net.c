@@ -332,6 +332,58 @@ int vms_netns_each(struct vms_kernel *k, size_t net_list,
 	return err < 0 ? err : 0;
 }
 
+struct packet_walk {
+	struct vms_kernel *k;
+	size_t sklist;		/* net.packet.sklist */
+	int (*fn)(void *arg, uint64_t sk);
+	void *arg;
+	uint32_t count;		/* sockets visited, all namespaces */
+};
+
+/* One namespace's packet sockets: an hlist through sock_common.skc_node
+ * (packet_create() adds each with sk_add_node_tail_rcu()). */
+static int packet_netns(void *arg, uint64_t net)
+{
+	struct packet_walk *pw = arg;
+	struct vms_kernel *k = pw->k;
+	struct vms_addrset seen;
+	uint64_t node;
+	int err;
+
+	if ((err = vms_kernel_read_u64(k, net + pw->sklist, &node)))
+		return err;
+	vms_addrset_init(&seen);
+	while (node) {
+		if ((err = vms_walk_visit(k, &seen, &pw->count, MAX_SOCKETS,
+					  node, "a packet socket list")) ||
+		    (err = pw->fn(pw->arg, node - k->l.skc_link)) < 0 ||
+		    (err = vms_kernel_read_u64(k, node + k->l.hlist_next,
+					       &node)))
+			break;
+	}
+	vms_addrset_fini(&seen);
+	return err < 0 ? err : 0;
+}
+
+int vms_packet_socks_each(struct vms_kernel *k,
+			  int (*fn)(void *arg, uint64_t sk), void *arg)
+{
+	struct packet_walk pw = { .k = k, .fn = fn, .arg = arg };
+	size_t size;
+	int err;
+
+	if ((err = vms_layout_resolve_socktables(k->ctx, k->btf, &k->l)))
+		return err;
+	/* struct net has its packet member only with CONFIG_PACKET. */
+	if (vms_btf_member(k->btf, "net", "packet.sklist", &pw.sklist,
+			   &size) ||
+	    size != 8)
+		return vms_err(k->ctx, -ENOENT, LAYER,
+			       "the kernel's BTF lacks net.packet.sklist (no "
+			       "packet sockets)");
+	return vms_netns_each(k, k->l.net_list, packet_netns, &pw);
+}
+
 /* One namespace's own TCP and UDP tables (when the kernel has them). */
 static int add_netns(void *arg, uint64_t net)
 {

@@ -31,6 +31,11 @@ def helper_net(truth):
     return -1
 
 
+def sock(obj):
+    """A socket no process holds is named by its address: "socket"."""
+    return "socket" if obj.startswith("socket 0x") else obj
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vmsight", required=True)
@@ -194,19 +199,23 @@ def main():
           "copied to pid %d under a uid-1000 parent, and root running "
           "/tmp/.x (pid %d)" % (name, share, copy, sniffer),
           json.dumps(cr, indent=1))
-    # Network: the sniffer's packet socket and promiscuous lo, and the
-    # net helper's raw sockets (no policy allows them here).
+    # Network: the sniffer's packet socket and promiscuous lo, the net
+    # helper's raw sockets (no policy allows them here), and the hidden
+    # spinner's packet socket, which only the packet socket list shows.
     nw = by.get("network", [])
-    got = sorted((f["object"], f["evidence"].split(" (")[0]) for f in nw)
+    got = sorted((sock(f["object"]), f["evidence"].split(" (")[0])
+                 for f in nw)
     want = sorted([
         ("pid %d (.x)" % sniffer, "holds a packet socket"),
+        ("socket", "no process holds a packet socket"),
         ("interface lo", "in promiscuous mode"),
         ("pid %d (vmsight-lab-hel)" % helper_net(truth),
          "holds a raw socket for IP protocol 1"),
         ("pid %d (vmsight-lab-hel)" % helper_net(truth),
          "holds a raw6 socket for IP protocol 58")])
     check(got == want, "%s: network finds the sniffer's packet socket, "
-          "lo in promiscuous mode, and the raw sockets" % name,
+          "the hidden one's, lo in promiscuous mode, and the raw sockets"
+          % name,
           "vmsight %s\nwant %s" % (got, want))
     listeners = {r["object"]: r for r in rows
                  if r["check"] == "network" and r["severity"] == "info"}
@@ -232,11 +241,12 @@ def main():
     for f in prow:
         if f["severity"] != "info":
             pby.setdefault(f["check"], []).append(f)
-    got = sorted((f["check"], f["object"]) for c in
+    got = sorted((f["check"], sock(f["object"])) for c in
                  ("network", "unexpected_modules", "unexpected_processes",
                   "yara")
                  for f in pby.get(c, []))
     want = sorted([("network", "pid %d (.x)" % sniffer),
+                   ("network", "socket"),
                    ("network", "interface lo"),
                    ("network", "tcp 0.0.0.0:31337"),
                    ("unexpected_modules", "module vmsight_rk"),
@@ -269,10 +279,11 @@ def main():
         rc, out, err = run([a.vmsight, "check", "--json", "--policy", pol,
                             g["dumps"]["raw"]])
         prow = [json.loads(l) for l in out.splitlines()]
-        sev = sorted((r["check"], r["severity"], r["object"]) for r in prow
-                     if r["severity"] != "info")
+        sev = sorted((r["check"], r["severity"], sock(r["object"]))
+                     for r in prow if r["severity"] != "info")
         want = sorted([("hidden_modules", "high", "module vmsight_rk"),
-                       ("network", "critical", "pid %d (.x)" % sniffer)])
+                       ("network", "critical", "pid %d (.x)" % sniffer),
+                       ("network", "critical", "socket")])
         check(rc == 3 and sev == want,
               "%s: a policy's run set, severity and ignore rules shape the "
               "findings" % name, "exit %d %s\n%s" % (rc, err, sev))

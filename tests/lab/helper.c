@@ -17,7 +17,8 @@
  * sniff()); with "family", two children after the drop to UID (for the
  * rootkit to give root to); with "spin", it never sleeps: a busy loop at
  * the lowest priority (SCHED_IDLE), always on a run queue, for the
- * rootkit to hide from the task list and the pid table; with
+ * rootkit to hide from the task list and the pid table, holding a packet
+ * socket; with
  * "watch=PID", it holds a pidfd of process PID; and sleeps forever.
  * A socket that cannot be made is reported on stderr, not fatal. Built
  * statically on the host and copied into the lab initramfs; it never runs
@@ -202,6 +203,10 @@ static void spin(void)
 {
 	struct sched_param sp = { 0 };
 
+	/* A sniffer's socket, which only the kernel's packet socket list
+	 * shows once the rootkit has hidden this process. */
+	if (socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)) < 0)
+		warn("packet socket");
 	if (sched_setscheduler(0, SCHED_IDLE, &sp))
 		warn("sched_setscheduler");
 	for (volatile unsigned long n = 0;; n++)

@@ -62,7 +62,8 @@ case " $(cat /proc/cmdline) " in
 	hidden=$!
 	# A process that holds a pidfd of the hidden one, and one that
 	# always runs, which the rootkit unhashes from the task list and
-	# the pid table: only the run queues still know it.
+	# the pid table: only the run queues still know it (and only the
+	# packet socket list its packet socket).
 	/vmsight-lab-helper 1 0 0 watch=$hidden &
 	watcher=$!
 	/vmsight-lab-helper 1 0 0 spin &

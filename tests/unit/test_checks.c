@@ -4,7 +4,8 @@
  * synthetic trees: entries in index order across nodes, a head that is
  * a single entry, sibling and zero entries skipped; and hostile trees: a
  * node shared by two slots, a child whose shift does not step down, a
- * leaf that points at a node, a user-space node pointer.
+ * leaf that points at a node, a user-space node pointer. Module carving.
+ * The credentials rules on every combination that matters.
  */
 #include "fakekernel.h"
 #include "../../src/checks/checks.h"
@@ -223,6 +224,61 @@ static void carving_aliased_memory_finds_the_original_only(void **state)
 	fk_close(&f);
 }
 
+static unsigned int rules(bool leader, bool init_cred, uint32_t uid,
+			  uint32_t euid, bool have_parent, uint32_t puid,
+			  bool suid_root, bool dir_writable)
+{
+	struct vms_cred_facts f = {
+		.leader = leader, .init_cred = init_cred, .uid = uid,
+		.euid = euid, .have_parent = have_parent, .puid = puid,
+		.peuid = puid, .psuid = puid, .have_prog = true,
+		.suid_root = suid_root, .dir_writable = dir_writable,
+	};
+	return vms_chk_cred_rules(&f);
+}
+
+static void credential_rules(void **state)
+{
+	struct vms_cred_facts f = { 0 };
+	(void)state;
+
+	/* An ordinary user process, and root under a root parent. */
+	assert_int_equal(rules(true, false, 1000, 1000, true, 1000, false,
+			       false), 0);
+	assert_int_equal(rules(true, false, 0, 0, true, 0, false, false), 0);
+	/* init's own credentials, whatever the ids say. */
+	assert_int_equal(rules(true, true, 1000, 1000, true, 1000, false,
+			       false), VMS_CRED_INIT);
+	assert_int_equal(rules(true, true, 0, 0, true, 1000, false, false),
+			 VMS_CRED_INIT);
+	/* Root (real or effective) under a parent with no root id: from
+	 * the kernel, unless a set-user-ID root program explains it. */
+	assert_int_equal(rules(true, false, 0, 0, true, 1000, false, false),
+			 VMS_CRED_FROM_KERNEL);
+	assert_int_equal(rules(false, false, 1000, 0, true, 1000, false,
+			       false), VMS_CRED_FROM_KERNEL);
+	assert_int_equal(rules(true, false, 0, 0, true, 1000, true, false), 0);
+	/* A parent with a saved root id could have handed root on. */
+	f = (struct vms_cred_facts){ .leader = true, .have_parent = true,
+				     .puid = 1000, .peuid = 1000, .psuid = 0,
+				     .have_prog = true };
+	assert_int_equal(vms_chk_cred_rules(&f), 0);
+	/* No parent found: nothing to compare with. */
+	assert_int_equal(rules(true, false, 0, 0, false, 0, false, false), 0);
+	/* Root from a world-writable directory: processes only, and only
+	 * with a known program. */
+	assert_int_equal(rules(true, false, 0, 0, true, 0, false, true),
+			 VMS_CRED_TMP_ROOT);
+	assert_int_equal(rules(false, false, 0, 0, true, 0, false, true), 0);
+	assert_int_equal(rules(true, false, 1000, 1000, true, 0, false, true),
+			 0);
+	f = (struct vms_cred_facts){ .leader = true, .dir_writable = true };
+	assert_int_equal(vms_chk_cred_rules(&f), 0);
+	/* Everything at once. */
+	assert_int_equal(rules(true, false, 0, 0, true, 1000, false, true),
+			 VMS_CRED_FROM_KERNEL | VMS_CRED_TMP_ROOT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +286,7 @@ int main(void)
 		cmocka_unit_test(hostile_trees_end_with_errors),
 		cmocka_unit_test(carves_modules_from_memory),
 		cmocka_unit_test(carving_aliased_memory_finds_the_original_only),
+		cmocka_unit_test(credential_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
