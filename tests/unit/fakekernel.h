@@ -47,6 +47,31 @@ static inline void fk_build(struct fake *f)
 	pd[(FK_DATA_VA >> 21) & 511] = FK_DATA_PA | 0x83;
 }
 
+/* Give the kernel of a fake these @n symbols, replacing any it had. */
+static inline void fk_syms(struct fake *f, const char *const *names,
+			   const uint64_t *addrs, uint32_t n)
+{
+	size_t used = 0, total = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		total += strlen(names[i]) + 1;
+	vms_ksyms_fini(&f->k.ks);
+	memset(&f->k.ks, 0, sizeof(f->k.ks));
+	f->k.ks.n = n;
+	f->k.ks.addr = malloc(8 * (size_t)n);
+	f->k.ks.type = calloc(n, 1);
+	f->k.ks.name = calloc(n, 4);
+	f->k.ks.pool = malloc(total);
+	for (uint32_t i = 0; i < n; i++) {
+		f->k.ks.addr[i] = addrs[i];
+		f->k.ks.type[i] = 'D';
+		f->k.ks.name[i] = (uint32_t)used;
+		strcpy(f->k.ks.pool + used, names[i]);
+		used += strlen(names[i]) + 1;
+	}
+	assert_int_equal(vms_ksyms_index(&f->k.ks), 0);
+}
+
 /* Write the memory out and open it as a kernel with one symbol. */
 static inline void fk_open(struct fake *f, const char *sym, uint64_t addr,
 			   const struct vms_layout *l)
@@ -61,38 +86,7 @@ static inline void fk_open(struct fake *f, const char *sym, uint64_t addr,
 	f->k.l = *l;
 	strcpy(f->k.state_letters, "RSDTtXZPI");
 	f->k.nstates = 9;
-	f->k.ks.n = 1;
-	f->k.ks.addr = malloc(8);
-	f->k.ks.addr[0] = addr;
-	f->k.ks.type = strdup("D");
-	f->k.ks.name = calloc(1, 4);
-	f->k.ks.pool = strdup(sym);
-	f->k.ks.by_name = calloc(3, 4);
-	f->k.ks.by_name[0] = 2; /* capacity 2, both slots: symbol 0 */
-	f->k.ks.by_name[1] = f->k.ks.by_name[2] = 1;
-}
-
-/* Replace the symbols of an opened fake with @n others. */
-static inline void fk_syms(struct fake *f, const char *const *names,
-			   const uint64_t *addrs, uint32_t n)
-{
-	size_t used = 0;
-
-	vms_ksyms_fini(&f->k.ks);
-	memset(&f->k.ks, 0, sizeof(f->k.ks));
-	f->k.ks.n = n;
-	f->k.ks.addr = malloc(8 * (size_t)n);
-	f->k.ks.type = calloc(n, 1);
-	f->k.ks.name = calloc(n, 4);
-	f->k.ks.pool = calloc(n, 64);
-	for (uint32_t i = 0; i < n; i++) {
-		f->k.ks.addr[i] = addrs[i];
-		f->k.ks.type[i] = 'D';
-		f->k.ks.name[i] = (uint32_t)used;
-		strcpy(f->k.ks.pool + used, names[i]);
-		used += strlen(names[i]) + 1;
-	}
-	assert_int_equal(vms_ksyms_index(&f->k.ks), 0);
+	fk_syms(f, &sym, &addr, 1);
 }
 
 static inline void fk_close(struct fake *f)
