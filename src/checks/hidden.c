@@ -366,16 +366,28 @@ static const char *const ref_names[] = {
 	[VMS_PIDREF_PEER] = "a socket's peer",
 };
 
-/* "@lead A, B and C" (@last " and ") into @buf. */
-static void join(char *buf, size_t len, const char *lead,
-		 const char *const *parts, size_t n, const char *last)
+/* "@lead A, B and C" (@last " and ") after the @used bytes of @buf. */
+static size_t join(char *buf, size_t len, size_t used, const char *lead,
+		   const char *const *parts, size_t n, const char *last)
 {
-	size_t used = (size_t)snprintf(buf, len, "%s", lead);
-
+	if (used < len)
+		used += (size_t)snprintf(buf + used, len - used, "%s", lead);
 	for (size_t i = 0; i < n && used < len; i++)
 		used += (size_t)snprintf(buf + used, len - used, "%s%s",
 					 !i ? "" : i + 1 < n ? ", " : last,
 					 parts[i]);
+	return used;
+}
+
+/* The evidence of a cross-view check: "@prefix A and B but not C nor
+ * D", the views that hold the object and those that lack it. */
+static void in_but_not(char *buf, size_t len, const char *prefix,
+		       const char *const *in, size_t nin,
+		       const char *const *out, size_t nout)
+{
+	size_t used = join(buf, len, 0, prefix, in, nin, " and ");
+
+	join(buf, len, used, " but not ", out, nout, " nor ");
 }
 
 bool vms_chk_task_hidden(const struct vms_task_seen *t, char *buf,
@@ -383,7 +395,7 @@ bool vms_chk_task_hidden(const struct vms_task_seen *t, char *buf,
 {
 	const unsigned int all = VMS_TV_LIST | VMS_TV_PIDS;
 	const char *in[4], *out[2];
-	size_t nin = 0, nout = 0, used;
+	size_t nin = 0, nout = 0;
 	char runq[64], held[96], prefix[48] = "";
 
 	if ((t->views & all) == all)
@@ -419,9 +431,7 @@ bool vms_chk_task_hidden(const struct vms_task_seen *t, char *buf,
 				 : "?");
 		in[nin++] = held;
 	}
-	join(buf, len, prefix, in, nin, " and ");
-	used = strlen(buf);
-	join(buf + used, len - used, " but not ", out, nout, " nor ");
+	in_but_not(buf, len, prefix, in, nin, out, nout);
 	return true;
 }
 
@@ -509,17 +519,11 @@ int vms_check_hidden_tasks(struct vms_chk *c)
 		goto out;
 	/* Group the sightings by task, then judge the tasks in the order
 	 * they were first seen. */
-	{
-		size_t per[VMS_TV_FILES + 1] = { 0 };
-		for (size_t i = 0; i < x.n; i++)
-			per[x.s[i].view]++;
-		vms_log(k->ctx, VMS_LOG_INFO,
-			"hidden_tasks: %zu tasks: %zu on the lists, %zu in "
-			"the pid table, %zu on %zu run queues, %zu referred "
-			"to from %zu fd tables", x.norder, per[VMS_TV_LIST],
-			per[VMS_TV_PIDS], per[VMS_TV_RUNQ], x.nrq, per[VMS_TV_FILES],
-			x.nfiles);
-	}
+	vms_log(k->ctx, VMS_LOG_INFO,
+		"hidden_tasks: %zu tasks: %zu on the lists, %zu in the pid "
+		"table, %zu on %zu run queues, %zu referred to from %zu fd "
+		"tables", x.norder, x.in_view[0].len, x.in_view[1].len,
+		x.in_view[2].len, x.nrq, x.in_view[3].len, x.nfiles);
 	qsort(x.s, x.n, sizeof(*x.s), by_task);
 	if (!(groups = malloc((x.norder ? x.norder : 1) * sizeof(*groups)))) {
 		err = -ENOMEM;
@@ -563,10 +567,7 @@ int vms_check_hidden_modules(struct vms_chk *c)
 		*(m->in_memory ? &in[nin++] : &out[nout++]) =
 			"in module memory (its struct module)";
 		snprintf(object, sizeof(object), "module %s", m->name);
-		snprintf(evidence, sizeof(evidence), "%s%s%s but not %s%s%s",
-			 in[0], nin > 1 ? " and " : "", nin > 1 ? in[1] : "",
-			 out[0], nout > 1 ? " nor " : "",
-			 nout > 1 ? out[1] : "");
+		in_but_not(evidence, sizeof(evidence), "", in, nin, out, nout);
 		err = vms_chk_emit(c, object, evidence, m->addr, 0, m->name);
 		err = err > 0 ? 0 : err;
 	}
