@@ -1570,189 +1570,24 @@ out:
 /* baseline and diff                                                   */
 /* ------------------------------------------------------------------ */
 
-#define BASELINE_FORMAT "vmsight-baseline"
-#define BASELINE_MAX_LINE (1u << 20)
-#define BASELINE_MAX_ENTRIES 10000000u
-
-static const struct out_col meas_cols[] = {
-	{ "kind", NULL, OUT_STR, 0 },	{ "object", NULL, OUT_STR, 0 },
-	{ "addr", NULL, OUT_HEX, 0 },	{ "size", NULL, OUT_UINT, 0 },
-	{ "sha256", NULL, OUT_STR, 0 }, { "detail", NULL, OUT_STR, 0 },
-};
-
-static int on_measure(const struct vms_measurement *m, void *arg)
-{
-	struct out_val v[] = { { .s = m->kind },   { .s = m->object },
-			       { .u = m->addr },   { .u = m->size },
-			       { .s = m->sha256 }, { .s = m->detail } };
-	return out_row(arg, v);
-}
-
 static int cmd_baseline(struct opts *o, struct vms_session *s)
 {
-	struct out *out = out_new(stdout, true, meas_cols,
-				  VMS_ARRAY_LEN(meas_cols));
-	struct out_val head[] = { { .s = "format" }, { .s = BASELINE_FORMAT },
-				  { .u = 0 },	      { .u = 1 },
-				  { .s = "" },	      { .s = o->source } };
-	int err;
+	int err = vms_baseline_write(s, stdout, o->source);
 
-	out_row(out, head);
-	err = vms_measure(s, on_measure, out);
-	out_finish(out);
+	if (err == -EIO) {
+		fprintf(stderr, "%s baseline: writing the baseline: %s\n", prog,
+			strerror(EIO));
+		return 1;
+	}
 	return err ? fail(s, err) : 0;
 }
 
-struct ment {
-	char *kind, *object, *sha, *detail;
-	uint64_t addr;
-};
-
-struct ments {
-	struct ment *v;
-	size_t n, cap;
-};
-
-static int ments_add(struct ments *l, const char *kind, const char *object,
-		     uint64_t addr, const char *sha, const char *detail)
+static int on_change(const struct vms_change *c, void *arg)
 {
-	struct ment *m;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 4096;
-		if (cap > BASELINE_MAX_ENTRIES ||
-		    !(m = realloc(l->v, cap * sizeof(*m))))
-			return -ENOMEM;
-		l->v = m;
-		l->cap = cap;
-	}
-	m = &l->v[l->n];
-	m->kind = strdup(kind);
-	m->object = strdup(object);
-	m->sha = strdup(sha);
-	m->detail = strdup(detail);
-	m->addr = addr;
-	if (!m->kind || !m->object || !m->sha || !m->detail)
-		return -ENOMEM;
-	l->n++;
-	return 0;
-}
-
-static void ments_free(struct ments *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].kind);
-		free(l->v[i].object);
-		free(l->v[i].sha);
-		free(l->v[i].detail);
-	}
-	free(l->v);
-}
-
-static int ment_cmp(const void *a, const void *b)
-{
-	const struct ment *x = a, *y = b;
-	int r = strcmp(x->kind, y->kind);
-
-	return r ? r : strcmp(x->object, y->object);
-}
-
-static int on_measure_keep(const struct vms_measurement *m, void *arg)
-{
-	return ments_add(arg, m->kind, m->object, m->addr, m->sha256,
-			 m->detail);
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* Read a baseline written by "vmsight baseline"; "FILE:LINE: why" on
- * error. */
-static int load_baseline(const char *path, struct ments *l, char *err,
-			 size_t errlen)
-{
-	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0, no = 0;
-	ssize_t len;
-	int r = 0;
-
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	while (!r && (len = getline(&line, &cap, f)) >= 0) {
-		json_object *o;
-		const char *kind, *object, *sha, *detail, *addr;
-		no++;
-		if ((size_t)len > BASELINE_MAX_LINE) {
-			snprintf(err, errlen, "%s:%zu: a line longer than %u "
-				 "bytes", path, no, BASELINE_MAX_LINE);
-			r = -EINVAL;
-			break;
-		}
-		if (!(o = json_tokener_parse(line))) {
-			snprintf(err, errlen, "%s:%zu: not JSON", path, no);
-			r = -EINVAL;
-			break;
-		}
-		kind = jstr(o, "kind");
-		object = jstr(o, "object");
-		sha = jstr(o, "sha256");
-		detail = jstr(o, "detail");
-		addr = jstr(o, "addr");
-		if (!kind || !object || !sha || !detail || !addr) {
-			snprintf(err, errlen, "%s:%zu: not a baseline entry "
-				 "(kind, object, addr, sha256, detail)", path,
-				 no);
-			r = -EINVAL;
-		} else if (no == 1 && (strcmp(kind, "format") ||
-				       strcmp(object, BASELINE_FORMAT))) {
-			snprintf(err, errlen, "%s:1: not a vmsight baseline "
-				 "(no %s line)", path, BASELINE_FORMAT);
-			r = -EINVAL;
-		} else if (no > 1 &&
-			   (r = ments_add(l, kind, object,
-					  strtoull(addr, NULL, 16), sha,
-					  detail))) {
-			snprintf(err, errlen, "%s:%zu: %s", path, no,
-				 strerror(-r));
-		}
-		json_object_put(o);
-	}
-	if (!r && !no) {
-		snprintf(err, errlen, "%s: empty, not a vmsight baseline", path);
-		r = -EINVAL;
-	}
-	free(line);
-	fclose(f);
-	return r;
-}
-
-/* Kinds whose contents hold relocated addresses: comparable only on the
- * same boot (the same _text). */
-static bool relocated_kind(const char *kind)
-{
-	return !strcmp(kind, "text") || !strcmp(kind, "rodata") ||
-	       !strcmp(kind, "syscall_table") || !strcmp(kind, "idt") ||
-	       !strcmp(kind, "module");
-}
-
-/* Where the measured kernel's _text was (its "kernel _text" entry). */
-static const char *kernel_text(const struct ments *l)
-{
-	for (size_t k = 0; k < l->n; k++)
-		if (!strcmp(l->v[k].kind, "kernel") &&
-		    !strcmp(l->v[k].object, "_text"))
-			return l->v[k].detail;
-	return NULL;
+	struct out_val v[] = { { .s = c->change }, { .s = c->kind },
+			       { .s = c->object }, { .s = c->detail },
+			       { .u = c->addr } };
+	return out_row(arg, v);
 }
 
 static int cmd_diff(struct opts *o, struct vms_session *s)
@@ -1764,12 +1599,9 @@ static int cmd_diff(struct opts *o, struct vms_session *s)
 		{ "detail", "DETAIL", OUT_STR, 1 },
 		{ "addr", NULL, OUT_HEX, 0 },
 	};
-	struct ments base = { 0 }, now = { 0 };
+	struct vms_baseline *base;
 	struct out *out;
-	char err[640], detail[512];
-	const char *was_text = NULL, *now_text = NULL;
-	bool moved;
-	size_t i = 0, j = 0, changes = 0;
+	char err[640];
 	int r;
 
 	if (!o->path) {
@@ -1777,80 +1609,20 @@ static int cmd_diff(struct opts *o, struct vms_session *s)
 			"vmsight diff BASELINE DUMP\n", prog);
 		return 2;
 	}
-	if ((r = load_baseline(o->path, &base, err, sizeof(err)))) {
+	if (vms_baseline_load(o->path, &base, err, sizeof(err))) {
 		fprintf(stderr, "%s diff: bad baseline: %s\n", prog, err);
-		ments_free(&base);
 		return 2;
 	}
-	if ((r = vms_measure(s, on_measure_keep, &now))) {
-		ments_free(&base);
-		ments_free(&now);
-		return fail(s, r);
-	}
-	qsort(base.v, base.n, sizeof(*base.v), ment_cmp);
-	qsort(now.v, now.n, sizeof(*now.v), ment_cmp);
-	/* Known before the merge: "idt" sorts ahead of "kernel". */
-	was_text = kernel_text(&base);
-	now_text = kernel_text(&now);
-	moved = was_text && now_text && strcmp(was_text, now_text);
 	out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
-#define ROW(change, m, ...)                                                    \
-	do {                                                                   \
-		snprintf(detail, sizeof(detail), __VA_ARGS__);                 \
-		struct out_val v_[] = { { .s = change }, { .s = (m)->kind },   \
-					{ .s = (m)->object }, { .s = detail }, \
-					{ .u = (m)->addr } };                  \
-		out_row(out, v_);                                              \
-		changes++;                                                     \
-	} while (0)
-	while (i < base.n || j < now.n) {
-		int c = i == base.n ? 1 : j == now.n ? -1
-				    : ment_cmp(&base.v[i], &now.v[j]);
-		if (c < 0) {
-			ROW("removed", &base.v[i], "%s", base.v[i].detail);
-			i++;
-			continue;
-		}
-		if (c > 0) {
-			ROW("added", &now.v[j], "%s", now.v[j].detail);
-			j++;
-			continue;
-		}
-		const struct ment *b = &base.v[i++], *n = &now.v[j++];
-		if (!strcmp(n->kind, "kernel")) {
-			if (strcmp(b->detail, n->detail))
-				ROW(strcmp(n->object, "_text") ? "changed"
-							       : "moved",
-				    n, "%.200s (was %.200s)%s", n->detail,
-				    b->detail,
-				    strcmp(n->object, "_text")
-					    ? ""
-					    : ": another boot or KASLR slide; "
-					      "relocated code and tables are "
-					      "not compared");
-			continue;
-		}
-		if (moved && relocated_kind(n->kind))
-			continue;
-		if (!strcmp(n->kind, "module") && b->addr != n->addr) {
-			ROW("moved", n, "loaded again at %#" PRIx64 " (was %#"
-			    PRIx64 "); its code is not compared", n->addr,
-			    b->addr);
-			continue;
-		}
-		if (strcmp(b->sha, n->sha))
-			ROW("changed", n, "%s%ssha256 %.16s (was %.16s)",
-			    n->detail, n->detail[0] ? ": " : "", n->sha,
-			    b->sha);
-	}
-#undef ROW
+	r = vms_baseline_diff(s, base, on_change, out);
 	out_finish(out);
-	if (!o->json && isatty(STDOUT_FILENO))
-		printf("%zu differences from %s (%zu measurements)\n", changes,
-		       o->path, base.n);
-	ments_free(&base);
-	ments_free(&now);
-	return changes ? 3 : 0;
+	if (r >= 0 && !o->json && isatty(STDOUT_FILENO))
+		printf("%d differences from %s (%zu measurements)\n", r,
+		       o->path, vms_baseline_count(base));
+	vms_baseline_destroy(base);
+	if (r < 0)
+		return fail(s, r);
+	return r ? 3 : 0;
 }
 
 static const struct {

@@ -25,6 +25,7 @@
 #define VMSIGHT_VMSIGHT_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdbool.h>
 
@@ -663,7 +664,11 @@ VMS_API const char *vms_policy_yara(const struct vms_policy *p);
  *  - "syscall_table", "idt": the tables, by symbol name;
  *  - "module": each module's code and read-only data, by name;
  *  - "process": each user process, "pid N (comm)";
- *  - "listener": each listening socket, "PROTO ADDRESS:PORT netns N".
+ *  - "listener": each listening socket, "PROTO ADDRESS:PORT netns N";
+ *  - "hook": each netfilter hook, ftrace_ops and kprobe, named by kernel
+ *    symbols and offsets into modules, so the same hook has the same
+ *    name on another boot: "netfilter ipv4 PRE_ROUTING netns N: fn",
+ *    "ftrace_ops: fn", "kprobe at sym+0x0: pre module m+0x10, post none".
  * Strings are valid during the callback only.
  */
 struct vms_measurement {
@@ -684,6 +689,57 @@ typedef int (*vms_measurement_fn)(const struct vms_measurement *m,
 /** Measure the session's guest for a baseline: 0 or < 0. */
 VMS_API int vms_measure(struct vms_session *s, vms_measurement_fn fn,
 			void *arg);
+
+/** A baseline read back from a file that vms_baseline_write() wrote. */
+struct vms_baseline;
+
+/**
+ * Measure the session's guest and write the baseline to @f: JSON lines,
+ * a first line naming the format and @source (which may be NULL), then
+ * one line per measurement (doc/baseline.md). 0, or < 0: the session's
+ * error says why the guest could not be measured, or -EIO when @f
+ * could not be written.
+ */
+VMS_API int vms_baseline_write(struct vms_session *s, FILE *f,
+			       const char *source);
+/**
+ * Parse @len bytes of a baseline; @name names it in messages. On a bad
+ * baseline returns -EINVAL with "NAME:LINE: message" in @err (@errlen
+ * bytes, may be 0). On success *@ret owns a new baseline.
+ */
+VMS_API int vms_baseline_parse(const char *text, size_t len,
+			       const char *name, struct vms_baseline **ret,
+			       char *err, size_t errlen);
+/** vms_baseline_parse() of the file at @path, read line by line. */
+VMS_API int vms_baseline_load(const char *path, struct vms_baseline **ret,
+			      char *err, size_t errlen);
+/** Free a baseline. Accepts NULL. */
+VMS_API void vms_baseline_destroy(struct vms_baseline *b);
+/** The number of measurements in @b. */
+VMS_API size_t vms_baseline_count(const struct vms_baseline *b);
+
+/** One difference between a baseline and the guest now. Strings are
+ * valid during the callback only. */
+struct vms_change {
+	size_t sz;		/**< set by the library */
+	const char *change;	/**< "added", "removed", "changed", "moved" */
+	const char *kind;	/**< the measurement's kind and object */
+	const char *object;
+	const char *detail;	/**< what changed, in one line */
+	uint64_t addr;		/**< where it is now (was, if removed) */
+};
+
+/** Called once per change; a negative return stops with it. */
+typedef int (*vms_change_fn)(const struct vms_change *c, void *arg);
+
+/**
+ * Measure the session's guest again and compare it with @b, by kind and
+ * object (the rules are in doc/baseline.md, "How diff compares"), in
+ * key order. Returns the number of changes, or < 0.
+ */
+VMS_API int vms_baseline_diff(struct vms_session *s,
+			      const struct vms_baseline *b, vms_change_fn fn,
+			      void *arg);
 
 /* ------------------------------------------------------------------ */
 /* YARA rules                                                          */

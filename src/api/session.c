@@ -1061,6 +1061,43 @@ VMS_API int vms_measure(struct vms_session *s, vms_measurement_fn fn,
 	return vms_chk_measure_run(s->kernel, fn, arg);
 }
 
+VMS_API int vms_baseline_write(struct vms_session *s, FILE *f,
+			       const char *source)
+{
+	int err;
+
+	if (!s || !f)
+		return -EINVAL;
+	if ((err = vms_kernel_load(s)) ||
+	    (err = vms_chk_baseline_header(f, source)) ||
+	    (err = vms_chk_measure_run(s->kernel, vms_chk_baseline_line, f)))
+		return err;
+	return fflush(f) || ferror(f) ? -EIO : 0;
+}
+
+VMS_API int vms_baseline_diff(struct vms_session *s,
+			      const struct vms_baseline *b, vms_change_fn fn,
+			      void *arg)
+{
+	struct vms_baseline *now;
+	int err;
+
+	if (!s || !b || !fn)
+		return -EINVAL;
+	if ((err = vms_kernel_load(s)))
+		return err;
+	if (!(now = vms_chk_baseline_new()))
+		return -ENOMEM;
+	err = vms_chk_measure_run(s->kernel, vms_chk_baseline_add, now);
+	/* A parsed baseline is sorted already: comparing does not change
+	 * it. */
+	if (!err)
+		err = vms_chk_baseline_compare((struct vms_baseline *)b, now,
+					       fn, arg);
+	vms_baseline_destroy(now);
+	return err;
+}
+
 VMS_API void vms_session_set_yara(struct vms_session *s,
 				  const struct vms_yara *y)
 {

@@ -107,6 +107,13 @@ bool vms_chk_sym_off(struct vms_chk *c, uint64_t addr, char *out,
 const char *vms_chk_sym_prefixed(struct vms_chk *c, uint64_t addr,
 				 const char *prefix);
 
+/* A name for @addr that another boot of the same kernel and modules
+ * gives too: "sym+0x10" in the kernel image, "module NAME+0x120" (from
+ * the start of the module's memory region; "module NAME region N+0x..."
+ * past the first), else the address itself. */
+void vms_chk_stable_name(struct vms_chk *c, uint64_t addr, char *out,
+			 size_t len);
+
 /* Both module views (list and sysfs), merged. */
 int vms_chk_load_modules(struct vms_chk *c);
 /* What holds an address. */
@@ -187,6 +194,35 @@ int vms_chk_kprobes_each(struct vms_chk *c,
 			 int (*fn)(void *arg, uint64_t kp, uint64_t addr),
 			 void *arg);
 
+/* One netfilter hook: where it is registered and the function. */
+struct vms_chk_nf_hook {
+	const char *family;	/* "ipv4", "ipv6", "arp", "bridge" */
+	const char *point;	/* "PRE_ROUTING", ..., or "point N" */
+	unsigned int index;	/* its place in the point's array */
+	uint32_t netns;		/* the namespace's inode number */
+	uint64_t slot;		/* its nf_hook_entry */
+	uint64_t hook;		/* the hook function */
+};
+/* Every netfilter hook of every namespace, bounded. */
+int vms_chk_nf_hooks_each(struct vms_chk *c,
+			  int (*fn)(void *arg, const struct vms_chk_nf_hook *h),
+			  void *arg);
+
+/* The hooks of a baseline: every netfilter hook, ftrace_ops and kprobe,
+ * named by what stays put across boots (vms_chk_stable_name()). A
+ * kernel without one kind of hook has none of it. */
+typedef int (*vms_chk_hook_put_fn)(void *arg, const char *object,
+				   uint64_t addr, const char *detail);
+int vms_chk_hooks_measure(struct vms_chk *c, vms_chk_hook_put_fn put,
+			  void *arg);
+
+/* hidden.c: every task that some view of hidden_tasks holds (the pid
+ * table, run queues, open files) but the task list and thread lists do
+ * not, released (EXIT_DEAD) tasks left out, in the order found. */
+typedef int (*vms_chk_task_fn)(void *arg, uint64_t task, int32_t pid,
+			       const char *comm);
+int vms_chk_offlist_tasks(struct vms_chk *c, vms_chk_task_fn fn, void *arg);
+
 /* The checks. */
 int vms_check_syscall_table(struct vms_chk *c);
 int vms_check_hidden_tasks(struct vms_chk *c);
@@ -231,6 +267,18 @@ const struct vms_chk_site *vms_chk_site_at(const struct vms_chk_sites *s,
 /* Zero the bytes of sites inside @buf, which holds [va, va + len). */
 void vms_chk_sites_mask(const struct vms_chk_sites *s, uint64_t va,
 			uint8_t *buf, size_t len);
+
+/* baseline.c: a baseline in memory, one measurement at a time
+ * (vms_chk_baseline_add() is a vms_measurement_fn); the format's lines;
+ * the comparison of two baselines, sorting both, which returns the
+ * number of changes or < 0. */
+struct vms_baseline *vms_chk_baseline_new(void);
+int vms_chk_baseline_add(const struct vms_measurement *m, void *b);
+int vms_chk_baseline_line(const struct vms_measurement *m, void *file);
+int vms_chk_baseline_header(FILE *f, const char *source);
+int vms_chk_baseline_compare(struct vms_baseline *base,
+			     struct vms_baseline *now, vms_change_fn fn,
+			     void *arg);
 
 /* measure.c: every measurement of a baseline, through @fn. */
 int vms_chk_measure(struct vms_chk *c, vms_measurement_fn fn, void *arg);

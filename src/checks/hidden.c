@@ -473,38 +473,46 @@ static int judge(struct vms_chk *c, const struct sighting *s, size_t n)
 	return err > 0 ? 0 : err;
 }
 
-int vms_check_hidden_tasks(struct vms_chk *c)
+static void views_fini(struct tasks_view *x)
+{
+	free(x->s);
+	free(x->order);
+	vms_addrset_fini(&x->known);
+	for (int i = 0; i < 4; i++)
+		vms_addrset_fini(&x->in_view[i]);
+}
+
+/* Every view of the tasks, into @x (views_fini() it, even on error). */
+static int collect_views(struct vms_chk *c, struct tasks_view *x)
 {
 	struct vms_kernel *k = c->k;
-	struct tasks_view x = { .c = c };
-	struct group *groups = NULL;
-	size_t ngroups = 0;
 	struct vms_task_walk w, tw;
 	struct vms_task t, th;
 	uint64_t head;
 	int64_t ns;
 	int r, err;
 
+	*x = (struct tasks_view){ .c = c };
+	vms_addrset_init(&x->known);
+	for (int i = 0; i < 4; i++)
+		vms_addrset_init(&x->in_view[i]);
 	if ((err = vms_layout_resolve_checks(k->ctx, k->btf, &k->l)))
 		return err;
 	ns = vms_ksyms_lookup(&k->ks, "init_pid_ns");
 	if (ns < 0)
 		return vms_err(k->ctx, -ENOENT, LAYER, "no init_pid_ns symbol");
-	vms_addrset_init(&x.known);
-	for (int i = 0; i < 4; i++)
-		vms_addrset_init(&x.in_view[i]);
 	/* Views 1 and 2: the task list, and each process's threads. */
 	if ((err = vms_task_walk_init(&w, k)))
-		goto out;
+		return err;
 	while ((r = vms_task_walk_next(&w, &t)) == 1) {
 		if ((err = vms_thread_walk_init(&tw, k, t.signal)))
 			break;
 		while ((r = vms_task_walk_next(&tw, &th)) == 1 &&
-		       !(err = seen(&x, th.addr, VMS_TV_LIST, 0)))
+		       !(err = seen(x, th.addr, VMS_TV_LIST, 0)))
 			;
 		vms_task_walk_fini(&tw);
 		/* A leader whose thread list lacks it still counts. */
-		if (err || r < 0 || (err = seen(&x, t.addr, VMS_TV_LIST, 0)))
+		if (err || r < 0 || (err = seen(x, t.addr, VMS_TV_LIST, 0)))
 			break;
 	}
 	vms_task_walk_fini(&w);
@@ -514,16 +522,54 @@ int vms_check_hidden_tasks(struct vms_chk *c)
 	if (err ||
 	    (err = vms_kernel_read_u64(k, k->ks.addr[ns] + k->l.pidns_xa_head,
 				       &head)) ||
-	    (err = vms_chk_xa_each(k, head, "the pid table", pid_entry, &x)) ||
-	    (err = runqueue_view(&x)) || (err = file_view(&x)))
-		goto out;
-	/* Group the sightings by task, then judge the tasks in the order
-	 * they were first seen. */
+	    (err = vms_chk_xa_each(k, head, "the pid table", pid_entry, x)) ||
+	    (err = runqueue_view(x)) || (err = file_view(x)))
+		return err;
 	vms_log(k->ctx, VMS_LOG_INFO,
 		"hidden_tasks: %zu tasks: %zu on the lists, %zu in the pid "
 		"table, %zu on %zu run queues, %zu referred to from %zu fd "
-		"tables", x.norder, x.in_view[0].len, x.in_view[1].len,
-		x.in_view[2].len, x.nrq, x.in_view[3].len, x.nfiles);
+		"tables", x->norder, x->in_view[0].len, x->in_view[1].len,
+		x->in_view[2].len, x->nrq, x->in_view[3].len, x->nfiles);
+	return 0;
+}
+
+int vms_chk_offlist_tasks(struct vms_chk *c, vms_chk_task_fn fn, void *arg)
+{
+	struct vms_kernel *k = c->k;
+	struct tasks_view x;
+	int err = collect_views(c, &x);
+
+	for (size_t i = 0; !err && i < x.norder; i++) {
+		uint64_t task = x.order[i];
+		int32_t pid, tgid;
+		char comm[64];
+		uint8_t b[4];
+		if (vms_addrset_has(&x.in_view[0], task))
+			continue;
+		if ((err = vms_kernel_read(k, task + k->l.task_exit_state, b,
+					   4)))
+			break;
+		if (vms_le32(b) & EXIT_DEAD)
+			continue;
+		if (!(err = task_desc(k, task, &pid, &tgid, comm,
+				      sizeof(comm))))
+			err = fn(arg, task, pid, comm);
+	}
+	views_fini(&x);
+	return err < 0 ? err : 0;
+}
+
+int vms_check_hidden_tasks(struct vms_chk *c)
+{
+	struct tasks_view x;
+	struct group *groups = NULL;
+	size_t ngroups = 0;
+	int err;
+
+	if ((err = collect_views(c, &x)))
+		goto out;
+	/* Group the sightings by task, then judge the tasks in the order
+	 * they were first seen. */
 	qsort(x.s, x.n, sizeof(*x.s), by_task);
 	if (!(groups = malloc((x.norder ? x.norder : 1) * sizeof(*groups)))) {
 		err = -ENOMEM;
@@ -542,11 +588,7 @@ int vms_check_hidden_tasks(struct vms_chk *c)
 		err = judge(c, x.s + groups[g].first, groups[g].n);
 out:
 	free(groups);
-	free(x.s);
-	free(x.order);
-	vms_addrset_fini(&x.known);
-	for (int i = 0; i < 4; i++)
-		vms_addrset_fini(&x.in_view[i]);
+	views_fini(&x);
 	return err;
 }
 

@@ -82,14 +82,23 @@ static enum vms_severity hook_sev(const struct vms_chk *c,
 							      : c->severity;
 }
 
-static int point(struct vms_chk *c, const struct nf_layout *n,
-		 const struct family *f, size_t p, uint64_t entries,
-		 uint32_t inum)
+struct nf_walk {
+	struct vms_chk *c;
+	struct nf_layout n;
+	int (*fn)(void *arg, const struct vms_chk_nf_hook *h);
+	void *arg;
+};
+
+/* The hooks of one hook point: a bounded array of {hook, priv}. */
+static int point(struct nf_walk *x, const struct family *f, size_t p,
+		 uint64_t entries, uint32_t inum)
 {
-	struct vms_kernel *k = c->k;
+	struct vms_kernel *k = x->c->k;
+	const struct nf_layout *n = &x->n;
 	const char *pname = f->points ? vms_btf_enum_name(k->btf, f->points,
 							  (int64_t)p)
 				      : NULL;
+	char pbuf[32];
 	uint8_t b[2];
 	uint16_t num;
 	int err;
@@ -103,39 +112,23 @@ static int point(struct vms_chk *c, const struct nf_layout *n,
 		return vms_err_at(k->ctx, -E2BIG, LAYER, entries,
 				  "netfilter hook entries at %#llx claim %u "
 				  "hooks", (unsigned long long)entries, num);
+	if (!pname)
+		snprintf(pbuf, sizeof(pbuf), "point %zu", p);
+	else if (!strncmp(pname, "NF_INET_", 8))
+		pname += 8;
 	for (uint16_t i = 0; i < num; i++) {
-		uint64_t hook, slot = entries + n->e_hooks + i * n->e_size;
-		char object[160], where[256], owner[64], evidence[320];
-		enum vms_chk_where w;
-
-		if ((err = vms_kernel_read_u64(k, slot + n->e_hook, &hook)))
-			return err;
-		w = vms_chk_describe(c, hook, where, sizeof(where), owner,
-				     sizeof(owner));
-		if (pname)
-			snprintf(object, sizeof(object),
-				 "netfilter %s %s hook %u (netns %u)", f->name,
-				 strncmp(pname, "NF_INET_", 8) ? pname
-							       : pname + 8,
-				 i, inum);
-		else
-			snprintf(object, sizeof(object),
-				 "netfilter %s point %zu hook %u (netns %u)",
-				 f->name, p, i, inum);
-		snprintf(evidence, sizeof(evidence), "hook function %#llx, %s",
-			 (unsigned long long)hook, where);
-		err = vms_chk_emit_sev(c, hook_sev(c, w), object, evidence,
-				       slot, hook, owner);
-		if (err < 0)
+		struct vms_chk_nf_hook h = {
+			.family = f->name, .point = pname ? pname : pbuf,
+			.index = i, .netns = inum,
+			.slot = entries + n->e_hooks + i * n->e_size,
+		};
+		if ((err = vms_kernel_read_u64(k, h.slot + n->e_hook,
+					       &h.hook)) ||
+		    (err = x->fn(x->arg, &h)) < 0)
 			return err;
 	}
 	return 0;
 }
-
-struct nf_walk {
-	struct vms_chk *c;
-	struct nf_layout n;
-};
 
 /* Every hook point of every family of one namespace. */
 static int nf_netns(void *arg, uint64_t net)
@@ -154,19 +147,44 @@ static int nf_netns(void *arg, uint64_t net)
 				     k, net + x->n.net_nf + x->n.fam_off[f] +
 						p * 8,
 				     &e)) ||
-			    (err = point(x->c, &x->n, &families[f], p, e,
-					 vms_le32(b))))
+			    (err = point(x, &families[f], p, e, vms_le32(b))))
 				return err;
 		}
 	return 0;
 }
 
-int vms_check_netfilter_hooks(struct vms_chk *c)
+int vms_chk_nf_hooks_each(struct vms_chk *c,
+			  int (*fn)(void *arg, const struct vms_chk_nf_hook *h),
+			  void *arg)
 {
-	struct nf_walk x = { .c = c };
+	struct nf_walk x = { .c = c, .fn = fn, .arg = arg };
 	int err = layout(c->k, &x.n);
 
 	return err ? err : vms_netns_each(c->k, x.n.net_list, nf_netns, &x);
+}
+
+/* One netfilter hook, named by its owner. */
+static int nf_one(void *arg, const struct vms_chk_nf_hook *h)
+{
+	struct vms_chk *c = arg;
+	char object[160], where[256], owner[64], evidence[320];
+	enum vms_chk_where w = vms_chk_describe(c, h->hook, where,
+						sizeof(where), owner,
+						sizeof(owner));
+	int err;
+
+	snprintf(object, sizeof(object), "netfilter %s %s hook %u (netns %u)",
+		 h->family, h->point, h->index, h->netns);
+	snprintf(evidence, sizeof(evidence), "hook function %#llx, %s",
+		 (unsigned long long)h->hook, where);
+	err = vms_chk_emit_sev(c, hook_sev(c, w), object, evidence, h->slot,
+			       h->hook, owner);
+	return err < 0 ? err : 0;
+}
+
+int vms_check_netfilter_hooks(struct vms_chk *c)
+{
+	return vms_chk_nf_hooks_each(c, nf_one, c);
 }
 
 #define MAX_FTRACE_OPS 65536
@@ -206,6 +224,21 @@ struct ft_report {
 	size_t off_func, off_saved;
 };
 
+/* An ftrace_ops's callback, and the one saved beside it (0 if none). */
+static int ft_callbacks(const struct ft_report *r, uint64_t ops,
+			uint64_t *fn, uint64_t *saved)
+{
+	struct vms_kernel *k = r->c->k;
+	int err;
+
+	*saved = 0;
+	if ((err = vms_kernel_read_u64(k, ops + r->off_func, fn)) ||
+	    (r->off_saved != VMS_NO_MEMBER &&
+	     (err = vms_kernel_read_u64(k, ops + r->off_saved, saved))))
+		return err;
+	return 0;
+}
+
 /* One ftrace_ops, named by the least trusted of its callbacks. */
 static int ftrace_one(void *arg, uint64_t ops)
 {
@@ -214,12 +247,10 @@ static int ftrace_one(void *arg, uint64_t ops)
 	char object[64], where[256], owner[64], evidence[600];
 	char swhere[256], sowner[64];
 	enum vms_chk_where w, sw;
-	uint64_t fn, saved = 0;
+	uint64_t fn, saved;
 	int err;
 
-	if ((err = vms_kernel_read_u64(c->k, ops + r->off_func, &fn)) ||
-	    (r->off_saved != VMS_NO_MEMBER &&
-	     (err = vms_kernel_read_u64(c->k, ops + r->off_saved, &saved))))
+	if ((err = ft_callbacks(r, ops, &fn, &saved)))
 		return err;
 	w = vms_chk_describe(c, fn, where, sizeof(where), owner,
 			     sizeof(owner));
@@ -252,21 +283,29 @@ static int ftrace_one(void *arg, uint64_t ops)
  * modules (inventory); a callback in a hidden module or unknown memory
  * is a finding.
  */
-int vms_check_ftrace_hooks(struct vms_chk *c)
+static int ft_layout(struct vms_chk *c, struct ft_report *r)
 {
-	struct ft_report r = { .c = c };
 	size_t sz;
 
-	if (vms_btf_member(c->k->btf, "ftrace_ops", "func", &r.off_func,
+	r->c = c;
+	if (vms_btf_member(c->k->btf, "ftrace_ops", "func", &r->off_func,
 			   &sz) || sz != 8)
 		return vms_err(c->k->ctx, -ENOENT, LAYER,
 			       "the kernel's BTF lacks ftrace_ops.func");
 	/* ftrace may put a wrapper in func (a pid filter) and keep the
 	 * registered callback in saved_func: both are looked at. */
 	if (vms_btf_member(c->k->btf, "ftrace_ops", "saved_func",
-			   &r.off_saved, &sz) || sz != 8)
-		r.off_saved = VMS_NO_MEMBER;
-	return vms_chk_ftrace_ops_each(c, ftrace_one, &r);
+			   &r->off_saved, &sz) || sz != 8)
+		r->off_saved = VMS_NO_MEMBER;
+	return 0;
+}
+
+int vms_check_ftrace_hooks(struct vms_chk *c)
+{
+	struct ft_report r;
+	int err = ft_layout(c, &r);
+
+	return err ? err : vms_chk_ftrace_ops_each(c, ftrace_one, &r);
 }
 
 #define MAX_KPROBES 65536
@@ -364,20 +403,30 @@ struct kp_report {
 	size_t pre, post;	/* kprobe.pre_handler, post_handler */
 };
 
+/* A kprobe's pre and post handlers. */
+static int kp_handlers(const struct kp_report *r, uint64_t kp, uint64_t h[2])
+{
+	struct vms_kernel *k = r->c->k;
+	int err;
+
+	if ((err = vms_kernel_read_u64(k, kp + r->pre, &h[0])) ||
+	    (err = vms_kernel_read_u64(k, kp + r->post, &h[1])))
+		return err;
+	return 0;
+}
+
 /* One kprobe: where it probes and whose handlers run there. */
 static int kprobe_one(void *arg, uint64_t kp, uint64_t addr)
 {
 	struct kp_report *r = arg;
 	struct vms_chk *c = r->c;
-	struct vms_kernel *k = c->k;
 	char object[320], where[256], powner[64], hwhere[2][256], howner[2][64];
 	char evidence[700];
 	enum vms_chk_where w = VMS_IN_TEXT;
 	uint64_t h[2];
 	int err;
 
-	if ((err = vms_kernel_read_u64(k, kp + r->pre, &h[0])) ||
-	    (err = vms_kernel_read_u64(k, kp + r->post, &h[1])))
+	if ((err = kp_handlers(r, kp, h)))
 		return err;
 	vms_chk_describe(c, addr, where, sizeof(where), powner,
 			 sizeof(powner));
@@ -411,14 +460,120 @@ static int kprobe_one(void *arg, uint64_t kp, uint64_t addr)
  * reported instead. Handlers in kernel text or listed modules are
  * inventory; in hidden modules or unknown memory, findings.
  */
-int vms_check_kprobes(struct vms_chk *c)
+static int kp_layout(struct vms_chk *c, struct kp_report *r)
 {
-	struct kp_report r = { .c = c };
 	size_t sz;
 
-	if (vms_btf_member(c->k->btf, "kprobe", "pre_handler", &r.pre, &sz) ||
-	    vms_btf_member(c->k->btf, "kprobe", "post_handler", &r.post, &sz))
+	r->c = c;
+	if (vms_btf_member(c->k->btf, "kprobe", "pre_handler", &r->pre, &sz) ||
+	    vms_btf_member(c->k->btf, "kprobe", "post_handler", &r->post, &sz))
 		return vms_err(c->k->ctx, -ENOENT, LAYER,
 			       "the kernel's BTF lacks struct kprobe");
-	return vms_chk_kprobes_each(c, kprobe_one, &r);
+	return 0;
+}
+
+int vms_check_kprobes(struct vms_chk *c)
+{
+	struct kp_report r;
+	int err = kp_layout(c, &r);
+
+	return err ? err : vms_chk_kprobes_each(c, kprobe_one, &r);
+}
+
+/* ------------------------------------------------------------------ */
+/* The hook sets of a baseline                                         */
+/* ------------------------------------------------------------------ */
+
+struct hook_meas {
+	struct vms_chk *c;
+	vms_chk_hook_put_fn put;
+	void *arg;
+	struct ft_report ft;
+	struct kp_report kp;
+};
+
+static int put_hook(struct hook_meas *m, const char *object, uint64_t addr,
+		    uint64_t fn)
+{
+	char where[256], owner[64];
+
+	vms_chk_describe(m->c, fn, where, sizeof(where), owner,
+			 sizeof(owner));
+	return m->put(m->arg, object, addr, where);
+}
+
+static int nf_measure(void *arg, const struct vms_chk_nf_hook *h)
+{
+	struct hook_meas *m = arg;
+	char object[320], fn[160];
+
+	vms_chk_stable_name(m->c, h->hook, fn, sizeof(fn));
+	snprintf(object, sizeof(object), "netfilter %s %s netns %u: %s",
+		 h->family, h->point, h->netns, fn);
+	return put_hook(m, object, h->slot, h->hook);
+}
+
+static int ft_measure(void *arg, uint64_t ops)
+{
+	struct hook_meas *m = arg;
+	char object[352], fn[160], saved[160];
+	uint64_t f, s;
+	int err;
+
+	if ((err = ft_callbacks(&m->ft, ops, &f, &s)))
+		return err;
+	vms_chk_stable_name(m->c, f, fn, sizeof(fn));
+	vms_chk_stable_name(m->c, s, saved, sizeof(saved));
+	snprintf(object, sizeof(object), "ftrace_ops: %s%s%s%s", fn,
+		 s && s != f ? " (saved " : "", s && s != f ? saved : "",
+		 s && s != f ? ")" : "");
+	return put_hook(m, object, ops, s && s != f ? s : f);
+}
+
+static int kp_measure(void *arg, uint64_t kp, uint64_t addr)
+{
+	struct hook_meas *m = arg;
+	char object[512], at[160], pre[160], post[160];
+	uint64_t h[2];
+	int err;
+
+	if ((err = kp_handlers(&m->kp, kp, h)))
+		return err;
+	vms_chk_stable_name(m->c, addr, at, sizeof(at));
+	vms_chk_stable_name(m->c, h[0], pre, sizeof(pre));
+	vms_chk_stable_name(m->c, h[1], post, sizeof(post));
+	snprintf(object, sizeof(object), "kprobe at %s: pre %s, post %s", at,
+		 h[0] ? pre : "none", h[1] ? post : "none");
+	return put_hook(m, object, kp, h[0] ? h[0] : h[1]);
+}
+
+/* A kernel built without one kind of hook (no netfilter, ftrace or
+ * kprobes: its structures or symbols are missing) has none of it. */
+static int absent_ok(struct vms_chk *c, int err)
+{
+	if (err == -ENOENT) {
+		vms_err_clear(c->k->ctx);
+		return 0;
+	}
+	return err;
+}
+
+int vms_chk_hooks_measure(struct vms_chk *c, vms_chk_hook_put_fn put,
+			  void *arg)
+{
+	struct hook_meas m = { .c = c, .put = put, .arg = arg };
+	uint64_t sym;
+	int err;
+
+	if ((err = absent_ok(c, vms_chk_nf_hooks_each(c, nf_measure, &m))) < 0)
+		return err;
+	if (!(err = ft_layout(c, &m.ft)) &&
+	    !(err = vms_kernel_sym(c->k, "ftrace_ops_list", &sym)))
+		err = vms_chk_ftrace_ops_each(c, ft_measure, &m);
+	if ((err = absent_ok(c, err)) < 0)
+		return err;
+	if (!(err = kp_layout(c, &m.kp)) &&
+	    !(err = vms_kernel_sym(c->k, "kprobe_table", &sym)))
+		err = vms_chk_kprobes_each(c, kp_measure, &m);
+	return absent_ok(c, err);
 }

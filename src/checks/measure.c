@@ -12,6 +12,8 @@
  *                   hidden ones), keyed by name
  *   process         each user process, "pid N (comm)"
  *   listener        each listening socket, "PROTO ADDRESS:PORT netns N"
+ *   hook            each netfilter hook, ftrace_ops and kprobe, named by
+ *                   symbols and module offsets (stable across boots)
  *
  * What a healthy kernel rewrites in its own code at run time is masked
  * (zeroed before hashing), site by site, from the kernel's own records
@@ -240,6 +242,12 @@ static int listeners(struct meas *m)
 	return err < 0 ? err : r < 0 ? r : 0;
 }
 
+static int put_hook(void *arg, const char *object, uint64_t addr,
+		    const char *detail)
+{
+	return put(arg, "hook", object, addr, 0, NULL, detail);
+}
+
 int vms_chk_measure(struct vms_chk *c, vms_measurement_fn fn, void *arg)
 {
 	struct vms_kernel *k = c->k;
@@ -270,6 +278,8 @@ int vms_chk_measure(struct vms_chk *c, vms_measurement_fn fn, void *arg)
 		err = processes(&m);
 	if (err >= 0)
 		err = listeners(&m);
+	if (err >= 0)
+		err = vms_chk_hooks_measure(c, put_hook, &m);
 out:
 	vms_chk_sites_fini(&m.sites);
 	return err < 0 ? err : 0;

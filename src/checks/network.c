@@ -9,8 +9,11 @@
  *   packet dhclient", "allow raw ping"). Raw sockets are also taken from
  *   the kernel's raw hash tables, and packet sockets from each
  *   namespace's packet socket list (net.packet.sklist), so one that no
- *   process holds (passed away, or held by a hidden task's file table)
- *   is still seen.
+ *   listed process holds (passed away, or held by a hidden task's file
+ *   table) is still seen. The file tables of the tasks that only
+ *   hidden_tasks' other views show (vms_chk_offlist_tasks()) are
+ *   searched too, so such a socket is named by its hidden holder, which
+ *   no allow rule excuses.
  *
  *   An interface in promiscuous mode (IFF_PROMISC, or a non-zero
  *   promiscuity count) accepts frames for other hosts. A finding unless
@@ -40,6 +43,7 @@
 struct holder {
 	uint64_t sock;
 	int32_t pid;
+	bool hidden;		/* not on the task list (hidden_tasks) */
 	char comm[64];
 };
 
@@ -50,6 +54,8 @@ struct net_run {
 	struct vms_addrset held;	/* sockets in @h */
 	struct vms_addrset reported; /* sockets already reported */
 	size_t npacket;		/* packet sockets on the lists */
+	size_t nhidden;		/* tasks off the task list searched */
+	int stop;		/* < 0: a search of one of them failed */
 };
 
 static int cmp_holder(const void *a, const void *b)
@@ -110,8 +116,10 @@ static int sniffing_socket(struct net_run *x, const struct vms_sk *s,
 		return 0;
 	if ((r = vms_addrset_add(&x->reported, s->sock)) <= 0)
 		return r;
-	if (h && vms_pol_allows(x->c->policy,
-				packet ? VMS_POL_PACKET : VMS_POL_RAW, h->comm))
+	/* A name on the allowlist does not excuse a hidden process. */
+	if (h && !h->hidden &&
+	    vms_pol_allows(x->c->policy, packet ? VMS_POL_PACKET : VMS_POL_RAW,
+			   h->comm))
 		return 0;
 	if (h)
 		snprintf(object, sizeof(object), "pid %d (%s)", h->pid,
@@ -125,15 +133,21 @@ static int sniffing_socket(struct net_run *x, const struct vms_sk *s,
 			 "every frame of its interfaces%s",
 			 h ? "holds" : "no process holds",
 			 (unsigned long long)s->inode, s->netns,
-			 h ? "" : "; held by a hidden task, or in flight in "
-				  "a unix socket message");
+			 h && h->hidden ? "; the process is hidden from the "
+					  "task list"
+			 : h ? ""
+			     : "; held by no task found, or in flight in a "
+			       "unix socket message");
 	else
 		snprintf(evidence, sizeof(evidence),
 			 "%s a %s socket for IP protocol %u (inode %llu, "
 			 "netns %u)%s",
 			 h ? "holds" : "no process holds", s->proto,
 			 s->protocol, (unsigned long long)s->inode, s->netns,
-			 h ? "" : ": passed away or held by a hidden task");
+			 h && h->hidden ? "; the process is hidden from the "
+					  "task list"
+			 : h ? ""
+			     : ": passed away or held by no task found");
 	return vms_chk_emit(x->c, object, evidence, s->sock, 0,
 			    h ? h->comm : "");
 }
@@ -152,9 +166,63 @@ static int unreadable(struct net_run *x, const struct vms_task *t)
 	return vms_chk_emit(x->c, object, evidence, t->addr, 0, "");
 }
 
+/* The sockets in one task's file table, held by @h. */
+static int task_sockets(struct net_run *x, const struct vms_task *t,
+			struct holder *h)
+{
+	struct vms_kernel *k = x->c->k;
+	struct vms_fd_walk fw;
+	struct vms_fd fd;
+	int fr, err = 0;
+
+	if (vms_fd_walk_init(&fw, k, t)) {
+		err = unreadable(x, t);
+		return err < 0 ? err : 0;
+	}
+	while ((fr = vms_fd_walk_next(&fw, &fd)) == 1) {
+		struct vms_sk s;
+		if (!fd.socket)
+			continue;
+		if (vms_sock_read(k, fd.inode_addr, &s)) {
+			vms_err_clear(k->ctx); /* not yet connected */
+			continue;
+		}
+		h->sock = s.sock;
+		if ((err = add_holder(x, h)) < 0 ||
+		    (err = sniffing_socket(x, &s, h)) < 0)
+			return err;
+		err = 0;
+	}
+	if (fr < 0) {
+		err = unreadable(x, t);
+		return err < 0 ? err : 0;
+	}
+	return 0;
+}
+
+/* A task that hidden_tasks' other views found off the task list. */
+static int offlist_task(void *arg, uint64_t task, int32_t pid,
+			const char *comm)
+{
+	struct net_run *x = arg;
+	struct vms_task t = { .addr = task, .pid = pid };
+	struct holder h = { .pid = pid, .hidden = true };
+
+	snprintf(t.comm, sizeof(t.comm), "%s", comm);
+	memcpy(h.comm, t.comm, sizeof(h.comm));
+	x->nhidden++;
+	/* Kept apart from the views' own errors, which only cost the
+	 * attribution: this one (a stop from the finding callback) ends
+	 * the check. */
+	return x->stop = task_sockets(x, &t, &h);
+}
+
 /* View 1: the sockets in processes' file tables. The first process
  * found holding a socket names it, both here and for the listeners
- * (by_table() looks holders up once @h is sorted). */
+ * (by_table() looks holders up once @h is sorted). The task list comes
+ * first; then the tasks that only the pid table, the run queues or
+ * other processes' open files show (hidden_tasks' views), so that a
+ * socket of a hidden process is reported with it. */
 static int by_process(struct net_run *x)
 {
 	struct vms_kernel *k = x->c->k;
@@ -166,39 +234,30 @@ static int by_process(struct net_run *x)
 		return err;
 	while (!err && (r = vms_task_walk_next(&w, &t)) == 1) {
 		struct holder h = { .pid = t.pid };
-		struct vms_fd_walk fw;
-		struct vms_fd fd;
-		int fr;
 		if (t.kthread || !t.mm)
 			continue;
-		if (vms_fd_walk_init(&fw, k, &t)) {
-			err = unreadable(x, &t);
-			err = err < 0 ? err : 0;
-			continue;
-		}
 		memcpy(h.comm, t.comm, sizeof(h.comm));
-		while ((fr = vms_fd_walk_next(&fw, &fd)) == 1) {
-			struct vms_sk s;
-			if (!fd.socket)
-				continue;
-			if (vms_sock_read(k, fd.inode_addr, &s)) {
-				vms_err_clear(k->ctx); /* not yet connected */
-				continue;
-			}
-			h.sock = s.sock;
-			if ((err = add_holder(x, &h)) < 0 ||
-			    (err = sniffing_socket(x, &s, &h)) < 0)
-				break;
-			err = 0;
-		}
-		if (!err && fr < 0) {
-			err = unreadable(x, &t);
-			err = err < 0 ? err : 0;
-		}
+		err = task_sockets(x, &t, &h);
 	}
 	vms_task_walk_fini(&w);
 	if (err || r < 0)
 		return err ? err : r;
+	/* Without those views (a kernel that lacks one, or a pid table
+	 * that cannot be walked) such a socket is still reported, by the
+	 * other views, with no holder. */
+	if ((err = vms_chk_offlist_tasks(x->c, offlist_task, x)) < 0 &&
+	    err != -ENOMEM && !x->stop) {
+		vms_log(k->ctx, VMS_LOG_WARN,
+			"network: the tasks off the task list are not "
+			"searched for sockets: %s", k->ctx->err.msg);
+		vms_err_clear(k->ctx);
+		err = 0;
+	}
+	if (err)
+		return err;
+	vms_log(k->ctx, VMS_LOG_INFO,
+		"network: %zu sockets held, %zu tasks off the task list "
+		"searched", x->nh, x->nhidden);
 	qsort(x->h, x->nh, sizeof(*x->h), cmp_holder);
 	return 0;
 }
@@ -215,15 +274,18 @@ static int listener(struct net_run *x, const struct vms_sk *s)
 	snprintf(object, sizeof(object), "%s %s", s->proto, s->local);
 	if (h)
 		snprintf(evidence, sizeof(evidence),
-			 "listening, held by pid %d (%s), netns %u", h->pid,
-			 h->comm, s->netns);
+			 "listening, held by pid %d (%s)%s, netns %u", h->pid,
+			 h->comm,
+			 h->hidden ? ", hidden from the task list" : "",
+			 s->netns);
 	else
 		snprintf(evidence, sizeof(evidence),
 			 "listening, held by no process, netns %u", s->netns);
 	if (!enforce)
 		return vms_chk_emit_sev(x->c, VMS_SEV_INFO, object, evidence,
 					s->sock, 0, comm);
-	if (vms_pol_allows_listener(x->c->policy, s->proto, s->local, comm))
+	if (!(h && h->hidden) &&
+	    vms_pol_allows_listener(x->c->policy, s->proto, s->local, comm))
 		return 0;
 	strncat(evidence, "; no 'allow listener' rule matches",
 		sizeof(evidence) - strlen(evidence) - 1);

@@ -357,6 +357,43 @@ enum vms_chk_where vms_chk_describe(struct vms_chk *c, uint64_t addr,
 	return VMS_ELSEWHERE;
 }
 
+void vms_chk_stable_name(struct vms_chk *c, uint64_t addr, char *out,
+			 size_t len)
+{
+	if (c->stext <= addr && addr < c->etext &&
+	    vms_chk_sym_off(c, addr, out, len))
+		return;
+	if (!vms_chk_load_modules(c)) {
+		for (size_t i = 0; i < c->nmods; i++) {
+			const struct vms_chk_mod *m = &c->mods[i];
+			for (int j = 0; j < m->nregions; j++) {
+				uint64_t off = addr - m->regions[j].start;
+				if (off >= m->regions[j].len)
+					continue;
+				if (j)
+					snprintf(out, len,
+						 "module %s region %d+0x%llx",
+						 m->name, j,
+						 (unsigned long long)off);
+				else
+					snprintf(out, len, "module %s+0x%llx",
+						 m->name,
+						 (unsigned long long)off);
+				return;
+			}
+		}
+	} else {
+		vms_err_clear(c->k->ctx);
+	}
+	/* Kernel data: a symbol is stable too. */
+	int64_t t = vms_ksyms_lookup(&c->k->ks, "_text");
+	int64_t e = vms_ksyms_lookup(&c->k->ks, "_end");
+	if (t >= 0 && e >= 0 && c->k->ks.addr[t] <= addr &&
+	    addr < c->k->ks.addr[e] && vms_chk_sym_off(c, addr, out, len))
+		return;
+	snprintf(out, len, "%#llx", (unsigned long long)addr);
+}
+
 static int text_bounds(struct vms_chk *c)
 {
 	int64_t s = vms_ksyms_lookup(&c->k->ks, "_stext");

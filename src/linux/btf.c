@@ -978,7 +978,7 @@ int vms_layout_resolve_checks(struct vms_ctx *ctx, struct btf *btf,
 int vms_layout_resolve_sched(struct vms_ctx *ctx, struct btf *btf,
 			      struct vms_layout *l)
 {
-	size_t active, queue, esz, group, se;
+	size_t active, queue, esz, group, se, dl;
 	struct need needs[] = {
 		{ "rq", { "curr" }, &l->rq_curr, NULL, 8 },
 		{ "rq", { "idle" }, &l->rq_idle, NULL, 8 },
@@ -996,6 +996,15 @@ int vms_layout_resolve_sched(struct vms_ctx *ctx, struct btf *btf,
 		 * group, whose own rt_rq holds its tasks. */
 		{ "sched_rt_entity", { "my_q" }, &l->rtse_my_q, NULL, 8,
 		  true },
+		/* Deadline tasks: an rbtree of sched_dl_entity.rb_node,
+		 * which also holds the deadline servers embedded in the rq
+		 * (rq.fair_server, v6.8+), not tasks. */
+		{ "rq", { "dl.root.rb_root.rb_node" }, &l->rq_dl_root, NULL, 8 },
+		{ "task_struct", { "dl" }, &dl },
+		{ "sched_dl_entity", { "rb_node" }, &l->dlse_rb },
+		{ "rb_node", { "__rb_parent_color" }, &l->rb_parent, NULL, 8 },
+		{ "rb_node", { "rb_left" }, &l->rb_left, NULL, 8 },
+		{ "rb_node", { "rb_right" }, &l->rb_right, NULL, 8 },
 	};
 	int err;
 
@@ -1004,6 +1013,9 @@ int vms_layout_resolve_sched(struct vms_ctx *ctx, struct btf *btf,
 	if ((err = resolve(ctx, btf, needs, VMS_ARRAY_SIZE(needs),
 			   "the run-queue view")))
 		return err;
+	if (vms_btf_struct_size(btf, "rq", &l->rq_size))
+		return vms_err(ctx, -ENOENT, LAYER,
+			       "the kernel's BTF has no struct rq size");
 	if (vms_btf_member_array(btf, "rt_prio_array", "queue", &queue,
 				 &l->rt_nqueue, &esz))
 		return vms_err(ctx, -ENOENT, LAYER,
@@ -1015,6 +1027,7 @@ int vms_layout_resolve_sched(struct vms_ctx *ctx, struct btf *btf,
 			       esz);
 	l->rtrq_queue = active + queue;
 	l->task_se_group = se + group;
+	l->task_dl_rb = dl + l->dlse_rb;
 	l->have_sched = true;
 	return 0;
 }

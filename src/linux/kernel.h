@@ -90,7 +90,7 @@ struct vms_layout {
 	size_t fstype_name;		/* file_system_type.name */
 	size_t d_parent, d_name, d_len;	/* dentry.d_parent, d_name.{name,len} */
 	size_t d_hash_pprev;		/* dentry.d_hash.pprev */
-	size_t rb_left, rb_right;	/* rb_node.* */
+	size_t rb_left, rb_right;	/* rb_node.* (mounts, run queues) */
 
 	bool have_files;		/* the fd-table fields resolved */
 	size_t task_files;		/* task_struct.files */
@@ -187,6 +187,11 @@ struct vms_layout {
 	size_t task_rt;			/* task_struct.rt */
 	size_t rtse_run_list;		/* sched_rt_entity.run_list */
 	size_t rtse_my_q;		/* sched_rt_entity.my_q, opt. */
+	size_t rq_dl_root;		/* rq.dl.root.rb_root.rb_node */
+	size_t task_dl_rb;		/* task_struct.dl.rb_node */
+	size_t dlse_rb;			/* sched_dl_entity.rb_node */
+	size_t rq_size;			/* sizeof(struct rq) */
+	size_t rb_parent;		/* rb_node.__rb_parent_color */
 
 	bool have_pidrefs;		/* the file-to-pid fields resolved */
 	size_t file_f_op, file_private;	/* file.f_op, file.private_data */
@@ -642,6 +647,7 @@ enum vms_rq_how {
 	VMS_RQ_RUNNING,		/* rq.curr */
 	VMS_RQ_FAIR,		/* queued on rq.cfs_tasks */
 	VMS_RQ_RT,		/* queued on a real-time priority list */
+	VMS_RQ_DL,		/* queued in the deadline tree */
 };
 
 #define VMS_MAX_RQS 8192u	/* CPUs: CONFIG_NR_CPUS's ceiling on x86-64 */

@@ -14,12 +14,17 @@
  *
  * A task hidden from the task list and the pid table must still be on a
  * run queue to run at all, which is what makes this view worth having.
- * Deadline tasks (rq.dl, an rbtree) and sched_ext tasks are not walked
- * here; they are seen while they run, through rq.curr.
+ * Its queued deadline tasks are in the rbtree rq.dl.root, by
+ * task_struct.dl.rb_node; the deadline servers that the kernel embeds
+ * in the rq itself (rq.fair_server, v6.8+) share the tree and are not
+ * tasks. sched_ext's dispatch queues (v6.12+, CONFIG_SCHED_CLASS_EXT,
+ * not built into Debian's 6.12) are not walked: its tasks are seen
+ * while they run, through rq.curr.
  *
- * Everything is guest data: the CPU count is bounded, every list is
- * walked with cycle detection and a bound, and each node's prev must
- * point back at the node before it.
+ * Everything is guest data: the CPU count is bounded, every list and
+ * the tree are walked with cycle detection and a bound, each list
+ * node's prev must point back at the node before it, and each tree
+ * node's parent at its parent.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -228,6 +233,67 @@ static int rt_queues(struct rq_walk *w, uint64_t rt_rq, int depth)
 	return err;
 }
 
+/* The deadline tree of the rq at @rq, depth first with a bounded stack
+ * of (node, its parent). */
+static int dl_tree(struct rq_walk *w, uint64_t rq)
+{
+	struct vms_kernel *k = w->k;
+	const struct vms_layout *l = &k->l;
+	uint64_t stack[VMS_RB_MAX_DEPTH][2], root;
+	struct vms_addrset seen;
+	size_t sp = 0;
+	int err;
+
+	if ((err = vms_kernel_read_u64(k, rq + l->rq_dl_root, &root)) ||
+	    !root)
+		return err;
+	vms_addrset_init(&seen);
+	stack[sp][0] = root;
+	stack[sp++][1] = 0;
+	while (!err && sp) {
+		uint64_t node, parent, pc, kid[2];
+		sp--;
+		node = stack[sp][0];
+		parent = stack[sp][1];
+		if ((err = vms_walk_visit(k, &seen, &w->count, MAX_QUEUED,
+					  node, "a deadline run queue")) ||
+		    (err = vms_kernel_read_u64(k, node + l->rb_parent, &pc)) ||
+		    (err = vms_kernel_read_u64(k, node + l->rb_left, &kid[0])) ||
+		    (err = vms_kernel_read_u64(k, node + l->rb_right, &kid[1])))
+			break;
+		/* The low two bits hold the colour. */
+		if ((pc & ~3ull) != parent) {
+			err = vms_err_at(k->ctx, -EBADMSG, LAYER, node,
+					 "a deadline run queue: node %#llx "
+					 "names %#llx as its parent, not "
+					 "%#llx", (unsigned long long)node,
+					 (unsigned long long)(pc & ~3ull),
+					 (unsigned long long)parent);
+			break;
+		}
+		/* A deadline server lives inside the rq, a task outside. */
+		if (node - l->dlse_rb - rq >= l->rq_size &&
+		    (err = task_at(w, node - l->task_dl_rb, VMS_RQ_DL)))
+			break;
+		for (int i = 0; i < 2; i++) {
+			if (!kid[i])
+				continue;
+			if (sp == VMS_RB_MAX_DEPTH) {
+				err = vms_err_at(k->ctx, -E2BIG, LAYER, node,
+						 "a deadline run queue deeper "
+						 "than %d at %#llx",
+						 VMS_RB_MAX_DEPTH,
+						 (unsigned long long)node);
+				break;
+			}
+			stack[sp][0] = kid[i];
+			stack[sp++][1] = node;
+		}
+	}
+	vms_addrset_fini(&seen);
+	return err;
+}
+
 int vms_sched_rq_each(struct vms_kernel *k, uint64_t rq,
 		      int (*fn)(void *arg, uint64_t task,
 				enum vms_rq_how how),
@@ -247,5 +313,7 @@ int vms_sched_rq_each(struct vms_kernel *k, uint64_t rq,
 	    (err = list_each(&w, rq + k->l.rq_cfs_tasks, "a fair run queue",
 			     fair_node, 0)))
 		return err;
-	return rt_queues(&w, rq + k->l.rq_rt, 0);
+	if ((err = rt_queues(&w, rq + k->l.rq_rt, 0)))
+		return err;
+	return dl_tree(&w, rq);
 }

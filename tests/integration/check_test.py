@@ -31,11 +31,6 @@ def helper_net(truth):
     return -1
 
 
-def sock(obj):
-    """A socket no process holds is named by its address: "socket"."""
-    return "socket" if obj.startswith("socket 0x") else obj
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vmsight", required=True)
@@ -201,22 +196,27 @@ def main():
           json.dumps(cr, indent=1))
     # Network: the sniffer's packet socket and promiscuous lo, the net
     # helper's raw sockets (no policy allows them here), and the hidden
-    # spinner's packet socket, which only the packet socket list shows.
+    # spinner's packet socket: only the packet socket list shows the
+    # socket, and only the run queue view the process that holds it.
     nw = by.get("network", [])
-    got = sorted((sock(f["object"]), f["evidence"].split(" (")[0])
+    got = sorted((f["object"], f["evidence"].split(" (")[0])
                  for f in nw)
+    spin_ev = [f["evidence"] for f in nw
+               if f["object"] == "pid %d (vmsight-lab-hel)" % spinner]
     want = sorted([
         ("pid %d (.x)" % sniffer, "holds a packet socket"),
-        ("socket", "no process holds a packet socket"),
+        ("pid %d (vmsight-lab-hel)" % spinner, "holds a packet socket"),
         ("interface lo", "in promiscuous mode"),
         ("pid %d (vmsight-lab-hel)" % helper_net(truth),
          "holds a raw socket for IP protocol 1"),
         ("pid %d (vmsight-lab-hel)" % helper_net(truth),
          "holds a raw6 socket for IP protocol 58")])
-    check(got == want, "%s: network finds the sniffer's packet socket, "
-          "the hidden one's, lo in promiscuous mode, and the raw sockets"
-          % name,
-          "vmsight %s\nwant %s" % (got, want))
+    check(got == want and len(spin_ev) == 1 and spin_ev[0].endswith(
+        "; the process is hidden from the task list"),
+          "%s: network finds the sniffer's packet socket, the hidden "
+          "process's (named as hidden), lo in promiscuous mode, and the "
+          "raw sockets" % name,
+          "vmsight %s\nwant %s\n%s" % (got, want, spin_ev))
     listeners = {r["object"]: r for r in rows
                  if r["check"] == "network" and r["severity"] == "info"}
     l31337 = listeners.get("tcp 0.0.0.0:31337", {})
@@ -230,6 +230,34 @@ def main():
                        "ftrace_hooks", "kprobes", "credentials", "network"}
     check(not extra, "%s: no other findings" % name, repr(extra))
 
+    # The baseline's hook set names the rootkit's hooks by symbols and
+    # offsets into its module, which another boot of the same module
+    # gives too; the same guest measured from another dump format has
+    # not changed.
+    rc, out, err = run([a.vmsight, "baseline", g["dumps"]["raw"]])
+    ms = [json.loads(l) for l in out.splitlines()]
+    rkhooks = sorted(m["object"] for m in ms if m["kind"] == "hook" and
+                     "vmsight_rk" in m["object"])
+    pats = [r"ftrace_ops: module vmsight_rk\+0x[0-9a-f]+",
+            r"kprobe at version_proc_show(\+0x[0-9a-f]+)?: pre module "
+            r"vmsight_rk\+0x[0-9a-f]+, post none",
+            r"netfilter ipv4 PRE_ROUTING netns \d+: module "
+            r"vmsight_rk\+0x[0-9a-f]+"]
+    check(rc == 0 and len(rkhooks) == 3 and
+          all(re.fullmatch(p, o) for p, o in zip(pats, rkhooks)),
+          "%s: the baseline's hook set names the rootkit's netfilter hook, "
+          "ftrace_ops and kprobe by module offsets" % name,
+          "exit %d %s\n%s" % (rc, err, json.dumps(rkhooks, indent=1)))
+    with tempfile.TemporaryDirectory() as tmp:
+        base = os.path.join(tmp, "base.json")
+        with open(base, "w") as f:
+            f.write(out)
+        rc, dout, err = run([a.vmsight, "diff", "--json", base,
+                             g["dumps"]["elf"]])
+        check(rc == 0 and not dout,
+              "%s: diff of the rootkit guest against its own baseline is "
+              "empty" % name, "exit %d %s\n%s" % (rc, err, dout))
+
     # The lab's policy: what the clean guests run is allowed, so what is
     # left is the rootkit's work, the sniffer's listener and process, and
     # the module nobody allowed.
@@ -241,12 +269,12 @@ def main():
     for f in prow:
         if f["severity"] != "info":
             pby.setdefault(f["check"], []).append(f)
-    got = sorted((f["check"], sock(f["object"])) for c in
+    got = sorted((f["check"], f["object"]) for c in
                  ("network", "unexpected_modules", "unexpected_processes",
                   "yara")
                  for f in pby.get(c, []))
     want = sorted([("network", "pid %d (.x)" % sniffer),
-                   ("network", "socket"),
+                   ("network", "pid %d (vmsight-lab-hel)" % spinner),
                    ("network", "interface lo"),
                    ("network", "tcp 0.0.0.0:31337"),
                    ("unexpected_modules", "module vmsight_rk"),
@@ -279,11 +307,12 @@ def main():
         rc, out, err = run([a.vmsight, "check", "--json", "--policy", pol,
                             g["dumps"]["raw"]])
         prow = [json.loads(l) for l in out.splitlines()]
-        sev = sorted((r["check"], r["severity"], sock(r["object"]))
+        sev = sorted((r["check"], r["severity"], r["object"])
                      for r in prow if r["severity"] != "info")
         want = sorted([("hidden_modules", "high", "module vmsight_rk"),
                        ("network", "critical", "pid %d (.x)" % sniffer),
-                       ("network", "critical", "socket")])
+                       ("network", "critical",
+                        "pid %d (vmsight-lab-hel)" % spinner)])
         check(rc == 3 and sev == want,
               "%s: a policy's run set, severity and ignore rules shape the "
               "findings" % name, "exit %d %s\n%s" % (rc, err, sev))

@@ -24,6 +24,8 @@ static const struct vms_layout SL = {
 	.rq_rt = 0x100, .rtrq_queue = 0x20, .rt_nqueue = 4,
 	.task_se_group = 0x200, .task_rt = 0x300, .rtse_run_list = 0x8,
 	.rtse_my_q = 0x20,
+	.rq_dl_root = 0x500, .rq_size = 0x800, .dlse_rb = 0x10,
+	.task_dl_rb = 0x410, .rb_parent = 0, .rb_right = 8, .rb_left = 0x10,
 };
 
 static void put(struct fake *f, uint64_t va, uint64_t v)
@@ -59,6 +61,21 @@ static void empty_rq(struct fake *f, uint64_t rq, uint64_t curr, uint64_t idle)
 	list(f, rq + SL.rq_cfs_tasks, NULL, 0);
 	for (int p = 0; p < 4; p++)
 		list(f, rt_head(rq + SL.rq_rt, p), NULL, 0);
+	put(f, rq + SL.rq_dl_root, 0);
+}
+
+/* Tree node @node: parent @parent (colour bit @red), children. */
+static void rb(struct fake *f, uint64_t node, uint64_t parent, bool red,
+	       uint64_t left, uint64_t right)
+{
+	put(f, node + SL.rb_parent, parent | (red ? 0 : 1));
+	put(f, node + SL.rb_left, left);
+	put(f, node + SL.rb_right, right);
+}
+
+static uint64_t dl(int i)
+{
+	return TASK(i) + SL.task_dl_rb;
 }
 
 struct visit {
@@ -131,6 +148,29 @@ static void walks_a_run_queue(void **state)
 	fk_close(&f);
 }
 
+static void walks_the_deadline_tree(void **state)
+{
+	const uint64_t server = RQ + 0x600 + SL.dlse_rb;
+	struct fake f;
+	struct visit v = { 0 };
+	(void)state;
+
+	/* Tasks 6 and 7 wait in the deadline tree beside the rq's own
+	 * fair server, which is no task. */
+	fk_build(&f);
+	empty_rq(&f, RQ, TASK(1), TASK(1));
+	put(&f, RQ + SL.rq_dl_root, dl(6));
+	rb(&f, dl(6), 0, false, server, dl(7));
+	rb(&f, server, dl(6), true, 0, 0);
+	rb(&f, dl(7), dl(6), true, 0, 0);
+	fk_open(&f, "runqueues", RQ, &SL);
+	assert_int_equal(vms_sched_rq_each(&f.k, RQ, visit, &v), 0);
+	assert_int_equal(v.n, 2);
+	assert_true(v.task[0] == TASK(6) && v.how[0] == VMS_RQ_DL);
+	assert_true(v.task[1] == TASK(7) && v.how[1] == VMS_RQ_DL);
+	fk_close(&f);
+}
+
 /* Run @rq's walk on a fresh fake built by @setup; its result. */
 static int hostile(void (*setup)(struct fake *f))
 {
@@ -181,6 +221,43 @@ static void user_curr(struct fake *f)
 	put(f, RQ + SL.rq_curr, 0x7fff0000);
 }
 
+static void dl_wrong_parent(struct fake *f)
+{
+	put(f, RQ + SL.rq_dl_root, dl(6));
+	rb(f, dl(6), 0, false, dl(7), 0);
+	rb(f, dl(7), dl(8), true, 0, 0);
+}
+
+static void dl_cycle(struct fake *f)
+{
+	/* 7's child is 6 again, and claims 7 as its parent. */
+	put(f, RQ + SL.rq_dl_root, dl(6));
+	rb(f, dl(6), 0, false, dl(7), 0);
+	rb(f, dl(7), dl(6), true, 0, dl(6));
+	put(f, dl(6) + SL.rb_parent, dl(7));
+}
+
+static void dl_user_root(struct fake *f)
+{
+	put(f, RQ + SL.rq_dl_root, 0x7fff0000);
+}
+
+/* A comb deeper than any real tree: each node has a leaf on the left
+ * and the rest of the comb on the right, so every leaf waits on the
+ * stack while the walk goes down. */
+static void dl_too_deep(struct fake *f)
+{
+	const uint64_t base = D + 0x2000;
+
+	put(f, RQ + SL.rq_dl_root, base);
+	for (uint64_t i = 0; i < 2 * VMS_RB_MAX_DEPTH; i++) {
+		uint64_t n = base + i * 0x40, leaf = n + 0x20;
+		rb(f, n, i ? n - 0x40 : 0, false, leaf, n + 0x40);
+		rb(f, leaf, n, true, 0, 0);
+	}
+	put(f, base + (2 * VMS_RB_MAX_DEPTH - 1) * 0x40 + SL.rb_right, 0);
+}
+
 static void hostile_run_queues_end_with_errors(void **state)
 {
 	(void)state;
@@ -189,6 +266,10 @@ static void hostile_run_queues_end_with_errors(void **state)
 	assert_int_equal(hostile(self_group), -ELOOP);
 	assert_int_equal(hostile(user_node), -EBADMSG);
 	assert_int_equal(hostile(user_curr), -EBADMSG);
+	assert_int_equal(hostile(dl_wrong_parent), -EBADMSG);
+	assert_int_equal(hostile(dl_cycle), -EBADMSG);
+	assert_int_equal(hostile(dl_user_root), -EBADMSG);
+	assert_int_equal(hostile(dl_too_deep), -E2BIG);
 }
 
 static const char *const cpu_syms[] = {
@@ -411,6 +492,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(finds_run_queues),
 		cmocka_unit_test(walks_a_run_queue),
+		cmocka_unit_test(walks_the_deadline_tree),
 		cmocka_unit_test(hostile_run_queues_end_with_errors),
 		cmocka_unit_test(files_refer_to_pids),
 		cmocka_unit_test(views_are_compared),
