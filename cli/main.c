@@ -192,18 +192,73 @@ static const char *cmd_help[][2] = {
 		     "(core kernel only)." },
 };
 
+/* Progress on a terminal: one line on stderr, redrawn at most ten
+ * times a second, and erased before anything else is written. */
+static struct {
+	bool on;		/* stderr is a terminal */
+	bool shown;		/* a line is on the screen */
+	struct timespec last;	/* when it was drawn */
+} bar;
+
+static void progress_clear(void)
+{
+	if (bar.shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		bar.shown = false;
+	}
+}
+
+static void progress_cb(const char *what, uint64_t done, uint64_t total,
+			void *arg)
+{
+	struct timespec now;
+	char line[72];
+	size_t i;
+
+	(void)arg;
+	if (!bar.on)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (bar.shown && done != total &&
+	    (now.tv_sec - bar.last.tv_sec) * 1000000000L + now.tv_nsec -
+			    bar.last.tv_nsec < 100000000L)
+		return;
+	/* Process names come from the guest: no control characters reach
+	 * the terminal. */
+	for (i = 0; what[i] && i + 1 < sizeof(line); i++)
+		line[i] = (unsigned char)what[i] < 0x20 ||
+				  (unsigned char)what[i] == 0x7f
+			  ? '?'
+			  : what[i];
+	line[i] = 0;
+	if (total)
+		fprintf(stderr, "\r\033[K%s: %s [%" PRIu64 "/%" PRIu64 "]",
+			prog, line, done, total);
+	else
+		fprintf(stderr, "\r\033[K%s: %s [%" PRIu64 "]", prog, line,
+			done);
+	fflush(stderr);
+	bar.shown = true;
+	bar.last = now;
+}
+
 static void log_cb(enum vms_log_level level, const char *msg, void *arg)
 {
 	static const char *names[] = { "error", "warning", "info", "debug" };
 	bool verbose = *(bool *)arg;
 
-	if (level <= VMS_LOG_WARN || verbose)
+	if (level <= VMS_LOG_WARN || verbose) {
+		progress_clear();
 		fprintf(stderr, "%s: %s: %s\n", prog, names[level], msg);
+	}
 }
 
 static int fail(struct vms_session *s, int err)
 {
 	const char *m = vms_errmsg(s);
+
+	progress_clear();
 	if (!strcmp(m, "no error recorded"))
 		m = strerror(-err);
 	fprintf(stderr, "%s: %s\n", prog, m);
@@ -213,7 +268,8 @@ static int fail(struct vms_session *s, int err)
 static int open_session(struct opts *o, struct vms_session **ret)
 {
 	struct vms_session_opts so = { .sz = sizeof(so), .log = log_cb,
-				       .log_arg = &o->verbose };
+				       .log_arg = &o->verbose,
+				       .progress = progress_cb };
 	int err = vms_session_create(&so, ret);
 
 	if (err) {
@@ -1411,6 +1467,7 @@ static int on_finding(const struct vms_finding *f, void *arg)
 		{ .s = f->object }, { .s = f->evidence }, { .u = f->addr },
 		{ .u = f->target }, { .s = f->owner },
 	};
+	progress_clear();
 	out_row(cr->out, v);
 	cr->findings++;
 	if ((int)f->severity > cr->worst)
@@ -1452,7 +1509,7 @@ static int cmd_check(struct opts *o, struct vms_session *s)
 		{ "owner", NULL, OUT_STR, 0 },
 	};
 	struct check_run cr = { .worst = -1 };
-	size_t ran = 0, failed = 0, n = vms_check_count();
+	size_t ran = 0, failed = 0, nrun = 0, n = vms_check_count();
 	struct vms_policy *pol = NULL;
 	struct vms_yara *rules = NULL;
 	const char *rules_path;
@@ -1536,14 +1593,18 @@ static int cmd_check(struct opts *o, struct vms_session *s)
 	vms_session_set_policy(s, pol);
 	vms_session_set_yara(s, rules);
 	cr.out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
+	for (size_t i = 0; i < n; i++)
+		nrun += want[i];
 	for (size_t i = 0; i < n; i++) {
 		struct vms_check_desc d = { .sz = sizeof(d) };
 		int r;
 		if (!want[i] || vms_check_get(i, &d))
 			continue;
 		ran++;
+		progress_cb(d.name, ran - 1, nrun, NULL);
 		r = vms_check_run(s, d.name, on_finding, &cr);
 		if (r < 0) {
+			progress_clear();
 			/* A check that cannot run is reported, and the others
 			 * still run: one unreadable structure must not hide
 			 * the rest. */
@@ -1554,6 +1615,7 @@ static int cmd_check(struct opts *o, struct vms_session *s)
 	}
 	vms_session_set_policy(s, NULL);
 	vms_session_set_yara(s, NULL);
+	progress_clear();
 	out_finish(cr.out);
 	if (!o->json && isatty(STDOUT_FILENO))
 		printf("%zu checks run, %zu could not run, %zu findings\n",
@@ -1800,9 +1862,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	o.source = argv[optind];
+	bar.on = isatty(STDERR_FILENO);
 	ret = open_session(&o, &s);
 	if (!ret)
 		ret = cmds[ci].fn(&o, s);
+	progress_clear();
 	vms_session_destroy(s);
 	return ret;
 }

@@ -62,11 +62,22 @@ typedef void (*vms_log_fn)(enum vms_log_level level, const char *msg,
  * vms_session_opts); fields the library does not know of are rejected if
  * non-zero, fields the caller does not know of take their defaults.
  */
+/**
+ * Progress of long work (a YARA scan of every process, ...): @what names
+ * the step now under way ("yara: pid 42 (sshd)"), @done of @total units
+ * are finished (@total 0: not known). Called from the thread doing the
+ * work, often: a display should throttle itself.
+ */
+typedef void (*vms_progress_fn)(const char *what, uint64_t done,
+				uint64_t total, void *arg);
+
 struct vms_session_opts {
 	size_t sz;		/**< sizeof(struct vms_session_opts) */
 	vms_log_fn log;		/**< log callback, or NULL for silence */
 	void *log_arg;		/**< passed to @log */
 	uint32_t max_tasks;	/**< bound on task-list walks; 0: 4194304 */
+	vms_progress_fn progress; /**< progress callback, or NULL */
+	void *progress_arg;	/**< passed to @progress */
 };
 
 /**

@@ -113,6 +113,8 @@ VMS_API int vms_session_create(const struct vms_session_opts *opts,
 		memcpy(&o, opts, VMS_MIN(opts->sz, sizeof(o)));
 		s->ctx.log = o.log;
 		s->ctx.log_arg = o.log_arg;
+		s->ctx.progress = o.progress;
+		s->ctx.progress_arg = o.progress_arg;
 		if (o.max_tasks)
 			s->ctx.max_tasks = o.max_tasks;
 	}

@@ -565,6 +565,22 @@ int vms_chk_yara_scan(struct vms_chk *c, const char *object, uint64_t root,
 	return err;
 }
 
+/* The user processes on the task list, for the progress total. */
+static int count_processes(struct vms_kernel *k, size_t *ret)
+{
+	struct vms_task_walk w;
+	struct vms_task t;
+	int r, err;
+
+	*ret = 0;
+	if ((err = vms_task_walk_init(&w, k)))
+		return err;
+	while ((r = vms_task_walk_next(&w, &t)) == 1)
+		*ret += !t.kthread && t.mm;
+	vms_task_walk_fini(&w);
+	return r < 0 ? r : 0;
+}
+
 int vms_check_yara(struct vms_chk *c)
 {
 	struct vms_kernel *k = c->k;
@@ -573,7 +589,8 @@ int vms_check_yara(struct vms_chk *c)
 	struct vms_task t;
 	struct vms_range img[8];
 	size_t nimg = 0;
-	uint64_t hole0 = 0, hole1 = 0;
+	uint64_t hole0 = 0, hole1 = 0, done = 0, total;
+	size_t nproc = 0;
 	int r = 0, err = 0;
 
 	if (!c->yara)
@@ -609,15 +626,24 @@ int vms_check_yara(struct vms_chk *c)
 	if ((err = scan_open(&s, c)))
 		return err;
 
+	/* Progress counts objects: the image, the modules and the user
+	 * processes, which a first walk of the task list counts. */
+	if ((err = vms_chk_load_modules(c)) ||
+	    (err = count_processes(k, &nproc)))
+		goto out;
+	total = 1 + c->nmods + nproc;
 	/* The kernel image, then each module (both views). */
+	vms_progress(k->ctx, 0, total, "yara: the kernel image");
 	s.object = "kernel";
 	s.kernel = true;
 	err = scan_object(&s, k->pgd, img, nimg, false);
 	s.kernel = false;
-	if (err >= 0 && !(err = vms_chk_load_modules(c))) {
+	if (err >= 0) {
 		for (size_t i = 0; i < c->nmods && err >= 0; i++) {
 			const struct vms_chk_mod *m = &c->mods[i];
 			char object[96];
+			vms_progress(k->ctx, ++done, total, "yara: module %s",
+				     m->name);
 			snprintf(object, sizeof(object), "module %s%s",
 				 m->name,
 				 m->listed ? "" : " (not on the module list)");
@@ -635,11 +661,19 @@ int vms_check_yara(struct vms_chk *c)
 	/* Every user process, through its own page tables. */
 	if ((err = vms_task_walk_init(&w, k)))
 		goto out;
-	while ((r = vms_task_walk_next(&w, &t)) == 1)
-		if (!t.kthread && t.mm &&
-		    (err = scan_process(&s, &t)) < 0)
+	while ((r = vms_task_walk_next(&w, &t)) == 1) {
+		if (t.kthread || !t.mm)
+			continue;
+		/* A process forked since the count: the total grows. */
+		done = VMS_MIN(done + 1, total);
+		vms_progress(k->ctx, done, total, "yara: pid %d (%s)", t.pid,
+			     t.comm);
+		if ((err = scan_process(&s, &t)) < 0)
 			break;
+	}
 	vms_task_walk_fini(&w);
+	if (err >= 0 && r >= 0)
+		vms_progress(k->ctx, total, total, "yara: done");
 out:
 	scan_close(&s);
 	return err < 0 ? err : r < 0 ? r : 0;

@@ -36,6 +36,8 @@ struct vms_ctx {
 	vms_log_fn log;		/* log callback, may be NULL */
 	void *log_arg;		/* passed to @log */
 	uint32_t max_tasks;	/* bound on task-list walks */
+	vms_progress_fn progress; /* progress callback, may be NULL */
+	void *progress_arg;	/* passed to @progress */
 };
 
 void vms_ctx_init(struct vms_ctx *ctx);
@@ -51,6 +53,10 @@ void vms_err_clear(struct vms_ctx *ctx);
 
 void vms_log(struct vms_ctx *ctx, enum vms_log_level level,
 	     const char *fmt, ...) VMS_PRINTF(3, 4);
+/* Report progress: @done of @total (0: unknown), the step named by
+ * @fmt. Nothing without a callback. */
+void vms_progress(struct vms_ctx *ctx, uint64_t done, uint64_t total,
+		  const char *fmt, ...) VMS_PRINTF(4, 5);
 
 /* Overflow-checked arithmetic for untrusted sizes. */
 static inline bool vms_add_overflows(uint64_t a, uint64_t b, uint64_t *ret)

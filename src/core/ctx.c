@@ -73,6 +73,20 @@ void vms_log(struct vms_ctx *ctx, enum vms_log_level level, const char *fmt,
 	ctx->log(level, buf, ctx->log_arg);
 }
 
+void vms_progress(struct vms_ctx *ctx, uint64_t done, uint64_t total,
+		  const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	if (!ctx->progress)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ctx->progress(buf, done, total, ctx->progress_arg);
+}
+
 static uint64_t hash64(uint64_t x)
 {
 	x ^= x >> 33;

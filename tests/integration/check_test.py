@@ -14,7 +14,7 @@ clean guests' "no finding" is checked by lab_test.py.
 
 Output is TAP.
 """
-import argparse, json, os, re, sys, tempfile
+import argparse, json, os, pty, re, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -29,6 +29,28 @@ def helper_net(truth):
         if b"net" in args and b"vmsight-lab-helper" in args[0]:
             return pid
     return -1
+
+
+def run_on_tty(args, timeout=600):
+    """Run with stderr on a pseudo-terminal: (exit, stdout, stderr)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            b = os.read(master, 65536)
+        except OSError:  # EIO: every writer closed the terminal
+            break
+        if not b:
+            break
+        chunks.append(b)
+    out = p.stdout.read()
+    rc = p.wait(timeout=timeout)
+    os.close(master)
+    # The terminal turns "\n" into "\r\n".
+    return rc, out.decode(), b"".join(chunks).decode(
+        errors="replace").replace("\r\n", "\n")
 
 
 def main():
@@ -297,6 +319,29 @@ def main():
           "%s: yara (lab.yar) finds the rootkit's code in the hidden "
           "module's memory, and nowhere else" % name,
           json.dumps(yr, indent=1))
+    # On a terminal, stderr shows progress (each check, then each object
+    # yara scans), erased before the findings and at the end; the
+    # findings on stdout are the same as without a terminal.
+    rc, out, err = run_on_tty([a.vmsight, "check", "--json", "--only",
+                               "syscall_table,yara", "--yara",
+                               os.path.join(HERE, "..", "lab", "lab.yar"),
+                               g["dumps"]["raw"]])
+    # Redraws are throttled, so only the first step after each erase
+    # and the last are sure to be drawn.
+    steps = [x for x in err.split("\r\x1b[K") if x]
+    last = re.fullmatch(r"vmsight: yara: done \[(\d+)/(\d+)\]",
+                        steps[-1] if steps else "")
+    check(rc == 3 and len(out.splitlines()) == 2 and
+          err.endswith("\r\x1b[K") and
+          steps[:2] == ["vmsight: syscall_table [0/2]", "vmsight: yara [1/2]"]
+          and last and last.group(1) == last.group(2) and
+          int(last.group(2)) > 3 and
+          all(re.fullmatch(r"vmsight: (syscall_table|yara)(: .+)? "
+                           r"\[\d+/\d+\]", x) for x in steps),
+          "%s: on a terminal, check shows its progress on stderr (checks, "
+          "then what yara scans) and erases it" % name,
+          "exit %d\n%r\n%s" % (rc, err[:2000], out))
+
     # A policy's fail-on and run set, and a bad policy's line number.
     with tempfile.TemporaryDirectory() as tmp:
         pol = os.path.join(tmp, "p")
