@@ -153,6 +153,38 @@ enum {
 /* Which rules the task breaks, as VMS_CRED_* bits. */
 unsigned int vms_chk_cred_rules(const struct vms_cred_facts *f);
 
+/* network: what its rules know of one socket and its holder. */
+struct vms_net_facts {
+	bool packet;		/* AF_PACKET; else a raw IP socket */
+	const char *proto;	/* "raw", "raw6", "packet", "tcp", ... */
+	unsigned int protocol;	/* raw: the IP protocol */
+	const char *local;	/* listeners: "ADDRESS:PORT" */
+	uint64_t inode;
+	uint32_t netns;
+	bool held;		/* a process holds it (in its fd table) */
+	bool hidden;		/* that process is off the task list */
+	int32_t pid;		/* the holder */
+	const char *comm;	/* the holder's name */
+};
+
+/* A packet or raw socket: reported unless a policy's allow rule names
+ * its holder, which must be a process on the task list. The evidence
+ * into @buf when it is. */
+bool vms_chk_sniffer_rule(const struct vms_policy *p,
+			  const struct vms_net_facts *f, char *buf,
+			  size_t len);
+
+enum vms_listener_verdict {
+	VMS_LISTENER_ALLOWED,	/* an allow listener rule covers it */
+	VMS_LISTENER_INVENTORY,	/* no listener rules: listed, severity info */
+	VMS_LISTENER_FINDING,	/* rules, and none covers it */
+};
+
+/* A listening socket; the evidence into @buf. */
+enum vms_listener_verdict
+vms_chk_listener_rule(const struct vms_policy *p,
+		      const struct vms_net_facts *f, char *buf, size_t len);
+
 /* hidden_tasks: the views of a task, as bits. The task list (or, for a
  * thread, its process's thread list) and the pid table hold every task;
  * a task missing from either is hidden. The run queues and open files

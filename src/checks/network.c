@@ -104,22 +104,89 @@ static bool is_raw(const struct vms_sk *s)
 	       s->type == SOCK_RAW_;
 }
 
-/* A packet or raw socket, once, unless its holder is allowed. */
+bool vms_chk_sniffer_rule(const struct vms_policy *p,
+			  const struct vms_net_facts *f, char *buf,
+			  size_t len)
+{
+	const char *why = !f->held    ? (f->packet
+					    ? "; held by no task found, or in "
+					      "flight in a unix socket message"
+					    : ": passed away or held by no task "
+					      "found")
+			  : f->hidden ? "; the process is hidden from the task "
+					"list"
+				      : "";
+
+	/* A name on the allowlist does not excuse a hidden process. */
+	if (f->held && !f->hidden &&
+	    vms_pol_allows(p, f->packet ? VMS_POL_PACKET : VMS_POL_RAW,
+			   f->comm))
+		return false;
+	if (f->packet)
+		snprintf(buf, len,
+			 "%s a packet socket (inode %llu, netns %u): it sees "
+			 "every frame of its interfaces%s",
+			 f->held ? "holds" : "no process holds",
+			 (unsigned long long)f->inode, f->netns, why);
+	else
+		snprintf(buf, len,
+			 "%s a %s socket for IP protocol %u (inode %llu, "
+			 "netns %u)%s",
+			 f->held ? "holds" : "no process holds", f->proto,
+			 f->protocol, (unsigned long long)f->inode, f->netns,
+			 why);
+	return true;
+}
+
+enum vms_listener_verdict
+vms_chk_listener_rule(const struct vms_policy *p,
+		      const struct vms_net_facts *f, char *buf, size_t len)
+{
+	const char *comm = f->held ? f->comm : "";
+
+	if (f->held)
+		snprintf(buf, len, "listening, held by pid %d (%s)%s, netns %u",
+			 f->pid, f->comm,
+			 f->hidden ? ", hidden from the task list" : "",
+			 f->netns);
+	else
+		snprintf(buf, len, "listening, held by no process, netns %u",
+			 f->netns);
+	if (!vms_pol_has(p, VMS_POL_LISTENER))
+		return VMS_LISTENER_INVENTORY;
+	if (!f->hidden &&
+	    vms_pol_allows_listener(p, f->proto, f->local, comm))
+		return VMS_LISTENER_ALLOWED;
+	snprintf(buf + strlen(buf), len - strlen(buf),
+		 "; no 'allow listener' rule matches");
+	return VMS_LISTENER_FINDING;
+}
+
+static struct vms_net_facts facts(const struct vms_sk *s,
+				  const struct holder *h)
+{
+	return (struct vms_net_facts){
+		.packet = s->family == AF_PACKET_, .proto = s->proto,
+		.protocol = s->protocol, .local = s->local, .inode = s->inode,
+		.netns = s->netns, .held = h, .hidden = h && h->hidden,
+		.pid = h ? h->pid : 0, .comm = h ? h->comm : "",
+	};
+}
+
+/* A packet or raw socket, once. */
 static int sniffing_socket(struct net_run *x, const struct vms_sk *s,
 			   const struct holder *h)
 {
-	bool packet = s->family == AF_PACKET_;
+	struct vms_net_facts f = facts(s, h);
 	char object[160], evidence[512];
 	int r;
 
-	if (!packet && !is_raw(s))
+	if (!f.packet && !is_raw(s))
 		return 0;
 	if ((r = vms_addrset_add(&x->reported, s->sock)) <= 0)
 		return r;
-	/* A name on the allowlist does not excuse a hidden process. */
-	if (h && !h->hidden &&
-	    vms_pol_allows(x->c->policy, packet ? VMS_POL_PACKET : VMS_POL_RAW,
-			   h->comm))
+	if (!vms_chk_sniffer_rule(x->c->policy, &f, evidence,
+				  sizeof(evidence)))
 		return 0;
 	if (h)
 		snprintf(object, sizeof(object), "pid %d (%s)", h->pid,
@@ -127,27 +194,6 @@ static int sniffing_socket(struct net_run *x, const struct vms_sk *s,
 	else
 		snprintf(object, sizeof(object), "socket %#llx",
 			 (unsigned long long)s->sock);
-	if (packet)
-		snprintf(evidence, sizeof(evidence),
-			 "%s a packet socket (inode %llu, netns %u): it sees "
-			 "every frame of its interfaces%s",
-			 h ? "holds" : "no process holds",
-			 (unsigned long long)s->inode, s->netns,
-			 h && h->hidden ? "; the process is hidden from the "
-					  "task list"
-			 : h ? ""
-			     : "; held by no task found, or in flight in a "
-			       "unix socket message");
-	else
-		snprintf(evidence, sizeof(evidence),
-			 "%s a %s socket for IP protocol %u (inode %llu, "
-			 "netns %u)%s",
-			 h ? "holds" : "no process holds", s->proto,
-			 s->protocol, (unsigned long long)s->inode, s->netns,
-			 h && h->hidden ? "; the process is hidden from the "
-					  "task list"
-			 : h ? ""
-			     : ": passed away or held by no task found");
 	return vms_chk_emit(x->c, object, evidence, s->sock, 0,
 			    h ? h->comm : "");
 }
@@ -265,31 +311,23 @@ static int by_process(struct net_run *x)
 static int listener(struct net_run *x, const struct vms_sk *s)
 {
 	const struct holder *h = holder_of(x, s->sock);
-	const char *comm = h ? h->comm : "";
-	bool enforce = vms_pol_has(x->c->policy, VMS_POL_LISTENER);
+	struct vms_net_facts f = facts(s, h);
 	char object[224], evidence[256];
 
 	if (!vms_sock_is_listener(s))
 		return 0;
 	snprintf(object, sizeof(object), "%s %s", s->proto, s->local);
-	if (h)
-		snprintf(evidence, sizeof(evidence),
-			 "listening, held by pid %d (%s)%s, netns %u", h->pid,
-			 h->comm,
-			 h->hidden ? ", hidden from the task list" : "",
-			 s->netns);
-	else
-		snprintf(evidence, sizeof(evidence),
-			 "listening, held by no process, netns %u", s->netns);
-	if (!enforce)
-		return vms_chk_emit_sev(x->c, VMS_SEV_INFO, object, evidence,
-					s->sock, 0, comm);
-	if (!(h && h->hidden) &&
-	    vms_pol_allows_listener(x->c->policy, s->proto, s->local, comm))
+	switch (vms_chk_listener_rule(x->c->policy, &f, evidence,
+				      sizeof(evidence))) {
+	case VMS_LISTENER_ALLOWED:
 		return 0;
-	strncat(evidence, "; no 'allow listener' rule matches",
-		sizeof(evidence) - strlen(evidence) - 1);
-	return vms_chk_emit(x->c, object, evidence, s->sock, 0, comm);
+	case VMS_LISTENER_INVENTORY:
+		return vms_chk_emit_sev(x->c, VMS_SEV_INFO, object, evidence,
+					s->sock, 0, f.comm);
+	case VMS_LISTENER_FINDING:
+		break;
+	}
+	return vms_chk_emit(x->c, object, evidence, s->sock, 0, f.comm);
 }
 
 /* View 2: the protocol hash tables (listeners, and raw sockets that no

@@ -249,6 +249,82 @@ static void test_load(void **state)
 	assert_string_equal(err, "/tmp: not a regular file");
 }
 
+/* The network check's rules on synthetic sockets: allow rules excuse a
+ * listed holder by name, never a hidden one nor a socket no process
+ * holds; listeners are an inventory until the policy has listener
+ * rules. */
+static void test_network_rules(void **state)
+{
+	struct vms_policy *p = parse("allow packet dhclient\n"
+				     "allow raw ping\n"
+				     "allow listener tcp *:22 sshd\n",
+				     "net.policy");
+	struct vms_net_facts pk = { .packet = true, .proto = "packet",
+				    .inode = 5, .netns = 9, .held = true,
+				    .pid = 7, .comm = "dhclient" };
+	struct vms_net_facts raw = { .proto = "raw", .protocol = 1,
+				     .inode = 6, .netns = 9, .held = true,
+				     .pid = 8, .comm = "ping" };
+	struct vms_net_facts l = { .proto = "tcp", .local = "0.0.0.0:22",
+				   .netns = 9, .held = true, .pid = 3,
+				   .comm = "sshd" };
+	char ev[512];
+
+	(void)state;
+	assert_false(vms_chk_sniffer_rule(p, &pk, ev, sizeof(ev)));
+	/* Without a policy nothing is allowed. */
+	assert_true(vms_chk_sniffer_rule(NULL, &pk, ev, sizeof(ev)));
+	assert_string_equal(ev, "holds a packet socket (inode 5, netns 9): "
+				"it sees every frame of its interfaces");
+	pk.hidden = true;
+	assert_true(vms_chk_sniffer_rule(p, &pk, ev, sizeof(ev)));
+	assert_string_equal(ev, "holds a packet socket (inode 5, netns 9): "
+				"it sees every frame of its interfaces; the "
+				"process is hidden from the task list");
+	pk.held = pk.hidden = false;
+	pk.comm = "";
+	assert_true(vms_chk_sniffer_rule(p, &pk, ev, sizeof(ev)));
+	assert_string_equal(ev, "no process holds a packet socket (inode 5, "
+				"netns 9): it sees every frame of its "
+				"interfaces; held by no task found, or in "
+				"flight in a unix socket message");
+	/* "allow packet" does not cover raw sockets, nor the reverse. */
+	assert_false(vms_chk_sniffer_rule(p, &raw, ev, sizeof(ev)));
+	raw.comm = "dhclient";
+	assert_true(vms_chk_sniffer_rule(p, &raw, ev, sizeof(ev)));
+	assert_string_equal(ev, "holds a raw socket for IP protocol 1 (inode "
+				"6, netns 9)");
+	raw.held = false;
+	assert_true(vms_chk_sniffer_rule(p, &raw, ev, sizeof(ev)));
+	assert_string_equal(ev, "no process holds a raw socket for IP "
+				"protocol 1 (inode 6, netns 9): passed away or "
+				"held by no task found");
+
+	assert_int_equal(vms_chk_listener_rule(NULL, &l, ev, sizeof(ev)),
+			 VMS_LISTENER_INVENTORY);
+	assert_string_equal(ev, "listening, held by pid 3 (sshd), netns 9");
+	assert_int_equal(vms_chk_listener_rule(p, &l, ev, sizeof(ev)),
+			 VMS_LISTENER_ALLOWED);
+	l.local = "0.0.0.0:23";
+	assert_int_equal(vms_chk_listener_rule(p, &l, ev, sizeof(ev)),
+			 VMS_LISTENER_FINDING);
+	assert_string_equal(ev, "listening, held by pid 3 (sshd), netns 9; no "
+				"'allow listener' rule matches");
+	l.local = "0.0.0.0:22";
+	l.hidden = true;
+	assert_int_equal(vms_chk_listener_rule(p, &l, ev, sizeof(ev)),
+			 VMS_LISTENER_FINDING);
+	assert_string_equal(ev, "listening, held by pid 3 (sshd), hidden "
+				"from the task list, netns 9; no 'allow "
+				"listener' rule matches");
+	l.held = l.hidden = false;
+	assert_int_equal(vms_chk_listener_rule(p, &l, ev, sizeof(ev)),
+			 VMS_LISTENER_FINDING);
+	assert_string_equal(ev, "listening, held by no process, netns 9; no "
+				"'allow listener' rule matches");
+	vms_policy_destroy(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_emit),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_network_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
