@@ -151,7 +151,7 @@ static int flat_index(struct vms_source *src, struct kdump *kd)
 
 	for (;;) {
 		int64_t loff, size;
-		struct flat_rec *r;
+		int err;
 
 		if (src->map_len < 16 || off > src->map_len - 16)
 			return vms_err_at(src->ctx, -EBADMSG, LAYER, off,
@@ -177,18 +177,14 @@ static int flat_index(struct vms_source *src, struct kdump *kd)
 					  "ends first: truncated dump?",
 					  src->path, (unsigned long long)off,
 					  (long long)size);
-		if (kd->nrecs == cap) {
-			cap = cap ? cap * 2 : 1024;
-			if (cap > MAX_FLAT_RECS)
-				return vms_err(src->ctx, -E2BIG, LAYER,
-					       "%s: more than %u flattened "
-					       "records", src->path,
-					       MAX_FLAT_RECS);
-			r = realloc(kd->recs, cap * sizeof(*r));
-			if (!r)
-				return -ENOMEM;
-			kd->recs = r;
-		}
+		if ((err = vms_grow(&kd->recs, &cap, kd->nrecs,
+				    sizeof(*kd->recs), 1024, MAX_FLAT_RECS)))
+			return err != -E2BIG
+				       ? err
+				       : vms_err(src->ctx, -E2BIG, LAYER,
+						 "%s: more than %u flattened "
+						 "records", src->path,
+						 MAX_FLAT_RECS);
 		kd->recs[kd->nrecs++] = (struct flat_rec){
 			.loff = (uint64_t)loff, .size = (uint64_t)size,
 			.foff = off + 16 };

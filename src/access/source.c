@@ -23,6 +23,7 @@ int vms_source_add_seg(struct vms_source *src, uint64_t start, uint64_t size,
 		       enum vms_seg_kind kind, const uint8_t *ptr)
 {
 	uint64_t end;
+	int err;
 
 	if (!size)
 		return 0;
@@ -32,20 +33,12 @@ int vms_source_add_seg(struct vms_source *src, uint64_t start, uint64_t size,
 				  "wraps the address space",
 				  src->path, (unsigned long long)start,
 				  (unsigned long long)size);
-	if (src->nsegs == src->segs_cap) {
-		size_t ncap = src->segs_cap ? src->segs_cap * 2 : 16;
-		struct vms_seg *n;
-
-		if (ncap > (1u << 24))
-			return vms_err(src->ctx, -E2BIG, LAYER,
-				       "%s: more than %u memory segments",
-				       src->path, 1u << 24);
-		n = realloc(src->segs, ncap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		src->segs = n;
-		src->segs_cap = ncap;
-	}
+	if ((err = vms_grow(&src->segs, &src->segs_cap, src->nsegs,
+			    sizeof(*src->segs), 16, 1u << 24)))
+		return err != -E2BIG ? err
+				     : vms_err(src->ctx, -E2BIG, LAYER,
+					       "%s: more than %u memory "
+					       "segments", src->path, 1u << 24);
 	src->segs[src->nsegs++] = (struct vms_seg){
 		.start = start, .size = size, .kind = kind, .ptr = ptr };
 	return 0;

@@ -64,15 +64,11 @@ int vms_chk_baseline_add(const struct vms_measurement *m, void *arg)
 	struct entry *e;
 	char *p;
 
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 4096;
-		if (cap > MAX_ENTRIES)
-			return -E2BIG;
-		if (!(e = realloc(b->v, cap * sizeof(*e))))
-			return -ENOMEM;
-		b->v = e;
-		b->cap = cap;
-	}
+	int r = vms_grow(&b->v, &b->cap, b->n, sizeof(*b->v), 4096,
+			 MAX_ENTRIES);
+
+	if (r)
+		return r;
 	for (int i = 0; i < 4; i++)
 		total += (len[i] = strlen(s[i] ? s[i] : "")) + 1;
 	if (!(p = malloc(total)))

@@ -196,15 +196,10 @@ static int collect(struct creds_run *x)
 	if ((err = vms_task_walk_init(&w, x->c->k)))
 		return err;
 	while ((r = vms_task_walk_next(&w, &t)) == 1) {
-		if (x->nprocs == cap) {
-			struct vms_task *p;
-			cap = cap ? cap * 2 : 256;
-			if (!(p = realloc(x->procs, cap * sizeof(*p)))) {
-				err = -ENOMEM;
-				break;
-			}
-			x->procs = p;
-		}
+		/* The task walk is bounded, so is this. */
+		if ((err = vms_grow(&x->procs, &cap, x->nprocs,
+				    sizeof(*x->procs), 256, SIZE_MAX)))
+			break;
 		x->procs[x->nprocs++] = t;
 	}
 	vms_task_walk_fini(&w);

@@ -136,21 +136,6 @@ struct tasks_view {
 	size_t nrq, nfiles;		/* run queues and fd tables read */
 };
 
-static int push(void **arr, size_t *cap, size_t n, size_t size)
-{
-	void *p;
-	size_t ncap;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 256;
-	if (!(p = realloc(*arr, ncap * size)))
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 /* Record that @view holds @task. */
 static int seen(struct tasks_view *x, uint64_t task, enum vms_task_view view,
 		int how)
@@ -165,7 +150,8 @@ static int seen(struct tasks_view *x, uint64_t task, enum vms_task_view view,
 		return vms_err(x->c->k->ctx, -E2BIG, LAYER,
 			       "the task views hold more than %u sightings",
 			       MAX_SIGHTINGS);
-	if ((r = push((void **)&x->s, &x->cap, x->n, sizeof(*x->s))))
+	if ((r = vms_grow(&x->s, &x->cap, x->n, sizeof(*x->s), 256,
+			  MAX_SIGHTINGS)))
 		return r;
 	x->s[x->n] = (struct sighting){ .task = task, .seq = (uint32_t)x->n,
 					.view = (uint8_t)view,
@@ -178,8 +164,8 @@ static int seen(struct tasks_view *x, uint64_t task, enum vms_task_view view,
 		return vms_err(x->c->k->ctx, -E2BIG, LAYER,
 			       "the task views hold more than %u tasks",
 			       MAX_PIDS);
-	if ((r = push((void **)&x->order, &x->order_cap, x->norder,
-		      sizeof(*x->order))))
+	if ((r = vms_grow(&x->order, &x->order_cap, x->norder,
+			  sizeof(*x->order), 256, MAX_PIDS)))
 		return r;
 	x->order[x->norder++] = task;
 	return 0;

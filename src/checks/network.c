@@ -82,18 +82,12 @@ static int add_holder(struct net_run *x, const struct holder *h)
 
 	if (r <= 0)
 		return r;
-	if (x->nh == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 64;
-		struct holder *n;
-		if (cap > MAX_HOLDERS)
-			return vms_err(x->c->k->ctx, -E2BIG, LAYER,
-				       "over %u sockets held by processes",
-				       MAX_HOLDERS);
-		if (!(n = realloc(x->h, cap * sizeof(*n))))
-			return -ENOMEM;
-		x->h = n;
-		x->cap = cap;
-	}
+	if ((r = vms_grow(&x->h, &x->cap, x->nh, sizeof(*x->h), 64,
+			  MAX_HOLDERS)))
+		return r != -E2BIG ? r
+				   : vms_err(x->c->k->ctx, -E2BIG, LAYER,
+					     "over %u sockets held by "
+					     "processes", MAX_HOLDERS);
 	x->h[x->nh++] = *h;
 	return 0;
 }

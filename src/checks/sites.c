@@ -30,17 +30,14 @@
 static int site_add(struct vms_chk *c, struct vms_chk_sites *s, uint64_t a,
 		    unsigned int len, enum vms_site_kind kind)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 4096;
-		struct vms_chk_site *v;
-		if (cap > MAX_SITES)
-			return vms_err(c->k->ctx, -E2BIG, LAYER,
-				       "more than %u patch sites", MAX_SITES);
-		if (!(v = realloc(s->v, cap * sizeof(*v))))
-			return -ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
+	int r = vms_grow(&s->v, &s->cap, s->n, sizeof(*s->v), 4096,
+			 MAX_SITES);
+
+	if (r)
+		return r != -E2BIG ? r
+				   : vms_err(c->k->ctx, -E2BIG, LAYER,
+					     "more than %u patch sites",
+					     MAX_SITES);
 	s->v[s->n++] = (struct vms_chk_site){ a, (uint8_t)len, (uint8_t)kind };
 	return 0;
 }

@@ -58,6 +58,15 @@ void vms_log(struct vms_ctx *ctx, enum vms_log_level level,
 void vms_progress(struct vms_ctx *ctx, uint64_t done, uint64_t total,
 		  const char *fmt, ...) VMS_PRINTF(4, 5);
 
+/*
+ * Make room for element @n of the array at *@arrp (elements of @size
+ * bytes, *@cap allocated): when full, double the capacity (or start at
+ * @first). 0 once there is room; -E2BIG past @max elements (the caller
+ * says what overflowed); -ENOMEM.
+ */
+int vms_grow(void *arrp, size_t *cap, size_t n, size_t size, size_t first,
+	     size_t max);
+
 /* Overflow-checked arithmetic for untrusted sizes. */
 static inline bool vms_add_overflows(uint64_t a, uint64_t b, uint64_t *ret)
 {

@@ -87,6 +87,26 @@ void vms_progress(struct vms_ctx *ctx, uint64_t done, uint64_t total,
 	ctx->progress(buf, done, total, ctx->progress_arg);
 }
 
+int vms_grow(void *arrp, size_t *cap, size_t n, size_t size, size_t first,
+	     size_t max)
+{
+	void **arr = arrp, *p;
+	size_t ncap;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : first;
+	if (ncap > max)
+		ncap = max;
+	if (ncap <= n)
+		return -E2BIG;
+	if (ncap > SIZE_MAX / size || !(p = realloc(*arr, ncap * size)))
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
 static uint64_t hash64(uint64_t x)
 {
 	x ^= x >> 33;

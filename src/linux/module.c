@@ -427,14 +427,11 @@ static int carve_collect(void *arg, uint64_t mod)
 {
 	struct carve_list *l = arg;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		uint64_t *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	/* The carving scan bounds how many it finds. */
+	int r = vms_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 64, SIZE_MAX);
+
+	if (r)
+		return r;
 	l->v[l->n++] = mod;
 	return 0;
 }

@@ -84,16 +84,10 @@ static int load_mounts(struct lookup *lk)
 	lk->ns_root = w.root;
 	while ((r = vms_mnt_walk_next(&w, &mt)) == 1) {
 		struct mnt_ent *e;
-		if (lk->n == cap) {
-			size_t ncap = cap ? cap * 2 : 32;
-			void *p = realloc(lk->m, ncap * sizeof(*lk->m));
-			if (!p) {
-				r = -ENOMEM;
-				break;
-			}
-			lk->m = p;
-			cap = ncap;
-		}
+		/* The mount walk is bounded, so is this. */
+		if ((r = vms_grow(&lk->m, &cap, lk->n, sizeof(*lk->m), 32,
+				  SIZE_MAX)))
+			break;
 		e = &lk->m[lk->n++];
 		e->mnt = mt.addr;
 		if ((r = vms_kernel_read_u64(k, mt.addr + l->mnt_parent,

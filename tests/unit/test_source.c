@@ -229,9 +229,35 @@ static void broken_inputs_get_clear_errors(void **state)
 	truncate_copy("lime", 4000, -EBADMSG, "overruns");
 }
 
+/* The arrays every layer grows: doubling from the first size, capped at
+ * the bound, -E2BIG at it, and no overflow in the byte count. */
+static void grow_doubles_up_to_the_bound(void **state)
+{
+	uint32_t *v = NULL;
+	size_t cap = 0, n = 0;
+	int r;
+
+	(void)state;
+	while (!(r = vms_grow(&v, &cap, n, sizeof(*v), 4, 10)))
+		v[n] = (uint32_t)n, n++;
+	assert_int_equal(r, -E2BIG);
+	assert_int_equal(n, 10);
+	assert_int_equal(cap, 10);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(v[i], i);
+	free(v);
+	v = NULL;
+	cap = 0;
+	assert_int_equal(vms_grow(&v, &cap, 0, SIZE_MAX / 2, 4, SIZE_MAX),
+			 -ENOMEM);
+	assert_null(v);
+	assert_int_equal(cap, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(grow_doubles_up_to_the_bound),
 		cmocka_unit_test(raw_reads_back_every_byte),
 		cmocka_unit_test(elf_with_holes_reads_back),
 		cmocka_unit_test(vmcore_layout_with_overlapping_text_reads_back),
