@@ -186,10 +186,10 @@ static int directive(struct parser *ps, char **a, size_t n)
 		/* Relative to the policy file, so that a policy and its
 		 * rules can move together. */
 		const char *slash = strrchr(ps->name, '/');
-		int dir = a[1][0] != '/' && slash ? (int)(slash - ps->name)
-						  : -1;
+		int dir;
 		if (n != 2)
 			return perr(ps, "usage: yara RULES-FILE");
+		dir = a[1][0] != '/' && slash ? (int)(slash - ps->name) : -1;
 		if (ps->p->yara)
 			return perr(ps, "a second yara (name one file; YARA's "
 				    "include directive combines files)");

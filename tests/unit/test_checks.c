@@ -5,8 +5,13 @@
  * a single entry, sibling and zero entries skipped; and hostile trees: a
  * node shared by two slots, a child whose shift does not step down, a
  * leaf that points at a node, a user-space node pointer. Module carving.
- * The credentials rules on every combination that matters.
+ * The credentials rules on every combination that matters. The
+ * syscall table rules: an entry into no module, into the middle of a
+ * function, swapped entries against the boot record, and no record.
  */
+#include <bpf/btf.h>
+#include <linux/btf.h>
+
 #include "fakekernel.h"
 #include "../../src/checks/checks.h"
 
@@ -279,6 +284,132 @@ static void credential_rules(void **state)
 			 VMS_CRED_FROM_KERNEL | VMS_CRED_TMP_ROOT);
 }
 
+struct found {
+	char object[8][160], evidence[8][512], owner[8][64];
+	uint64_t addr[8], target[8];
+	int n;
+};
+
+static int found(const struct vms_finding *f, void *arg)
+{
+	struct found *x = arg;
+
+	assert_true(x->n < 8);
+	snprintf(x->object[x->n], sizeof(x->object[0]), "%s", f->object);
+	snprintf(x->evidence[x->n], sizeof(x->evidence[0]), "%s",
+		 f->evidence);
+	snprintf(x->owner[x->n], sizeof(x->owner[0]), "%s", f->owner);
+	x->addr[x->n] = f->addr;
+	x->target[x->n++] = f->target;
+	return 0;
+}
+
+/* A kernel of symbols and a syscall table: text at T, the table and the
+ * boot record (syscalls_metadata) in the fake's data. */
+#define T 0xffffffff81000000ull
+#define TAB (FK_DATA_VA + 0x100)
+#define META (FK_DATA_VA + 0x1000)
+
+static void syscall_kernel(struct fake *f, const uint64_t *tab, size_t n,
+			   bool record)
+{
+	static const char *const names[] = {
+		"_stext", "__x64_sys_read", "__x64_sys_write",
+		"sys_ni_syscall", "__x64_sys_getpid", "_etext",
+		"sys_call_table", "after_table", "syscalls_metadata",
+	};
+	const uint64_t addrs[] = { T, T + 0x10, T + 0x40, T + 0x80, T + 0x100,
+				   T + 0x1000, TAB, TAB + 8 * 7,
+				   FK_DATA_VA + 0x800 };
+	static const char *const boot[] = { "sys_read", "sys_write", NULL,
+					    "sys_getpid", "sys_getpid" };
+	struct vms_layout l = { 0 };
+	struct btf *b = btf__new_empty();
+	int chr = btf__add_int(b, "char", 1, BTF_INT_SIGNED);
+	int ptr = btf__add_ptr(b, chr);
+
+	/* struct syscall_metadata { const char *name; ... } */
+	btf__add_struct(b, "syscall_metadata", 16);
+	btf__add_field(b, "name", ptr, 0, 0);
+	fk_build(f);
+	/* The rest of the table, up to the next symbol, is zero: padding. */
+	for (size_t i = 0; i < n; i++)
+		fk_put64(fk_at(f, TAB + 8 * i), tab[i]);
+	/* The record: an array of pointers to syscall_metadata, one per
+	 * number, each naming its SYSCALL_DEFINE. */
+	for (size_t i = 0; i < 5; i++) {
+		uint64_t m = META + 0x100 * i, name = m + 0x80;
+		fk_put64(fk_at(f, FK_DATA_VA + 0x1800 + 8 * i),
+			 boot[i] ? m : 0);
+		fk_put64(fk_at(f, m), name);
+		if (boot[i])
+			strcpy((char *)fk_at(f, name), boot[i]);
+	}
+	/* syscalls_metadata points at the array of record pointers. */
+	fk_put64(fk_at(f, FK_DATA_VA + 0x800),
+		 record ? FK_DATA_VA + 0x1800 : 0);
+	fk_open(f, "x", FK_DATA_VA, &l);
+	fk_syms(f, names, addrs, VMS_ARRAY_SIZE(names));
+	f->k.btf = b;
+}
+
+static void syscall_table_rules(void **state)
+{
+	/* read, write, ni (no record), a hook into no module's memory, the
+	 * middle of getpid, and getpid where the boot record says
+	 * getpid. */
+	const uint64_t tab[] = { T + 0x10, T + 0x40, T + 0x80,
+				 0xffffffffc0001000ull, T + 0x104, 0 };
+	const uint64_t swapped[] = { T + 0x40, T + 0x10, T + 0x80, T + 0x100,
+				     T + 0x100 };
+	struct fake f;
+	struct found got = { 0 };
+	struct vms_chk c = { .k = &f.k, .check = "syscall_table",
+			     .severity = VMS_SEV_CRITICAL, .fn = found,
+			     .arg = &got, .stext = T, .etext = T + 0x1000,
+			     .mods_loaded = true };
+
+	(void)state;
+	syscall_kernel(&f, tab, VMS_ARRAY_SIZE(tab), true);
+	assert_int_equal(vms_check_syscall_table(&c), 0);
+	assert_int_equal(got.n, 2);
+	assert_string_equal(got.object[0], "sys_call_table[3] (getpid)");
+	assert_string_equal(got.evidence[0],
+			    "points at 0xffffffffc0001000, memory outside "
+			    "kernel text and every module; expected "
+			    "__x64_sys_getpid");
+	assert_int_equal(got.addr[0], TAB + 3 * 8);
+	assert_int_equal(got.target[0], 0xffffffffc0001000ull);
+	assert_string_equal(got.object[1], "sys_call_table[4] (getpid)");
+	assert_string_equal(got.evidence[1],
+			    "points at 0xffffffff81000104, kernel text, "
+			    "__x64_sys_getpid+0x4; expected __x64_sys_getpid");
+	assert_string_equal(got.owner[1], "__x64_sys_getpid");
+	btf__free(f.k.btf);
+	fk_close(&f);
+
+	/* Two entries swapped: each is a syscall function, but not the one
+	 * the kernel recorded for its number at boot. */
+	got.n = 0;
+	syscall_kernel(&f, swapped, VMS_ARRAY_SIZE(swapped), true);
+	assert_int_equal(vms_check_syscall_table(&c), 0);
+	assert_int_equal(got.n, 2);
+	assert_string_equal(got.object[0], "sys_call_table[0] (read)");
+	assert_string_equal(got.evidence[0],
+			    "points at 0xffffffff81000040, kernel text, "
+			    "__x64_sys_write; expected __x64_sys_read");
+	btf__free(f.k.btf);
+	fk_close(&f);
+
+	/* Without the boot record, any syscall function passes. */
+	got.n = 0;
+	syscall_kernel(&f, swapped, VMS_ARRAY_SIZE(swapped), false);
+	assert_int_equal(vms_check_syscall_table(&c), 0);
+	assert_int_equal(got.n, 0);
+	btf__free(f.k.btf);
+	fk_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +418,7 @@ int main(void)
 		cmocka_unit_test(carves_modules_from_memory),
 		cmocka_unit_test(carving_aliased_memory_finds_the_original_only),
 		cmocka_unit_test(credential_rules),
+		cmocka_unit_test(syscall_table_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
