@@ -63,7 +63,7 @@ static bool entry_point(struct vms_chk *c, uint64_t addr)
 	 * in init text that is freed after boot); nothing replaces them
 	 * (seen on 6.1 and 6.12). */
 	if (vms_chk_sym_is(c, at, "early_idt_handler_array"))
-		return true;
+		return addr < vms_chk_sym_next(c, at); /* not past its end */
 	if (addr < c->stext || addr >= c->etext)
 		return false;
 	if (vms_chk_sym_prefixed(c, addr, "asm_") ||

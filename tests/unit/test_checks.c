@@ -7,7 +7,9 @@
  * leaf that points at a node, a user-space node pointer. Module carving.
  * The credentials rules on every combination that matters. The
  * syscall table rules: an entry into no module, into the middle of a
- * function, swapped entries against the boot record, and no record.
+ * function, swapped entries against the boot record, and no record. The
+ * IDT rules: entry points, early stubs, vector stubs and absent gates
+ * pass; a gate into no module or mid-function does not.
  */
 #include <bpf/btf.h>
 #include <linux/btf.h>
@@ -410,6 +412,108 @@ static void syscall_table_rules(void **state)
 	fk_close(&f);
 }
 
+/* An IDT of six gates in the fake's data, the gate layout from BTF as
+ * arch/x86/include/asm/desc_defs.h has it. */
+#define IDT (FK_DATA_VA + 0x2000)
+
+static void gate(struct fake *f, int v, uint64_t h, bool present)
+{
+	uint8_t *e = fk_at(f, IDT + 16 * (uint64_t)v);
+
+	memset(e, 0, 16);
+	e[0] = (uint8_t)h, e[1] = (uint8_t)(h >> 8);
+	e[4] = 0, e[5] = (uint8_t)(0x0e | (present ? 0x80 : 0));
+	e[6] = (uint8_t)(h >> 16), e[7] = (uint8_t)(h >> 24);
+	for (int i = 0; i < 4; i++)
+		e[8 + i] = (uint8_t)(h >> (32 + 8 * i));
+}
+
+static void idt_rules(void **state)
+{
+	static const char *const names[] = {
+		"_stext", "asm_exc_divide_error", "some_function",
+		"irq_entries_start", "spurious_entries_start", "_etext",
+		"early_idt_handler_array", "after_early_stubs", "idt_table",
+		"after_idt",
+	};
+	const uint64_t addrs[] = { T, T + 0x10, T + 0x100, T + 0x200,
+				   T + 0x400, T + 0x1000,
+				   0xffffffff83000000ull, 0xffffffff83000120ull,
+				   IDT, IDT + 16 * 6 };
+	struct vms_layout l = { 0 };
+	struct btf *b = btf__new_empty();
+	int u16 = btf__add_int(b, "short unsigned int", 2, 0);
+	int u32 = btf__add_int(b, "unsigned int", 4, 0);
+	int bits = btf__add_struct(b, "idt_bits", 2);
+	struct fake f;
+	struct found got = { 0 };
+	struct vms_chk c = { .k = &f.k, .check = "idt",
+			     .severity = VMS_SEV_CRITICAL, .fn = found,
+			     .arg = &got, .stext = T, .etext = T + 0x1000,
+			     .mods_loaded = true };
+
+	(void)state;
+	btf__add_field(b, "ist", u16, 0, 3);
+	btf__add_field(b, "zero", u16, 3, 5);
+	btf__add_field(b, "type", u16, 8, 5);
+	btf__add_field(b, "dpl", u16, 13, 2);
+	btf__add_field(b, "p", u16, 15, 1);
+	btf__add_struct(b, "gate_struct", 16);
+	btf__add_field(b, "offset_low", u16, 0, 0);
+	btf__add_field(b, "segment", u16, 16, 0);
+	btf__add_field(b, "bits", bits, 32, 0);
+	btf__add_field(b, "offset_middle", u16, 48, 0);
+	btf__add_field(b, "offset_high", u32, 64, 0);
+	btf__add_field(b, "reserved", u32, 96, 0);
+	fk_build(&f);
+	gate(&f, 0, T + 0x10, true);		/* an exception entry */
+	gate(&f, 1, 0xffffffff83000000ull + 9, true); /* early stub */
+	gate(&f, 2, 0xdeadbeef, false);		/* not present */
+	gate(&f, 3, T + 0x200 + 8 * 3, true);	/* a device vector stub */
+	gate(&f, 4, 0xffffffffc0002000ull, true); /* into no module */
+	gate(&f, 6, 0xffffffff83000200ull, true); /* past the stubs */
+	gate(&f, 5, T + 0x110, true);		/* inside a function */
+	fk_open(&f, "x", FK_DATA_VA, &l);
+	fk_syms(&f, names, addrs, VMS_ARRAY_SIZE(names));
+	f.k.btf = b;
+	assert_int_equal(vms_check_idt(&c), 0);
+	assert_int_equal(got.n, 2);
+	/* The table's size is the distance to the next symbol: gate 6
+	 * lies past it and is not read. */
+	assert_string_equal(got.object[0], "idt vector 0x4");
+	assert_string_equal(got.evidence[0],
+			    "gate leads to 0xffffffffc0002000, memory outside "
+			    "kernel text and every module, not to an entry "
+			    "point");
+	assert_int_equal(got.addr[0], IDT + 16 * 4);
+	assert_string_equal(got.object[1], "idt vector 0x5");
+	assert_string_equal(got.evidence[1],
+			    "gate leads to 0xffffffff81000110, kernel text, "
+			    "some_function+0x10, not to an entry point");
+	assert_string_equal(got.owner[1], "some_function");
+	/* With nothing after the early stubs, their extent is unknown: an
+	 * address above them is no stub (a module's, say). */
+	got.n = 0;
+	fk_syms(&f, (const char *const[]){ "_stext", "asm_exc_divide_error",
+					   "some_function",
+					   "irq_entries_start",
+					   "spurious_entries_start", "_etext",
+					   "early_idt_handler_array",
+					   "idt_table", "after_idt" },
+		(const uint64_t[]){ T, T + 0x10, T + 0x100, T + 0x200,
+				    T + 0x400, T + 0x1000,
+				    0xffffffff83000000ull, IDT,
+				    IDT + 16 * 6 },
+		9);
+	assert_int_equal(vms_check_idt(&c), 0);
+	assert_int_equal(got.n, 3);
+	assert_string_equal(got.object[0], "idt vector 0x1");
+	assert_string_equal(got.object[1], "idt vector 0x4");
+	assert_string_equal(got.object[2], "idt vector 0x5");
+	btf__free(b);
+	fk_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +523,7 @@ int main(void)
 		cmocka_unit_test(carving_aliased_memory_finds_the_original_only),
 		cmocka_unit_test(credential_rules),
 		cmocka_unit_test(syscall_table_rules),
+		cmocka_unit_test(idt_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
