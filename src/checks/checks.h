@@ -185,6 +185,16 @@ enum vms_listener_verdict
 vms_chk_listener_rule(const struct vms_policy *p,
 		      const struct vms_net_facts *f, char *buf, size_t len);
 
+/* injected_code: which rules an area of user memory breaks, given its
+ * first @got bytes @head: VMS_AREA_* bits, 0 for an area with a file or
+ * a kernel special mapping ([vdso], ...). */
+enum {
+	VMS_AREA_RWX = 1,	/* anonymous, writable and executable */
+	VMS_AREA_ELF = 2,	/* anonymous, starts with an ELF header */
+};
+unsigned int vms_chk_area_rules(const struct vms_vma *v, const uint8_t *head,
+				size_t got);
+
 /* hidden_tasks: the views of a task, as bits. The task list (or, for a
  * thread, its process's thread list) and the pid table hold every task;
  * a task missing from either is hidden. The run queues and open files

@@ -27,6 +27,20 @@ static bool anonymous(const struct vms_vma *v)
 	       !strcmp(v->name, "[stack]");
 }
 
+unsigned int vms_chk_area_rules(const struct vms_vma *v, const uint8_t *head,
+				size_t got)
+{
+	unsigned int r = 0;
+
+	if (!anonymous(v))
+		return 0;
+	if ((v->flags & (VM_WRITE | VM_EXEC)) == (VM_WRITE | VM_EXEC))
+		r |= VMS_AREA_RWX;
+	if (got >= 4 && !memcmp(head, "\x7f" "ELF", 4))
+		r |= VMS_AREA_ELF;
+	return r;
+}
+
 static void hexbytes(const uint8_t *b, size_t n, char *out, size_t len)
 {
 	size_t o = 0;
@@ -57,18 +71,19 @@ static int scan(struct vms_chk *c, const struct vms_task *t)
 		const struct vms_vma *v = &l.v[i];
 		uint8_t head[16];
 		size_t got = 0;
-		bool rwx = (v->flags & (VM_WRITE | VM_EXEC)) ==
-			   (VM_WRITE | VM_EXEC), elf;
+		unsigned int rules;
+		bool rwx, elf;
 
 		if (!anonymous(v))
 			continue;
 		/* Not resident is no error: the area was never touched. */
 		vms_task_read_user(k, root, v->start, head, sizeof(head), &got);
 		vms_err_clear(k->ctx);
-		hexbytes(head, got, hex, sizeof(hex));
-		elf = got >= 4 && !memcmp(head, "\x7f" "ELF", 4);
-		if (!rwx && !elf)
+		if (!(rules = vms_chk_area_rules(v, head, got)))
 			continue;
+		rwx = rules & VMS_AREA_RWX;
+		elf = rules & VMS_AREA_ELF;
+		hexbytes(head, got, hex, sizeof(hex));
 		snprintf(evidence, sizeof(evidence),
 			 "%.200s area %#llx-%#llx %s%s%s; %s%s",
 			 v->name[0] ? v->name : "anonymous",

@@ -9,7 +9,8 @@
  * syscall table rules: an entry into no module, into the middle of a
  * function, swapped entries against the boot record, and no record. The
  * IDT rules: entry points, early stubs, vector stubs and absent gates
- * pass; a gate into no module or mid-function does not.
+ * pass; a gate into no module or mid-function does not. The
+ * injected_code rules on anonymous, heap, stack, file and vdso areas.
  */
 #include <bpf/btf.h>
 #include <linux/btf.h>
@@ -514,6 +515,38 @@ static void idt_rules(void **state)
 	fk_close(&f);
 }
 
+/* The injected_code rules on synthetic areas. */
+static void injected_code_rules(void **state)
+{
+	static const uint8_t elf[16] = "\x7f" "ELF\2\1\1";
+	static const uint8_t code[16] = { 0xb8, 0x2a, 0, 0, 0, 0xc3 };
+	struct vms_vma anon = { .flags = 0x7 }, heap = { .flags = 0x3 };
+	struct vms_vma file = { .flags = 0x7, .inode = 0xffff888000001000ull };
+	struct vms_vma vdso = { .flags = 0x5 };
+
+	(void)state;
+	strcpy(heap.name, "[heap]");
+	strcpy(vdso.name, "[vdso]");
+	strcpy(file.name, "/usr/lib/libjit.so");
+	assert_int_equal(vms_chk_area_rules(&anon, code, 16), VMS_AREA_RWX);
+	assert_int_equal(vms_chk_area_rules(&anon, elf, 16),
+			 VMS_AREA_RWX | VMS_AREA_ELF);
+	/* Not resident: only the flags speak. */
+	assert_int_equal(vms_chk_area_rules(&anon, NULL, 0), VMS_AREA_RWX);
+	assert_int_equal(vms_chk_area_rules(&heap, code, 16), 0);
+	assert_int_equal(vms_chk_area_rules(&heap, elf, 16), VMS_AREA_ELF);
+	/* Three bytes of a header are not a header. */
+	assert_int_equal(vms_chk_area_rules(&heap, elf, 3), 0);
+	heap.flags = 0x6; /* write and exec without read still counts */
+	assert_int_equal(vms_chk_area_rules(&heap, code, 16), VMS_AREA_RWX);
+	strcpy(heap.name, "[stack]");
+	assert_int_equal(vms_chk_area_rules(&heap, elf, 16),
+			 VMS_AREA_RWX | VMS_AREA_ELF);
+	/* A file's mapping, or the kernel's own, is never "injected". */
+	assert_int_equal(vms_chk_area_rules(&file, elf, 16), 0);
+	assert_int_equal(vms_chk_area_rules(&vdso, elf, 16), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -524,6 +557,7 @@ int main(void)
 		cmocka_unit_test(credential_rules),
 		cmocka_unit_test(syscall_table_rules),
 		cmocka_unit_test(idt_rules),
+		cmocka_unit_test(injected_code_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
