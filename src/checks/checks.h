@@ -185,6 +185,11 @@ enum vms_listener_verdict
 vms_chk_listener_rule(const struct vms_policy *p,
 		      const struct vms_net_facts *f, char *buf, size_t len);
 
+/* hidden_modules: is the module missing from a view? If so, the
+ * evidence (the views that hold it and those that lack it) into @buf. */
+bool vms_chk_module_hidden(const struct vms_chk_mod *m, char *buf,
+			   size_t len);
+
 /* injected_code: which rules an area of user memory breaks, given its
  * first @got bytes @head: VMS_AREA_* bits, 0 for an area with a file or
  * a kernel special mapping ([vdso], ...). */

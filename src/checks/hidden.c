@@ -578,24 +578,33 @@ out:
 	return err;
 }
 
+bool vms_chk_module_hidden(const struct vms_chk_mod *m, char *buf,
+			   size_t len)
+{
+	const char *in[3], *out[3];
+	size_t nin = 0, nout = 0;
+
+	if (m->listed && m->in_sysfs && m->in_memory)
+		return false;
+	*(m->listed ? &in[nin++] : &out[nout++]) = "on the module list";
+	*(m->in_sysfs ? &in[nin++] : &out[nout++]) =
+		"in /sys/module (module_kset)";
+	*(m->in_memory ? &in[nin++] : &out[nout++]) =
+		"in module memory (its struct module)";
+	in_but_not(buf, len, "", in, nin, out, nout);
+	return true;
+}
+
 int vms_check_hidden_modules(struct vms_chk *c)
 {
 	int err = vms_chk_load_modules(c);
 
 	for (size_t i = 0; !err && i < c->nmods; i++) {
 		const struct vms_chk_mod *m = &c->mods[i];
-		const char *in[3], *out[3];
-		size_t nin = 0, nout = 0;
 		char object[96], evidence[256];
-		if (m->listed && m->in_sysfs && m->in_memory)
+		if (!vms_chk_module_hidden(m, evidence, sizeof(evidence)))
 			continue;
-		*(m->listed ? &in[nin++] : &out[nout++]) = "on the module list";
-		*(m->in_sysfs ? &in[nin++] : &out[nout++]) =
-			"in /sys/module (module_kset)";
-		*(m->in_memory ? &in[nin++] : &out[nout++]) =
-			"in module memory (its struct module)";
 		snprintf(object, sizeof(object), "module %s", m->name);
-		in_but_not(evidence, sizeof(evidence), "", in, nin, out, nout);
 		err = vms_chk_emit(c, object, evidence, m->addr, 0, m->name);
 		err = err > 0 ? 0 : err;
 	}

@@ -487,10 +487,40 @@ static void views_are_compared(void **state)
 			       "not in the pid table");
 }
 
+static void module_verdicts(void **state)
+{
+	struct vms_chk_mod m = { .listed = true, .in_sysfs = true,
+				 .in_memory = true };
+	char ev[256];
+
+	(void)state;
+	assert_false(vms_chk_module_hidden(&m, ev, sizeof(ev)));
+	m.listed = false;
+	assert_true(vms_chk_module_hidden(&m, ev, sizeof(ev)));
+	assert_string_equal(ev, "in /sys/module (module_kset) and in module "
+				"memory (its struct module) but not on the "
+				"module list");
+	m.in_sysfs = false;
+	assert_true(vms_chk_module_hidden(&m, ev, sizeof(ev)));
+	assert_string_equal(ev, "in module memory (its struct module) but not "
+				"on the module list nor in /sys/module "
+				"(module_kset)");
+	/* Listed, but its struct is not where the loader puts one. */
+	m = (struct vms_chk_mod){ .listed = true, .in_sysfs = true };
+	assert_true(vms_chk_module_hidden(&m, ev, sizeof(ev)));
+	assert_string_equal(ev, "on the module list and in /sys/module "
+				"(module_kset) but not in module memory (its "
+				"struct module)");
+	/* A short buffer is cut, never overrun. */
+	assert_true(vms_chk_module_hidden(&m, ev, 10));
+	assert_string_equal(ev, "on the mo");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(finds_run_queues),
+		cmocka_unit_test(module_verdicts),
 		cmocka_unit_test(walks_a_run_queue),
 		cmocka_unit_test(walks_the_deadline_tree),
 		cmocka_unit_test(hostile_run_queues_end_with_errors),
