@@ -39,7 +39,6 @@ int vms_fd_walk_init(struct vms_fd_walk *w, struct vms_kernel *k,
 	memset(w, 0, sizeof(*w));
 	w->k = k;
 	if ((err = vms_layout_resolve_files(k->ctx, k->btf, &k->l)) ||
-	    (err = vms_ns_root(k, &w->root)) ||
 	    (err = vms_kernel_read_u64(k, t->addr + l->task_files, &files)))
 		return err;
 	if (!files)
@@ -171,7 +170,8 @@ int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *r)
 				return err;
 			snprintf(r->path, sizeof(r->path), "anon_inode:%s",
 				 name);
-		} else if ((err = vms_path_d_path(k, f.mnt, f.dentry, w->root,
+		} else if ((!w->root && (err = vms_ns_root(k, &w->root))) ||
+			   (err = vms_path_d_path(k, f.mnt, f.dentry, w->root,
 						  r->path, sizeof(r->path)))) {
 			return err;
 		}

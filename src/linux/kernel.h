@@ -478,7 +478,7 @@ struct vms_fd {
 
 struct vms_fd_walk {
 	struct vms_kernel *k;
-	uint64_t root;		/* the namespace's root mount */
+	uint64_t root;		/* the namespace's root mount, on first use */
 	uint64_t fdarray;	/* fdtable.fd */
 	uint32_t max_fds;	/* its length (bounded) */
 	uint32_t next;		/* next fd to look at */
