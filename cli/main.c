@@ -78,6 +78,8 @@ static void usage(FILE *f)
 		"Dump formats are detected from content: raw memory, ELF cores\n"
 		"(QEMU dump-guest-memory, /proc/vmcore), kdump-compressed\n"
 		"(zlib, lzo, snappy, zstd; plain or flattened) and LiME.\n"
+		"DUMP may also be qemu:QMP_SOCKET, a running QEMU guest whose\n"
+		"RAM is a memory-backend-file with share=on.\n"
 		"\n"
 		"common options:\n"
 		"  --json      JSON lines instead of a table\n"
@@ -276,7 +278,7 @@ static int open_session(struct opts *o, struct vms_session **ret)
 		fprintf(stderr, "%s: %s\n", prog, strerror(-err));
 		return 1;
 	}
-	err = vms_session_open_dump(*ret, o->source);
+	err = vms_session_open(*ret, o->source);
 	return err ? fail(*ret, err) : 0;
 }
 

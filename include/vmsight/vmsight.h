@@ -98,6 +98,22 @@ VMS_API void vms_session_destroy(struct vms_session *s);
 VMS_API int vms_session_open_dump(struct vms_session *s, const char *path);
 
 /**
+ * Open a running QEMU guest as the session's source, through its QMP
+ * socket at @qmp. Its RAM must be a memory-backend-file with share=on
+ * (-object memory-backend-file,id=ram,size=...,mem-path=FILE,share=on
+ * -machine memory-backend=ram): the file is mapped read-only, and the
+ * guest-physical layout (q35's RAM above 4 GiB included) comes from
+ * QEMU's memory map. Reads see the guest as it runs: nothing is paused.
+ */
+VMS_API int vms_session_open_qemu(struct vms_session *s, const char *qmp);
+
+/**
+ * Open @source: "qemu:QMP_SOCKET" for a running QEMU
+ * (vms_session_open_qemu()), anything else as a dump file.
+ */
+VMS_API int vms_session_open(struct vms_session *s, const char *source);
+
+/**
  * The detail of the session's first unreported error: one line naming
  * what failed and, where one exists, the guest address or file offset.
  * Owned by the session, valid until the next call on it. Never NULL.

@@ -110,6 +110,11 @@ int vms_source_finish_segs(struct vms_source *src);
 void vms_source_parse_elf_notes(struct vms_source *src, const uint8_t *p,
 				uint64_t len);
 
+/* A running QEMU with its RAM in a memory-backend-file, found through
+ * its QMP socket at @qmp_path (qemu.c). */
+int vms_qemu_open(struct vms_ctx *ctx, const char *qmp_path,
+		  struct vms_source **ret);
+
 int vms_raw_open(struct vms_source *src);
 int vms_elf_open(struct vms_source *src);
 int vms_kdump_open(struct vms_source *src, bool flattened);

@@ -133,21 +133,9 @@ VMS_API void vms_session_destroy(struct vms_session *s)
 	free(s);
 }
 
-VMS_API int vms_session_open_dump(struct vms_session *s, const char *path)
+/* The physical ranges of the new source, merged, for the API. */
+static int source_ranges(struct vms_session *s)
 {
-	int err;
-
-	if (!s || !path)
-		return -EINVAL;
-	if (s->src)
-		return vms_err(&s->ctx, -EINVAL, "api",
-			       "the session already has a source");
-	s->path = strdup(path);
-	if (!s->path)
-		return -ENOMEM;
-	err = vms_source_open(&s->ctx, s->path, &s->src);
-	if (err)
-		return err;
 	s->ranges = calloc(s->src->nsegs, sizeof(*s->ranges));
 	if (!s->ranges)
 		return -ENOMEM;
@@ -161,6 +149,40 @@ VMS_API int vms_session_open_dump(struct vms_session *s, const char *path)
 				.start = g->start, .size = g->size };
 	}
 	return 0;
+}
+
+static int open_source(struct vms_session *s, const char *source, bool live)
+{
+	int err;
+
+	if (!s || !source)
+		return -EINVAL;
+	if (s->src)
+		return vms_err(&s->ctx, -EINVAL, "api",
+			       "the session already has a source");
+	s->path = strdup(source);
+	if (!s->path)
+		return -ENOMEM;
+	err = live ? vms_qemu_open(&s->ctx, s->path, &s->src)
+		   : vms_source_open(&s->ctx, s->path, &s->src);
+	return err ? err : source_ranges(s);
+}
+
+VMS_API int vms_session_open_dump(struct vms_session *s, const char *path)
+{
+	return open_source(s, path, false);
+}
+
+VMS_API int vms_session_open_qemu(struct vms_session *s, const char *qmp)
+{
+	return open_source(s, qmp, true);
+}
+
+VMS_API int vms_session_open(struct vms_session *s, const char *source)
+{
+	if (source && !strncmp(source, "qemu:", 5))
+		return vms_session_open_qemu(s, source + 5);
+	return vms_session_open_dump(s, source);
 }
 
 VMS_API const char *vms_errmsg(const struct vms_session *s)

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A QMP client (QEMU Machine Protocol: JSON objects over a Unix socket,
+ * one per line; docs/interop/qmp-spec.rst in QEMU's tree).
+ *
+ * The server greets with {"QMP": ...}; capabilities negotiation
+ * (qmp_capabilities) enters command mode. Each command gets one reply,
+ * {"return": ...} or {"error": {"class", "desc"}}; asynchronous
+ * {"event": ...} lines may come before it and are skipped.
+ *
+ * QEMU is the host's, but its replies are still parsed with bounds:
+ * lines of at most 16 MiB and a deadline on every reply, so that a
+ * wedged or hostile peer cannot hang or exhaust vmsight.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "qmp.h"
+
+#define LAYER "access"
+#define MAX_LINE (16u << 20)
+#define TIMEOUT_MS 30000
+
+struct vms_qmp {
+	struct vms_ctx *ctx;
+	const char *path;	/* for messages */
+	int fd;
+	char *buf;		/* received, not yet consumed */
+	size_t len, cap;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The next line (without its newline) into *@ret, owned by the caller. */
+static int read_line(struct vms_qmp *q, char **ret)
+{
+	int64_t deadline = now_ms() + TIMEOUT_MS;
+
+	for (;;) {
+		char *nl = q->len ? memchr(q->buf, '\n', q->len) : NULL;
+		if (nl) {
+			size_t n = (size_t)(nl - q->buf);
+			if (!(*ret = malloc(n + 1)))
+				return -ENOMEM;
+			memcpy(*ret, q->buf, n);
+			(*ret)[n] = 0;
+			memmove(q->buf, nl + 1, q->len - n - 1);
+			q->len -= n + 1;
+			return 0;
+		}
+		if (q->len >= MAX_LINE)
+			return vms_err(q->ctx, -E2BIG, LAYER,
+				       "%s: a QMP message longer than %u bytes",
+				       q->path, MAX_LINE);
+		if (q->cap - q->len < 65536) {
+			int r = vms_grow(&q->buf, &q->cap, q->len + 65536, 1,
+					 131072, MAX_LINE + 65536);
+			if (r)
+				return r;
+		}
+		int64_t left = deadline - now_ms();
+		struct pollfd p = { .fd = q->fd, .events = POLLIN };
+		int pr = left > 0 ? poll(&p, 1, (int)left) : 0;
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			return vms_err(q->ctx, pr ? -errno : -ETIMEDOUT, LAYER,
+				       "%s: no reply from QEMU in %d s",
+				       q->path, TIMEOUT_MS / 1000);
+		ssize_t n = read(q->fd, q->buf + q->len, q->cap - q->len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return vms_err(q->ctx, n ? -errno : -ECONNRESET, LAYER,
+				       "%s: QEMU closed the QMP connection",
+				       q->path);
+		q->len += (size_t)n;
+	}
+}
+
+/* The next message that is not an event, parsed. */
+static int read_msg(struct vms_qmp *q, json_object **ret)
+{
+	for (;;) {
+		char *line = NULL;
+		json_object *o;
+		int err = read_line(q, &line);
+
+		if (err)
+			return err;
+		o = json_tokener_parse(line);
+		free(line);
+		if (!o || !json_object_is_type(o, json_type_object)) {
+			json_object_put(o);
+			return vms_err(q->ctx, -EBADMSG, LAYER,
+				       "%s: QEMU sent a line that is not a JSON "
+				       "object", q->path);
+		}
+		if (json_object_object_get_ex(o, "event", NULL)) {
+			json_object_put(o);
+			continue;
+		}
+		*ret = o;
+		return 0;
+	}
+}
+
+static int write_all(struct vms_qmp *q, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = send(q->fd, s, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return vms_err(q->ctx, -EPIPE, LAYER,
+				       "%s: cannot send to QEMU: %s", q->path,
+				       strerror(errno));
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int vms_qmp_cmd(struct vms_qmp *q, const char *cmd, json_object *args,
+		json_object **ret)
+{
+	json_object *req = json_object_new_object(), *reply = NULL, *v, *e;
+	const char *text;
+	int err;
+
+	if (ret)
+		*ret = NULL;
+	if (!req)
+		return -ENOMEM;
+	json_object_object_add(req, "execute", json_object_new_string(cmd));
+	if (args)
+		json_object_object_add(req, "arguments",
+				       json_object_get(args));
+	text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	err = text ? write_all(q, text, strlen(text)) : -ENOMEM;
+	if (!err)
+		err = write_all(q, "\n", 1);
+	json_object_put(req);
+	if (err || (err = read_msg(q, &reply)))
+		return err;
+	if (json_object_object_get_ex(reply, "return", &v)) {
+		if (ret)
+			*ret = json_object_get(v);
+	} else if (json_object_object_get_ex(reply, "error", &e)) {
+		json_object *d = NULL;
+		json_object_object_get_ex(e, "desc", &d);
+		err = vms_err(q->ctx, -EREMOTEIO, LAYER, "%s: QEMU refused %s: "
+			      "%.300s", q->path, cmd,
+			      d ? json_object_get_string(d) : "no reason");
+	} else {
+		err = vms_err(q->ctx, -EBADMSG, LAYER,
+			      "%s: QEMU's reply to %s has neither return nor "
+			      "error", q->path, cmd);
+	}
+	json_object_put(reply);
+	return err;
+}
+
+int vms_qmp_open(struct vms_ctx *ctx, const char *path, struct vms_qmp **ret)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vms_qmp *q;
+	json_object *greet = NULL;
+	int err;
+
+	*ret = NULL;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return vms_err(ctx, -ENAMETOOLONG, LAYER,
+			       "%s: a socket path longer than %zu bytes", path,
+			       sizeof(sa.sun_path) - 1);
+	if (!(q = calloc(1, sizeof(*q))))
+		return -ENOMEM;
+	q->ctx = ctx;
+	q->path = path;
+	strcpy(sa.sun_path, path);
+	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (q->fd < 0 || connect(q->fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = vms_err(ctx, errno == ENOENT ? -ENOENT : -ECONNREFUSED,
+			      LAYER, "%s: cannot connect to QEMU's QMP socket: "
+			      "%s", path, strerror(errno));
+		goto fail;
+	}
+	if ((err = read_msg(q, &greet)))
+		goto fail;
+	if (!json_object_object_get_ex(greet, "QMP", NULL)) {
+		err = vms_err(ctx, -EPROTO, LAYER,
+			      "%s: not a QMP socket (no QMP greeting)", path);
+		goto fail;
+	}
+	if ((err = vms_qmp_cmd(q, "qmp_capabilities", NULL, NULL)))
+		goto fail;
+	json_object_put(greet);
+	*ret = q;
+	return 0;
+fail:
+	json_object_put(greet);
+	vms_qmp_close(q);
+	return err;
+}
+
+void vms_qmp_close(struct vms_qmp *q)
+{
+	if (!q)
+		return;
+	if (q->fd >= 0)
+		close(q->fd);
+	free(q->buf);
+	free(q);
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* A QMP client: connect, negotiate, run commands (qmp.c). */
+#ifndef VMS_ACCESS_QMP_H
+#define VMS_ACCESS_QMP_H
+
+#include <json-c/json.h>
+
+#include "../core/core.h"
+
+struct vms_qmp;
+
+/* Connect to the QMP socket at @path (kept as is for messages: it must
+ * outlive the client) and enter command mode. */
+int vms_qmp_open(struct vms_ctx *ctx, const char *path, struct vms_qmp **ret);
+void vms_qmp_close(struct vms_qmp *q);
+
+/* Run @cmd with @args (may be NULL); its "return" value into *@ret (a
+ * new reference, if @ret is not NULL). QEMU's error becomes the
+ * context's error, -EREMOTEIO. */
+int vms_qmp_cmd(struct vms_qmp *q, const char *cmd, json_object *args,
+		json_object **ret);
+
+#endif

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""vmsight on a running guest: "qemu:QMP_SOCKET" with the guest's RAM in
+a memory-backend-file.
+
+Boots one of the lab's clean guests again under QEMU (TCG) with 3 GiB of
+RAM, so that q35 puts 1 GiB of it above 4 GiB and the layout has to come
+from QEMU's memory map. Once the guest has printed its /proc view and
+loaded its late module, it blocks and changes no more; every view of the
+running guest must then match what the guest said, as the dumps' views
+do. The guest is killed and its files removed however the test ends.
+
+Output is TAP.
+"""
+import argparse, os, re, signal, subprocess, sys, tempfile, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "lab"))
+from lab_test import (check, compare_ps, jsonl, load_guests,  # noqa
+                      parse_truth, results, run, views_match_truth)
+import lab  # noqa: the lab's kernel cache (fetch_kernel reuses it)
+
+RAM = "3G"
+BOOT_TIMEOUT = 300
+
+
+def wait_for(proc, console, line, timeout):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError("QEMU exited with %d" % proc.returncode)
+        try:
+            with open(console, errors="replace") as f:
+                if line in f.read():
+                    return
+        except FileNotFoundError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("no %r on the console in %d s" % (line, timeout))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--vmsight", required=True)
+    ap.add_argument("--guest", required=True, help="SERIES-MODE")
+    ap.add_argument("--manifest")
+    a = ap.parse_args()
+    guests, manifest = load_guests(a.manifest)
+    series, mode = a.guest.split("-")
+    g = [x for x in guests if x["paging"] == mode and
+         not x.get("rootkit") and not x.get("vmcoreinfo") and
+         x["kernel"].startswith("linux-image-" + series + ".")]
+    if len(g) != 1:
+        print("Bail out! no lab guest %s in %s" % (a.guest, manifest))
+        return 1
+    g = g[0]
+    kdir = lab.fetch_kernel(g["kernel"])
+    tmp = tempfile.mkdtemp(prefix="vmsight-live-")
+    ram = "/dev/shm/vmsight-live-%d.ram" % os.getpid()
+    qmp = os.path.join(tmp, "qmp.sock")
+    console = os.path.join(tmp, "console.log")
+    cpu = "max" if mode == "la57" else "max,la57=off"
+    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", cpu, "-smp", "2",
+           "-m", RAM, "-object",
+           "memory-backend-file,id=ram,size=%s,mem-path=%s,share=on"
+           % (RAM, ram), "-machine", "q35,memory-backend=ram",
+           "-kernel", os.path.join(kdir, "vmlinuz"),
+           "-initrd", os.path.join(g["dir"], "initrd.gz"),
+           "-append", "console=ttyS0 panic=-1",
+           "-serial", "file:" + console, "-display", "none",
+           "-monitor", "none", "-no-reboot", "-nic", "none",
+           "-qmp", "unix:%s,server=on,wait=off" % qmp]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+    try:
+        # After "late ready" init blocks for good: the guest's state is
+        # what it printed, with the late module loaded.
+        wait_for(proc, console, "VMS-TRUTH late ready", BOOT_TIMEOUT)
+        truth = parse_truth(console)
+        late = []
+        with open(console, errors="replace") as f:
+            for line in f:
+                i = line.find("VMS-TRUTH late modules ")
+                if i >= 0:
+                    late.append(line[i + 23:].rstrip("\r\n"))
+        truth["module"] = late
+        src = "qemu:" + qmp
+        check(len(truth["ps"]) > 20 and late,
+              "the live guest printed its ground truth")
+
+        rc, out, err = run([a.vmsight, "info", src])
+        ranges = re.findall(r"0x([0-9a-f]{16})-0x([0-9a-f]{16})", out)
+        check(rc == 0 and "format:          qemu" in out and
+              any(int(s, 16) >= 1 << 32 for s, _ in ranges) and
+              "banner:          %s" % truth.get("version", "?") in out,
+              "%s live: info reads the running guest, RAM above 4 GiB "
+              "included (%d ranges from QEMU's memory map)"
+              % (g["name"], len(ranges)), out + err)
+
+        rc, out, err = run([a.vmsight, "ps", "--json", src])
+        problems = compare_ps(truth["ps"], jsonl(out)) if rc == 0 else [err]
+        check(not problems, "%s live: ps matches the guest's /proc"
+              % g["name"], "\n".join(problems[:20]))
+        views_match_truth(a, g, truth, {"raw": src})
+
+        # Errors: no socket, and a socket that is not QEMU's.
+        rc, out, err = run([a.vmsight, "ps", "qemu:" + tmp + "/none"])
+        check(rc == 1 and not out and "cannot connect to QEMU's QMP "
+              "socket" in err, "live: a missing QMP socket is a one-line "
+              "error", "exit %d: %s" % (rc, err))
+        rc, out, err = run([a.vmsight, "ps", "qemu:" + console])
+        check(rc == 1 and not out and err.count("\n") == 1,
+              "live: a path that is no socket is a one-line error",
+              "exit %d: %s" % (rc, err))
+    except RuntimeError as e:
+        check(False, "%s live: the guest boots" % g["name"], str(e))
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        for p in (ram, qmp, console):
+            if os.path.exists(p):
+                os.unlink(p)
+        os.rmdir(tmp)
+    failed = sum(1 for ok in results if not ok)
+    print("1..%d" % len(results))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
