@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <json-c/json.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,6 +40,7 @@ struct opts {
 	const char *policy;	/* check: policy file */
 	const char *yara;	/* check: YARA rules file */
 	int32_t pid;		/* threads: one process only; -1: all */
+	bool pause;		/* stop a live guest while reading it */
 	const char *source;
 };
 
@@ -83,6 +85,8 @@ static void usage(FILE *f)
 		"\n"
 		"common options:\n"
 		"  --json      JSON lines instead of a table\n"
+		"  --pause     live sources: stop the guest while reading it,\n"
+		"              for one consistent state (QMP stop, then cont)\n"
 		"  -v, --verbose  log what the library does to stderr\n"
 		"  -h, --help  help for a command: %s <command> --help\n"
 		"  --version   print the version\n",
@@ -280,6 +284,62 @@ static int open_session(struct opts *o, struct vms_session **ret)
 	}
 	err = vms_session_open(*ret, o->source);
 	return err ? fail(*ret, err) : 0;
+}
+
+/* --pause: the guest stays stopped only while vmsight reads it. A signal
+ * that ends vmsight (Ctrl-C, a closed pipe, a crash) first lets the
+ * guest run again; only SIGKILL cannot. */
+static struct vms_session *paused_session;
+
+static void resume_and_die(int sig)
+{
+	vms_session_resume_async(paused_session);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static const int fatal_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+				     SIGPIPE, SIGSEGV, SIGBUS, SIGABRT,
+				     SIGFPE, SIGILL };
+
+static int pause_guest(struct vms_session *s)
+{
+	struct sigaction sa = { .sa_handler = resume_and_die };
+	int err;
+
+	paused_session = s;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < VMS_ARRAY_LEN(fatal_signals); i++)
+		sigaddset(&sa.sa_mask, fatal_signals[i]);
+	/* Handlers first: a signal between stop and sigaction would leave
+	 * the guest stopped. */
+	for (size_t i = 0; i < VMS_ARRAY_LEN(fatal_signals); i++)
+		sigaction(fatal_signals[i], &sa, NULL);
+	if ((err = vms_session_pause(s)))
+		return err == -ENOTSUP ? (fprintf(stderr, "%s: %s\n", prog,
+						  vms_errmsg(s)),
+					  2)
+				       : fail(s, err);
+	return 0;
+}
+
+static int resume_guest(struct vms_session *s, int ret)
+{
+	uint64_t ns = 0;
+	int err = vms_session_resume(s, &ns);
+
+	if (err) {
+		fail(s, err);
+		return ret ? ret : 1;
+	}
+	if (ns) {
+		progress_clear();
+		fprintf(stderr, "%s: the guest was paused for %.1f ms\n", prog,
+			(double)ns / 1e6);
+	}
+	for (size_t i = 0; i < VMS_ARRAY_LEN(fatal_signals); i++)
+		signal(fatal_signals[i], SIG_DFL);
+	return ret;
 }
 
 static int cmd_info(struct opts *o, struct vms_session *s)
@@ -1724,6 +1784,7 @@ int main(int argc, char **argv)
 		{ "raw", no_argument, NULL, 'r' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "only", required_argument, NULL, 'O' },
+		{ "pause", no_argument, NULL, 'z' },
 		{ "fail-on", required_argument, NULL, 'F' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "yara", required_argument, NULL, 'Y' },
@@ -1764,6 +1825,9 @@ int main(int argc, char **argv)
 			break;
 		case 'O':
 			o.only = optarg;
+			break;
+		case 'z':
+			o.pause = true;
 			break;
 		case 'F': {
 			enum vms_severity sev;
@@ -1866,9 +1930,13 @@ int main(int argc, char **argv)
 	o.source = argv[optind];
 	bar.on = isatty(STDERR_FILENO);
 	ret = open_session(&o, &s);
+	if (!ret && o.pause)
+		ret = pause_guest(s);
 	if (!ret)
 		ret = cmds[ci].fn(&o, s);
 	progress_clear();
+	if (o.pause)
+		ret = resume_guest(s, ret);
 	vms_session_destroy(s);
 	return ret;
 }

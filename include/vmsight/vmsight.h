@@ -114,6 +114,24 @@ VMS_API int vms_session_open_qemu(struct vms_session *s, const char *qmp);
 VMS_API int vms_session_open(struct vms_session *s, const char *source);
 
 /**
+ * Stop a live guest (QMP stop), for reads of one consistent state. A
+ * guest that its owner had stopped already stays as it is, and is not
+ * let run by vms_session_resume(). -ENOTSUP for a dump.
+ */
+VMS_API int vms_session_pause(struct vms_session *s);
+/**
+ * Let a guest that vms_session_pause() stopped run again (QMP cont);
+ * *@paused_ns (may be NULL): how long it was stopped. 0 when there is
+ * nothing to resume. vms_session_destroy() resumes too.
+ */
+VMS_API int vms_session_resume(struct vms_session *s, uint64_t *paused_ns);
+/**
+ * The same from a signal handler: sends the resume without waiting for
+ * QEMU's answer, with async-signal-safe calls only.
+ */
+VMS_API void vms_session_resume_async(struct vms_session *s);
+
+/**
  * The detail of the session's first unreported error: one line naming
  * what failed and, where one exists, the guest address or file offset.
  * Owned by the session, valid until the next call on it. Never NULL.

@@ -67,7 +67,58 @@ static void qemu_close(struct vms_source *src)
 	src->priv = NULL;
 }
 
-static const struct vms_source_ops qemu_ops = { .close = qemu_close };
+/* query-status: is the guest running? */
+static int running(struct vms_source *src, bool *ret)
+{
+	struct qemu_priv *p = src->priv;
+	json_object *st = NULL, *r;
+	int err = vms_qmp_cmd(p->qmp, "query-status", NULL, &st);
+
+	if (err)
+		return err;
+	if (!json_object_object_get_ex(st, "running", &r) ||
+	    !json_object_is_type(r, json_type_boolean))
+		err = vms_err(src->ctx, -EBADMSG, LAYER,
+			      "%s: QEMU's query-status has no running flag",
+			      src->path);
+	else
+		*ret = json_object_get_boolean(r);
+	json_object_put(st);
+	return err;
+}
+
+/* A guest that was already stopped (by its owner) is left stopped: only
+ * a guest vmsight stopped is let run again. */
+static int qemu_pause(struct vms_source *src, bool *was_running)
+{
+	struct qemu_priv *p = src->priv;
+	int err = running(src, was_running);
+
+	if (err || !*was_running)
+		return err;
+	return vms_qmp_cmd(p->qmp, "stop", NULL, NULL);
+}
+
+static int qemu_resume(struct vms_source *src)
+{
+	struct qemu_priv *p = src->priv;
+
+	return vms_qmp_cmd(p->qmp, "cont", NULL, NULL);
+}
+
+static void qemu_resume_async(struct vms_source *src)
+{
+	struct qemu_priv *p = src->priv;
+
+	vms_qmp_send_async(p->qmp, "{\"execute\":\"cont\"}\n");
+}
+
+static const struct vms_source_ops qemu_ops = {
+	.close = qemu_close,
+	.pause = qemu_pause,
+	.resume = qemu_resume,
+	.resume_async = qemu_resume_async,
+};
 
 /* qom-get PATH PROPERTY. */
 static int qom_get(struct vms_source *src, const char *id, const char *prop,

@@ -218,6 +218,21 @@ fail:
 	return err;
 }
 
+void vms_qmp_send_async(struct vms_qmp *q, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (q && q->fd >= 0 && n) {
+		ssize_t w = send(q->fd, line, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		line += w;
+		n -= (size_t)w;
+	}
+}
+
 void vms_qmp_close(struct vms_qmp *q)
 {
 	if (!q)

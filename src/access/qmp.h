@@ -14,6 +14,10 @@ struct vms_qmp;
 int vms_qmp_open(struct vms_ctx *ctx, const char *path, struct vms_qmp **ret);
 void vms_qmp_close(struct vms_qmp *q);
 
+/* Send @cmd (a complete JSON line) without waiting for the reply, with
+ * write(2) only: callable from a signal handler. */
+void vms_qmp_send_async(struct vms_qmp *q, const char *line);
+
 /* Run @cmd with @args (may be NULL); its "return" value into *@ret (a
  * new reference, if @ret is not NULL). QEMU's error becomes the
  * context's error, -EREMOTEIO. */

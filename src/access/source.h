@@ -46,6 +46,12 @@ struct vms_source_ops {
 	 * (VMS_PAGE_SIZE bytes). -EFAULT if the dump does not hold it. */
 	int (*read_page)(struct vms_source *src, uint64_t pfn, uint8_t *page);
 	void (*close)(struct vms_source *src);
+	/* Live sources: stop the guest (*@was_running: whether it ran),
+	 * let it run again, and the same from a signal handler (only
+	 * async-signal-safe calls, no reply awaited). */
+	int (*pause)(struct vms_source *src, bool *was_running);
+	int (*resume)(struct vms_source *src);
+	void (*resume_async)(struct vms_source *src);
 };
 
 struct vms_source {

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../checks/checks.h"
 #include "../linux/kernel.h"
@@ -25,6 +26,8 @@ struct vms_session {
 	size_t nranges;			/* entries in @ranges */
 	const struct vms_policy *policy; /* borrowed, may be NULL */
 	const struct vms_yara *yara;	/* borrowed, may be NULL */
+	bool paused;			/* vmsight stopped the guest */
+	struct timespec paused_at;	/* when */
 };
 
 struct vms_proc {
@@ -126,6 +129,8 @@ VMS_API void vms_session_destroy(struct vms_session *s)
 {
 	if (!s)
 		return;
+	/* Never leave a guest stopped behind. */
+	vms_session_resume(s, NULL);
 	vms_kernel_free(s->kernel);
 	vms_source_close(s->src);
 	free(s->ranges);
@@ -183,6 +188,52 @@ VMS_API int vms_session_open(struct vms_session *s, const char *source)
 	if (source && !strncmp(source, "qemu:", 5))
 		return vms_session_open_qemu(s, source + 5);
 	return vms_session_open_dump(s, source);
+}
+
+VMS_API int vms_session_pause(struct vms_session *s)
+{
+	bool was_running = false;
+	int err;
+
+	if (!s || !s->src)
+		return -EINVAL;
+	if (!s->src->ops || !s->src->ops->pause)
+		return vms_err(&s->ctx, -ENOTSUP, "api",
+			       "%s: a dump cannot be paused; --pause is for "
+			       "live sources", s->path);
+	if (s->paused)
+		return 0;
+	if ((err = s->src->ops->pause(s->src, &was_running)))
+		return err;
+	s->paused = was_running;
+	clock_gettime(CLOCK_MONOTONIC, &s->paused_at);
+	return 0;
+}
+
+VMS_API int vms_session_resume(struct vms_session *s, uint64_t *paused_ns)
+{
+	struct timespec now;
+	int err;
+
+	if (paused_ns)
+		*paused_ns = 0;
+	if (!s || !s->paused)
+		return 0;
+	err = s->src->ops->resume(s->src);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (paused_ns)
+		*paused_ns = (uint64_t)(now.tv_sec - s->paused_at.tv_sec) *
+				     1000000000u +
+			     (uint64_t)(now.tv_nsec - s->paused_at.tv_nsec);
+	if (!err)
+		s->paused = false;
+	return err;
+}
+
+VMS_API void vms_session_resume_async(struct vms_session *s)
+{
+	if (s && s->paused && s->src->ops->resume_async)
+		s->src->ops->resume_async(s->src);
 }
 
 VMS_API const char *vms_errmsg(const struct vms_session *s)

@@ -39,6 +39,66 @@ def wait_for(proc, console, line, timeout):
     raise RuntimeError("no %r on the console in %d s" % (line, timeout))
 
 
+def running(mon):
+    return mon.cmd("query-status")["running"]
+
+
+def wait_running(mon, want, timeout=60):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if running(mon) == want:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def pause_tests(a, g, truth, src, mon):
+    """--pause: the guest is stopped while vmsight reads and runs again
+    after, also when vmsight dies of a signal while the guest is stopped;
+    a guest its owner stopped stays stopped."""
+    name = g["name"]
+    rc, out, err = run([a.vmsight, "ps", "--json", "--pause", src])
+    problems = compare_ps(truth["ps"], jsonl(out)) if rc == 0 else [err]
+    check(not problems and re.fullmatch(
+        r"vmsight: the guest was paused for \d+\.\d ms\n", err) and
+        running(mon), "%s live: ps --pause matches the guest, reports the "
+        "pause and lets the guest run again" % name,
+        "%s\n%s" % (err, "\n".join(problems[:20])))
+
+    # symbols --json writes megabytes: with nobody reading its stdout it
+    # blocks while the guest is stopped. Then a signal kills it.
+    for sig, how in ((signal.SIGTERM, "SIGTERM"), (signal.SIGINT,
+                                                    "SIGINT"),
+                     (signal.SIGPIPE, "a closed pipe")):
+        p = subprocess.Popen([a.vmsight, "symbols", "--json", "--pause",
+                              src], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL)
+        stopped = wait_running(mon, False)
+        if sig == signal.SIGPIPE:
+            p.stdout.close()  # the blocked write fails: SIGPIPE
+        else:
+            p.send_signal(sig)
+            p.stdout.close()
+        rc = p.wait(timeout=60)
+        check(stopped and rc == -sig and wait_running(mon, True, 10),
+              "%s live: vmsight killed by %s while the guest is paused "
+              "lets it run again" % (name, how),
+              "stopped %s, exit %s, running %s" % (stopped, rc,
+                                                   running(mon)))
+
+    # A guest that its owner stopped is read, and left stopped.
+    mon.cmd("stop")
+    rc, out, err = run([a.vmsight, "lsmod", "--pause", src])
+    check(rc == 0 and "tcp_vegas" in out and not err and
+          not running(mon), "%s live: --pause leaves a guest its owner "
+          "stopped as it was" % name, "exit %d %s" % (rc, err))
+    mon.cmd("cont")
+
+    rc, out, err = run([a.vmsight, "ps", "--pause", g["dumps"]["raw"]])
+    check(rc == 2 and not out and "--pause is for live sources" in err,
+          "--pause on a dump is a usage error", "exit %d %s" % (rc, err))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vmsight", required=True)
@@ -58,6 +118,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="vmsight-live-")
     ram = "/dev/shm/vmsight-live-%d.ram" % os.getpid()
     qmp = os.path.join(tmp, "qmp.sock")
+    qmp2 = os.path.join(tmp, "qmp2.sock")  # the test's own monitor
     console = os.path.join(tmp, "console.log")
     cpu = "max" if mode == "la57" else "max,la57=off"
     cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", cpu, "-smp", "2",
@@ -69,7 +130,8 @@ def main():
            "-append", "console=ttyS0 panic=-1",
            "-serial", "file:" + console, "-display", "none",
            "-monitor", "none", "-no-reboot", "-nic", "none",
-           "-qmp", "unix:%s,server=on,wait=off" % qmp]
+           "-qmp", "unix:%s,server=on,wait=off" % qmp,
+           "-qmp", "unix:%s,server=on,wait=off" % qmp2]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
     try:
         # After "late ready" init blocks for good: the guest's state is
@@ -102,6 +164,8 @@ def main():
               % g["name"], "\n".join(problems[:20]))
         views_match_truth(a, g, truth, {"raw": src})
 
+        pause_tests(a, g, truth, src, lab.Qmp(qmp2))
+
         # Errors: no socket, and a socket that is not QEMU's.
         rc, out, err = run([a.vmsight, "ps", "qemu:" + tmp + "/none"])
         check(rc == 1 and not out and "cannot connect to QEMU's QMP "
@@ -117,7 +181,7 @@ def main():
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-        for p in (ram, qmp, console):
+        for p in (ram, qmp, qmp2, console):
             if os.path.exists(p):
                 os.unlink(p)
         os.rmdir(tmp)
