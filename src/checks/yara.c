@@ -627,9 +627,10 @@ int vms_check_yara(struct vms_chk *c)
 		return err;
 
 	/* Progress counts objects: the image, the modules and the user
-	 * processes, which a first walk of the task list counts. */
+	 * processes, which a first walk of the task list counts, only when
+	 * someone watches the progress. */
 	if ((err = vms_chk_load_modules(c)) ||
-	    (err = count_processes(k, &nproc)))
+	    (k->ctx->progress && (err = count_processes(k, &nproc))))
 		goto out;
 	total = 1 + c->nmods + nproc;
 	/* The kernel image, then each module (both views). */
@@ -664,7 +665,8 @@ int vms_check_yara(struct vms_chk *c)
 	while ((r = vms_task_walk_next(&w, &t)) == 1) {
 		if (t.kthread || !t.mm)
 			continue;
-		/* A process forked since the count: the total grows. */
+		/* A process forked since the count must not take done past
+		 * total. */
 		done = VMS_MIN(done + 1, total);
 		vms_progress(k->ctx, done, total, "yara: pid %d (%s)", t.pid,
 			     t.comm);
