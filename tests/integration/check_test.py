@@ -18,7 +18,7 @@ import argparse, json, os, pty, re, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from lab_test import (check, load_guests, parse_truth, results,  # noqa
+from lab_test import (check, parse_truth, pick_guest, results,  # noqa
                       run)
 
 
@@ -59,14 +59,9 @@ def main():
     ap.add_argument("--guest", required=True, help="SERIES-MODE")
     ap.add_argument("--manifest")
     a = ap.parse_args()
-    guests, manifest = load_guests(a.manifest)
-    series, mode = a.guest.split("-")
-    g = [x for x in guests if x["paging"] == mode and x.get("rootkit") and
-         x["kernel"].startswith("linux-image-" + series + ".")]
-    if len(g) != 1:
-        print("Bail out! no rootkit guest %s in %s" % (a.guest, manifest))
+    g = pick_guest(a, rootkit=True)
+    if not g:
         return 1
-    g = g[0]
     name = g["name"]
     rk, inj = {}, None
     with open(g["console"], errors="replace") as f:

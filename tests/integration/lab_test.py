@@ -766,6 +766,23 @@ def load_guests(manifest=None):
         return json.load(f), manifest
 
 
+def pick_guest(a, rootkit, vmcoreinfo=None):
+    """The one guest of the lab that --guest SERIES-MODE names, with or
+    without the rootkit (and, unless None, with or without VMCOREINFO);
+    None, after a TAP bail-out line, unless there is exactly one."""
+    guests, manifest = load_guests(a.manifest)
+    series, mode = a.guest.split("-")
+    g = [x for x in guests if x["paging"] == mode and
+         bool(x.get("rootkit")) == rootkit and
+         (vmcoreinfo is None or bool(x.get("vmcoreinfo")) == vmcoreinfo) and
+         x["kernel"].startswith("linux-image-" + series + ".")]
+    if len(g) != 1:
+        print("Bail out! no %s guest %s in %s"
+              % ("rootkit" if rootkit else "lab", a.guest, manifest))
+        return None
+    return g[0]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vmsight", required=True)
@@ -775,15 +792,9 @@ def main():
     ap.add_argument("--manifest")
     a = ap.parse_args()
 
-    guests, manifest = load_guests(a.manifest)
-    series, mode = a.guest.split("-")
-    g = [x for x in guests if x["paging"] == mode and
-         not x.get("rootkit") and
-         x["kernel"].startswith("linux-image-" + series + ".")]
-    if len(g) != 1:
-        print("Bail out! no lab guest %s in %s" % (a.guest, manifest))
+    g = pick_guest(a, rootkit=False)
+    if not g:
         return 1
-    g = g[0]
     truth = parse_truth(g["console"])
     check(len(truth["ps"]) > 20 and "_text" in truth["sym"] and
           "kallsyms" in truth, "the guest printed its ground truth")
@@ -823,7 +834,8 @@ def main():
                   "kallsyms implies (%#x)" % (g["name"], fmt,
                                               info["text_vaddr"],
                                               info["kaslr_slide"], text))
-            check(info["paging_levels"] == (5 if mode == "la57" else 4),
+            levels = 5 if g["paging"] == "la57" else 4
+            check(info["paging_levels"] == levels,
                   "%s %s: %d-level paging" % (g["name"], fmt,
                                               info["paging_levels"]))
             check(truth["version"].startswith(info["banner"]),

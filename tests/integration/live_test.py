@@ -16,8 +16,8 @@ import argparse, os, re, signal, subprocess, sys, tempfile, time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "lab"))
-from lab_test import (check, compare_ps, jsonl, load_guests,  # noqa
-                      parse_truth, results, run, views_match_truth)
+from lab_test import (check, compare_ps, jsonl, parse_truth,  # noqa
+                      pick_guest, results, run, views_match_truth)
 import lab  # noqa: the lab's kernel cache (fetch_kernel reuses it)
 
 RAM = "3G"
@@ -105,22 +105,16 @@ def main():
     ap.add_argument("--guest", required=True, help="SERIES-MODE")
     ap.add_argument("--manifest")
     a = ap.parse_args()
-    guests, manifest = load_guests(a.manifest)
-    series, mode = a.guest.split("-")
-    g = [x for x in guests if x["paging"] == mode and
-         not x.get("rootkit") and not x.get("vmcoreinfo") and
-         x["kernel"].startswith("linux-image-" + series + ".")]
-    if len(g) != 1:
-        print("Bail out! no lab guest %s in %s" % (a.guest, manifest))
+    g = pick_guest(a, rootkit=False, vmcoreinfo=False)
+    if not g:
         return 1
-    g = g[0]
     kdir = lab.fetch_kernel(g["kernel"])
     tmp = tempfile.mkdtemp(prefix="vmsight-live-")
     ram = "/dev/shm/vmsight-live-%d.ram" % os.getpid()
     qmp = os.path.join(tmp, "qmp.sock")
     qmp2 = os.path.join(tmp, "qmp2.sock")  # the test's own monitor
     console = os.path.join(tmp, "console.log")
-    cpu = "max" if mode == "la57" else "max,la57=off"
+    cpu = "max" if g["paging"] == "la57" else "max,la57=off"
     cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", cpu, "-smp", "2",
            "-m", RAM, "-object",
            "memory-backend-file,id=ram,size=%s,mem-path=%s,share=on"
