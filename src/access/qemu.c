@@ -20,9 +20,15 @@
  * The second line is q35's RAM above 4 GiB: the layout always comes from
  * QEMU, never from an assumption about the machine type.
  *
- * A backend with share=off is refused: QEMU maps it privately, so the
- * guest's writes never reach the file and reading it would show stale
- * memory.
+ * Any other backend (memory-backend-ram, QEMU's default "pc.ram" when
+ * it runs with a bare -m; a file backend with share=off, whose file
+ * never sees the guest's writes; a file vmsight cannot open) is read
+ * from QEMU's own memory instead. The QMP socket's peer is QEMU
+ * (SO_PEERCRED gives its pid); "gpa2hva ADDR" names the host virtual
+ * address of each RAM range in QEMU, /proc/PID/maps must show it
+ * readable, and process_vm_readv(2) reads it on every access, uncached,
+ * as the guest runs. That needs ptrace rights over QEMU: the same user
+ * (with kernel.yama.ptrace_scope 0) or CAP_SYS_PTRACE.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +38,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "qmp.h"
@@ -40,17 +47,20 @@
 #define LAYER "access"
 #define MAX_BACKENDS 64
 #define MAX_MTREE (8u << 20)	/* bytes of "info mtree -f" */
+#define MAX_MAPS (64u << 20)	/* bytes of /proc/PID/maps */
 
 struct backend {
 	char id[128];
-	uint64_t size;
-	const uint8_t *map;
+	uint64_t size;		/* mapped bytes */
+	const uint8_t *map;	/* the file, or NULL: read QEMU's memory */
 };
 
 struct qemu_priv {
 	struct vms_qmp *qmp;
 	struct backend b[MAX_BACKENDS];
 	size_t nb;
+	int pid;		/* QEMU's, once a backend needs it */
+	char *maps;		/* /proc/PID/maps, read once */
 };
 
 static void qemu_close(struct vms_source *src)
@@ -63,8 +73,35 @@ static void qemu_close(struct vms_source *src)
 		if (p->b[i].map)
 			munmap((void *)p->b[i].map, p->b[i].size);
 	vms_qmp_close(p->qmp);
+	free(p->maps);
 	free(p);
 	src->priv = NULL;
+}
+
+/* QEMU's memory at @raddr, with one process_vm_readv(2). */
+static int qemu_read_remote(struct vms_source *src, uint64_t raddr,
+			    void *buf, size_t len)
+{
+	struct qemu_priv *p = src->priv;
+	struct iovec l = { buf, len }, r = { (void *)(uintptr_t)raddr, len };
+	ssize_t n = process_vm_readv(p->pid, &l, 1, &r, 1, 0);
+
+	if (n == (ssize_t)len)
+		return 0;
+	if (n >= 0 || errno == EFAULT)
+		return -EFAULT;
+	if (errno == ESRCH)
+		return vms_err(src->ctx, -ESRCH, LAYER,
+			       "%s: QEMU (pid %d) has exited", src->path,
+			       p->pid);
+	return vms_err(src->ctx, errno == EPERM ? -EPERM : -EIO, LAYER,
+		       "%s: cannot read QEMU's memory (pid %d): %s%s",
+		       src->path, p->pid, strerror(errno),
+		       errno != EPERM ? ""
+		       : "; vmsight needs ptrace rights over QEMU (its user "
+			 "with kernel.yama.ptrace_scope=0, or "
+			 "CAP_SYS_PTRACE), or a memory-backend-file with "
+			 "share=on");
 }
 
 /* query-status: is the guest running? */
@@ -114,6 +151,7 @@ static void qemu_resume_async(struct vms_source *src)
 }
 
 static const struct vms_source_ops qemu_ops = {
+	.read_remote = qemu_read_remote,
 	.close = qemu_close,
 	.pause = qemu_pause,
 	.resume = qemu_resume,
@@ -139,62 +177,60 @@ static int qom_get(struct vms_source *src, const char *id, const char *prop,
 	return err;
 }
 
-/* Map backend @b: its file, which must be as large as the backend. */
+/* Map file backend @b, whose file must be as large as the backend. A
+ * backend that cannot be mapped is left unmapped (read from QEMU's
+ * memory) with the reason logged; only QMP failures are errors. */
 static int map_backend(struct vms_source *src, struct backend *b)
 {
 	json_object *v = NULL;
-	const char *file;
+	const char *file, *why = NULL;
 	struct stat st;
+	uint64_t size;
 	int fd, err;
 
 	if ((err = qom_get(src, b->id, "share", &v)))
 		return err;
-	if (!json_object_get_boolean(v)) {
-		json_object_put(v);
-		return vms_err(src->ctx, -ENOTSUP, LAYER,
-			       "%s: memory backend %s has share=off: QEMU "
-			       "keeps the guest's writes out of its file; "
-			       "start it with share=on", src->path, b->id);
-	}
+	if (!json_object_get_boolean(v))
+		why = "it has share=off, so its file misses the guest's "
+		      "writes";
 	json_object_put(v);
+	if (why)
+		goto unmapped;
 	if ((err = qom_get(src, b->id, "size", &v)))
 		return err;
-	b->size = json_object_get_uint64(v);
+	size = json_object_get_uint64(v);
 	json_object_put(v);
 	if ((err = qom_get(src, b->id, "mem-path", &v)))
 		return err;
 	file = json_object_get_string(v);
 	fd = file ? open(file, O_RDONLY | O_CLOEXEC) : -1;
-	if (fd < 0) {
-		err = vms_err(src->ctx, errno == EACCES ? -EACCES : -EIO,
-			      LAYER, "%s: memory backend %s: cannot open its "
-			      "file %.200s: %s", src->path, b->id,
-			      file ? file : "(none)", strerror(errno));
-		json_object_put(v);
-		return err;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !b->size ||
-	    (uint64_t)st.st_size < b->size) {
-		err = vms_err(src->ctx, -EBADMSG, LAYER,
-			      "%s: memory backend %s: %.200s is not a file of "
-			      "its %" PRIu64 " bytes", src->path, b->id, file,
-			      b->size);
-	} else {
-		b->map = mmap(NULL, b->size, PROT_READ, MAP_SHARED, fd, 0);
-		if (b->map == MAP_FAILED) {
-			b->map = NULL;
-			err = vms_err(src->ctx, -ENOMEM, LAYER,
-				      "%s: memory backend %s: cannot map "
-				      "%.200s: %s", src->path, b->id, file,
-				      strerror(errno));
-		}
-	}
-	close(fd);
+	if (fd < 0)
+		why = "vmsight cannot open its file";
+	else if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !size ||
+		 (uint64_t)st.st_size < size)
+		why = "its file is not a regular file of its size";
+	else if ((b->map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0)) ==
+		 MAP_FAILED)
+		why = "vmsight cannot map its file";
+	else
+		b->size = size;
+	if (fd >= 0)
+		close(fd);
+	if (why)
+		vms_log(src->ctx, VMS_LOG_INFO, "%s: memory backend %s has "
+			"file %.200s", src->path, b->id,
+			file ? file : "(none)");
 	json_object_put(v);
-	return err;
+	if (!why)
+		return 0;
+unmapped:
+	b->map = NULL;
+	vms_log(src->ctx, VMS_LOG_INFO, "%s: memory backend %s: %s; vmsight "
+		"reads QEMU's memory instead", src->path, b->id, why);
+	return 0;
 }
 
-/* The memory-backend-file objects. */
+/* The memory backends: QEMU's RAM. File backends are mapped. */
 static int find_backends(struct vms_source *src)
 {
 	struct qemu_priv *p = src->priv;
@@ -212,11 +248,11 @@ static int find_backends(struct vms_source *src)
 			   i < json_object_array_length(list);
 	     i++) {
 		json_object *o = json_object_array_get_idx(list, i), *n, *t;
-		const char *name;
+		const char *name, *type;
 		if (!json_object_object_get_ex(o, "name", &n) ||
 		    !json_object_object_get_ex(o, "type", &t) ||
-		    strcmp(json_object_get_string(t),
-			   "child<memory-backend-file>"))
+		    !(type = json_object_get_string(t)) ||
+		    strncmp(type, "child<memory-backend-", 21))
 			continue;
 		name = json_object_get_string(n);
 		if (p->nb == MAX_BACKENDS) {
@@ -228,16 +264,122 @@ static int find_backends(struct vms_source *src)
 		if (!name || strlen(name) >= sizeof(p->b[0].id))
 			continue;
 		strcpy(p->b[p->nb].id, name);
-		if ((err = map_backend(src, &p->b[p->nb++])))
+		if (!strcmp(type, "child<memory-backend-file>") &&
+		    (err = map_backend(src, &p->b[p->nb])))
 			break;
+		p->nb++;
 	}
 	json_object_put(list);
 	if (!err && !p->nb)
 		err = vms_err(src->ctx, -ENOTSUP, LAYER,
-			      "%s: QEMU has no memory-backend-file: start it "
-			      "with -object memory-backend-file,id=ram,size=..."
-			      ",mem-path=FILE,share=on -machine "
-			      "memory-backend=ram", src->path);
+			      "%s: QEMU shows no memory backend in /objects "
+			      "(QEMU 5.0 or later has one for its RAM)",
+			      src->path);
+	return err;
+}
+
+/* The lines of /proc/PID/maps, read once. */
+static int qemu_maps(struct vms_source *src)
+{
+	struct qemu_priv *p = src->priv;
+	char path[64];
+	size_t len = 0, cap = 0;
+	int fd, err = 0;
+
+	if (p->maps)
+		return 0;
+	if ((err = vms_qmp_peer_pid(p->qmp, &p->pid)))
+		return err;
+	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return vms_err(src->ctx, errno == EACCES ? -EPERM : -ESRCH,
+			       LAYER, "%s: cannot read %s of QEMU: %s",
+			       src->path, path, strerror(errno));
+	for (;;) {
+		ssize_t n;
+		if (cap - len < 65536 &&
+		    (err = vms_grow(&p->maps, &cap, len + 65536, 1, 131072,
+				    MAX_MAPS + 65536)))
+			break;
+		n = read(fd, p->maps + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = vms_err(src->ctx, errno == EACCES ? -EPERM : -EIO,
+				      LAYER, "%s: cannot read %s of QEMU: %s",
+				      src->path, path, strerror(errno));
+			break;
+		}
+		if (!n)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (err == -E2BIG)
+		err = vms_err(src->ctx, -E2BIG, LAYER, "%s: %s is longer than "
+			      "%u bytes", src->path, path, MAX_MAPS);
+	if (!err)
+		p->maps[len] = 0;
+	return err;
+}
+
+/* Whether QEMU's [@va, @va + @size) is all readable memory: mappings
+ * in /proc/PID/maps (sorted, so a run of adjacent ones) with "r". */
+static bool qemu_readable(struct vms_source *src, uint64_t va, uint64_t size)
+{
+	struct qemu_priv *p = src->priv;
+	uint64_t want = va, end = va + size;
+
+	for (const char *l = p->maps; *l && want < end;) {
+		uint64_t lo, hi;
+		char perm[8];
+		if (sscanf(l, "%" SCNx64 "-%" SCNx64 " %7s", &lo, &hi,
+			   perm) == 3 &&
+		    lo <= want && want < hi) {
+			if (perm[0] != 'r')
+				return false;
+			want = hi;
+		}
+		l = strchr(l, '\n');
+		if (!l)
+			break;
+		l++;
+	}
+	return want >= end;
+}
+
+/* QEMU's virtual address of guest-physical @start, region @name, from
+ * "gpa2hva": "Host virtual address for 0x100000 (pc.ram) is 0x7f...". */
+static int qemu_hva(struct vms_source *src, uint64_t start, uint64_t size,
+		    const char *name, uint64_t *ret)
+{
+	struct qemu_priv *p = src->priv;
+	char cmd[48], *text = NULL, region[160];
+	uint64_t gpa, hva;
+	int err;
+
+	if ((err = qemu_maps(src)))
+		return err;
+	snprintf(cmd, sizeof(cmd), "gpa2hva %#" PRIx64, start);
+	if ((err = vms_qmp_hmp(p->qmp, cmd, 4096, &text)))
+		return err;
+	if (sscanf(text, "Host virtual address for %" SCNx64 " (%159[^)]) "
+		   "is %" SCNx64, &gpa, region, &hva) != 3 ||
+	    gpa != start || strcmp(region, name))
+		err = vms_err_at(src->ctx, -EBADMSG, LAYER, start,
+				 "%s: QEMU's gpa2hva %#" PRIx64 " said "
+				 "\"%.100s\", not a host address of %s",
+				 src->path, start, strtok(text, "\r\n"), name);
+	else if (hva + size < hva || !qemu_readable(src, hva, size))
+		err = vms_err_at(src->ctx, -EFAULT, LAYER, start,
+				 "%s: QEMU (pid %d) holds guest-physical "
+				 "%#" PRIx64 "-%#" PRIx64 " at %#" PRIx64
+				 ", which its /proc/PID/maps does not show "
+				 "readable", src->path, p->pid, start,
+				 start + size - 1, hva);
+	else
+		*ret = hva;
+	free(text);
 	return err;
 }
 
@@ -269,9 +411,20 @@ static int mtree_line(struct vms_source *src, const char *line)
 	name[n] = 0;
 	for (size_t i = 0; i < p->nb; i++) {
 		const struct backend *b = &p->b[i];
-		uint64_t size = last - start + 1;
+		uint64_t size = last - start + 1, hva = 0;
+		int err;
 		if (strcmp(name, b->id))
 			continue;
+		if (!b->map) {
+			if (!size || (err = qemu_hva(src, start, size, name,
+						     &hva)))
+				return size ? err : 0;
+			vms_log(src->ctx, VMS_LOG_INFO, "%s: %#" PRIx64 "-%#"
+				PRIx64 " (memory backend %s): reading QEMU's "
+				"memory (pid %d) at %#" PRIx64, src->path,
+				start, last, name, p->pid, hva);
+			return vms_source_add_remote(src, start, size, hva);
+		}
 		if (!size || off > b->size || size > b->size - off)
 			return vms_err_at(src->ctx, -EBADMSG, LAYER, start,
 					  "%s: QEMU maps %#" PRIx64 "-%#" PRIx64
@@ -290,27 +443,14 @@ static int mtree_line(struct vms_source *src, const char *line)
 static int layout(struct vms_source *src)
 {
 	struct qemu_priv *p = src->priv;
-	json_object *a = json_object_new_object(), *text = NULL;
-	const char *s, *line;
+	char *text = NULL;
+	const char *line;
 	bool mine = false;
-	int err;
+	int err = vms_qmp_hmp(p->qmp, "info mtree -f", MAX_MTREE, &text);
 
-	if (!a)
-		return -ENOMEM;
-	json_object_object_add(a, "command-line",
-			       json_object_new_string("info mtree -f"));
-	err = vms_qmp_cmd(p->qmp, "human-monitor-command", a, &text);
-	json_object_put(a);
 	if (err)
 		return err;
-	s = json_object_get_string(text);
-	if (!s || strlen(s) > MAX_MTREE) {
-		json_object_put(text);
-		return vms_err(src->ctx, -EBADMSG, LAYER,
-			       "%s: no usable \"info mtree -f\" from QEMU",
-			       src->path);
-	}
-	for (line = s; !err && *line;) {
+	for (line = text; !err && *line;) {
 		const char *end = strchr(line, '\n');
 		size_t n = end ? (size_t)(end - line) : strlen(line);
 		if (!strncmp(line, "FlatView #", 10))
@@ -321,12 +461,37 @@ static int layout(struct vms_source *src)
 			err = mtree_line(src, line);
 		line += n + !!end;
 	}
-	json_object_put(text);
+	free(text);
 	if (!err && !src->nsegs)
 		err = vms_err(src->ctx, -EBADMSG, LAYER,
 			      "%s: QEMU's memory map shows no RAM of its "
 			      "memory backends", src->path);
 	return err;
+}
+
+/* A remote segment that cannot be read now (no ptrace rights) fails the
+ * open with the reason, not the first view with a missing address. */
+static int probe_remote(struct vms_source *src)
+{
+	for (size_t i = 0; i < src->nsegs; i++) {
+		const struct vms_seg *s = &src->segs[i];
+		uint8_t b;
+		int err;
+		if (s->kind != VMS_SEG_REMOTE)
+			continue;
+		if ((err = qemu_read_remote(src, s->raddr, &b, 1)))
+			return err != -EFAULT ? err
+					      : vms_err_at(src->ctx, -EFAULT,
+							   LAYER, s->start,
+							   "%s: cannot read "
+							   "guest-physical "
+							   "%#" PRIx64 " in "
+							   "QEMU's memory",
+							   src->path,
+							   s->start);
+		break;
+	}
+	return 0;
 }
 
 int vms_qemu_open(struct vms_ctx *ctx, const char *qmp_path,
@@ -350,7 +515,8 @@ int vms_qemu_open(struct vms_ctx *ctx, const char *qmp_path,
 	src->priv = p;
 	if ((err = vms_qmp_open(ctx, qmp_path, &p->qmp)) ||
 	    (err = find_backends(src)) || (err = layout(src)) ||
-	    (err = vms_source_finish_segs(src))) {
+	    (err = vms_source_finish_segs(src)) ||
+	    (err = probe_remote(src))) {
 		vms_source_close(src);
 		return err;
 	}

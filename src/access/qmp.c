@@ -218,6 +218,48 @@ fail:
 	return err;
 }
 
+int vms_qmp_hmp(struct vms_qmp *q, const char *cmdline, size_t max,
+		char **ret)
+{
+	json_object *a = json_object_new_object(), *text = NULL;
+	const char *s;
+	int err;
+
+	*ret = NULL;
+	if (!a)
+		return -ENOMEM;
+	json_object_object_add(a, "command-line",
+			       json_object_new_string(cmdline));
+	err = vms_qmp_cmd(q, "human-monitor-command", a, &text);
+	json_object_put(a);
+	if (err)
+		return err;
+	s = json_object_get_string(text);
+	if (!s || strlen(s) > max)
+		err = vms_err(q->ctx, -EBADMSG, LAYER,
+			      "%s: QEMU's \"%s\" output is %s", q->path,
+			      cmdline, s ? "too long" : "not text");
+	else if (!(*ret = strdup(s)))
+		err = -ENOMEM;
+	json_object_put(text);
+	return err;
+}
+
+int vms_qmp_peer_pid(struct vms_qmp *q, int *ret)
+{
+	struct ucred uc = { 0 };
+	socklen_t n = sizeof(uc);
+	int r = getsockopt(q->fd, SOL_SOCKET, SO_PEERCRED, &uc, &n);
+
+	if (r || n != sizeof(uc) || uc.pid <= 0)
+		return vms_err(q->ctx, -ESRCH, LAYER,
+			       "%s: cannot tell which process serves the QMP "
+			       "socket: %s", q->path,
+			       r ? strerror(errno) : "no pid");
+	*ret = uc.pid;
+	return 0;
+}
+
 void vms_qmp_send_async(struct vms_qmp *q, const char *line)
 {
 	size_t n = strlen(line);

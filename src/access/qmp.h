@@ -24,4 +24,12 @@ void vms_qmp_send_async(struct vms_qmp *q, const char *line);
 int vms_qmp_cmd(struct vms_qmp *q, const char *cmd, json_object *args,
 		json_object **ret);
 
+/* A human-monitor command's text output (CR LF line ends kept) into
+ * *@ret, malloc'd, at most @max bytes. */
+int vms_qmp_hmp(struct vms_qmp *q, const char *cmdline, size_t max,
+		char **ret);
+
+/* The process at the other end of the socket (SO_PEERCRED). */
+int vms_qmp_peer_pid(struct vms_qmp *q, int *ret);
+
 #endif

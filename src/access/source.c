@@ -44,6 +44,16 @@ int vms_source_add_seg(struct vms_source *src, uint64_t start, uint64_t size,
 	return 0;
 }
 
+int vms_source_add_remote(struct vms_source *src, uint64_t start,
+			  uint64_t size, uint64_t raddr)
+{
+	int err = vms_source_add_seg(src, start, size, VMS_SEG_REMOTE, NULL);
+
+	if (!err && size)
+		src->segs[src->nsegs - 1].raddr = raddr;
+	return err;
+}
+
 static int seg_cmp(const void *a, const void *b)
 {
 	const struct vms_seg *x = a, *y = b;
@@ -70,6 +80,7 @@ int vms_source_finish_segs(struct vms_source *src)
 				s.size -= cut;
 				if (s.kind == VMS_SEG_MAPPED)
 					s.ptr += cut;
+				s.raddr += cut;
 			}
 		}
 		src->segs[out++] = s;
@@ -169,6 +180,14 @@ int vms_source_read(struct vms_source *src, uint64_t paddr, void *buf,
 		case VMS_SEG_PAGED:
 			err = read_paged(src, paddr, out, n);
 			break;
+		case VMS_SEG_REMOTE:
+			err = src->ops->read_remote(src, s->raddr + off, out, n);
+			if (err == -EFAULT)
+				err = vms_err_at(src->ctx, -EFAULT, LAYER, paddr,
+						 "physical address %#llx: QEMU "
+						 "no longer holds it",
+						 (unsigned long long)paddr);
+			break;
 		}
 		if (err)
 			return err;
@@ -235,6 +254,55 @@ out:
 	return ret;
 }
 
+/* A remote segment, a chunk per read. A chunk that cannot be read as a
+ * whole (QEMU unmapped part of it) is read page by page, and the pages
+ * it lacks are skipped like a dump's holes. */
+static int scan_remote(struct vms_source *src, const struct vms_seg *s,
+		       size_t chunk, size_t overlap, vms_chunk_fn fn, void *arg)
+{
+	uint8_t *buf = malloc(chunk);
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (uint64_t off = 0; off < s->size && !ret;) {
+		uint64_t n = VMS_MIN((uint64_t)chunk, s->size - off);
+
+		if (!src->ops->read_remote(src, s->raddr + off, buf, n)) {
+			ret = fn(s->start + off, buf, n, arg);
+		} else {
+			/* Page by page (guest pages, which QEMU maps
+			 * whole); runs of readable ones passed whole. */
+			uint64_t run = 0, p = 0;
+			while (p <= n && !ret) {
+				uint64_t pa = s->start + off + p;
+				uint64_t m = VMS_MIN(VMS_PAGE_SIZE -
+							     pa % VMS_PAGE_SIZE,
+						     n - p);
+				if (m && !src->ops->read_remote(
+						 src, s->raddr + off + p,
+						 buf + p, m)) {
+					p += m;
+					continue;
+				}
+				if (p > run)
+					ret = fn(s->start + off + run, buf + run,
+						 p - run, arg);
+				if (!m)
+					break;
+				p += m;
+				run = p;
+			}
+		}
+		if (off + n >= s->size)
+			break;
+		off += n - overlap;
+	}
+	free(buf);
+	vms_err_clear(src->ctx);
+	return ret;
+}
+
 int vms_source_scan(struct vms_source *src, size_t chunk, size_t overlap,
 		    vms_chunk_fn fn, void *arg)
 {
@@ -248,6 +316,10 @@ int vms_source_scan(struct vms_source *src, size_t chunk, size_t overlap,
 
 		if (s->kind == VMS_SEG_PAGED) {
 			ret = scan_paged(src, s, chunk, overlap, fn, arg);
+			continue;
+		}
+		if (s->kind == VMS_SEG_REMOTE) {
+			ret = scan_remote(src, s, chunk, overlap, fn, arg);
 			continue;
 		}
 		for (uint64_t off = 0; off < s->size && !ret;) {

@@ -21,6 +21,8 @@ enum vms_seg_kind {
 	VMS_SEG_MAPPED, /* bytes at @ptr */
 	VMS_SEG_ZERO,	/* reads as zeros (ELF p_memsz beyond p_filesz) */
 	VMS_SEG_PAGED,	/* page by page through the driver's read_page */
+	VMS_SEG_REMOTE,	/* through the driver's read_remote at @raddr, on
+			 * every read: live memory, so never cached */
 };
 
 struct vms_seg {
@@ -28,6 +30,8 @@ struct vms_seg {
 	uint64_t size;		/* bytes */
 	enum vms_seg_kind kind;	/* how the bytes are produced */
 	const uint8_t *ptr;	/* VMS_SEG_MAPPED: bytes of @start */
+	uint64_t raddr;		/* VMS_SEG_REMOTE: the driver's address of
+				 * @start (QEMU's virtual address) */
 };
 
 /* CPU state found in dump notes; registers the kernel model may use. */
@@ -45,6 +49,10 @@ struct vms_source_ops {
 	/* Produce page @pfn of a VMS_SEG_PAGED segment into @page
 	 * (VMS_PAGE_SIZE bytes). -EFAULT if the dump does not hold it. */
 	int (*read_page)(struct vms_source *src, uint64_t pfn, uint8_t *page);
+	/* Read @len bytes at the driver's address @raddr of a
+	 * VMS_SEG_REMOTE segment; -EFAULT if any is missing. */
+	int (*read_remote)(struct vms_source *src, uint64_t raddr, void *buf,
+			   size_t len);
 	void (*close)(struct vms_source *src);
 	/* Live sources: stop the guest (*@was_running: whether it ran),
 	 * let it run again, and the same from a signal handler (only
@@ -110,14 +118,18 @@ int vms_source_seg_of(struct vms_source *src, uint64_t paddr,
 /* For drivers. */
 int vms_source_add_seg(struct vms_source *src, uint64_t start, uint64_t size,
 		       enum vms_seg_kind kind, const uint8_t *ptr);
+/* A VMS_SEG_REMOTE segment whose first byte is at driver address @raddr. */
+int vms_source_add_remote(struct vms_source *src, uint64_t start,
+			  uint64_t size, uint64_t raddr);
 /* Sort the segments and make them disjoint (earlier added wins where
  * two overlap, as in /proc/vmcore's duplicate kernel-text segment). */
 int vms_source_finish_segs(struct vms_source *src);
 void vms_source_parse_elf_notes(struct vms_source *src, const uint8_t *p,
 				uint64_t len);
 
-/* A running QEMU with its RAM in a memory-backend-file, found through
- * its QMP socket at @qmp_path (qemu.c). */
+/* A running QEMU found through its QMP socket at @qmp_path: its RAM
+ * mapped from a memory-backend-file, or read from QEMU's own memory
+ * (qemu.c). */
 int vms_qemu_open(struct vms_ctx *ctx, const char *qmp_path,
 		  struct vms_source **ret);
 

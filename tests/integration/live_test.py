@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""vmsight on a running guest: "qemu:QMP_SOCKET" with the guest's RAM in
-a memory-backend-file.
+"""vmsight on a running guest: "qemu:QMP_SOCKET", with the guest's RAM
+in a memory-backend-file (--ram file: vmsight maps the file) or in
+QEMU's own memory (--ram process: a bare -m, read with
+process_vm_readv).
 
 Boots one of the lab's clean guests again under QEMU (TCG) with 3 GiB of
 RAM, so that q35 puts 1 GiB of it above 4 GiB and the layout has to come
@@ -104,6 +106,7 @@ def main():
     ap.add_argument("--vmsight", required=True)
     ap.add_argument("--guest", required=True, help="SERIES-MODE")
     ap.add_argument("--manifest")
+    ap.add_argument("--ram", choices=("file", "process"), default="file")
     a = ap.parse_args()
     g = pick_guest(a, rootkit=False, vmcoreinfo=False)
     if not g:
@@ -115,10 +118,14 @@ def main():
     qmp2 = os.path.join(tmp, "qmp2.sock")  # the test's own monitor
     console = os.path.join(tmp, "console.log")
     cpu = "max" if g["paging"] == "la57" else "max,la57=off"
+    if a.ram == "file":
+        mem = ["-object", "memory-backend-file,id=ram,size=%s,mem-path=%s,"
+               "share=on" % (RAM, ram), "-machine", "q35,memory-backend=ram"]
+    else:
+        mem = ["-machine", "q35"]  # QEMU's default pc.ram backend
+    name = "%s live (%s)" % (g["name"], a.ram)
     cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", cpu, "-smp", "2",
-           "-m", RAM, "-object",
-           "memory-backend-file,id=ram,size=%s,mem-path=%s,share=on"
-           % (RAM, ram), "-machine", "q35,memory-backend=ram",
+           "-m", RAM] + mem + [
            "-kernel", os.path.join(kdir, "vmlinuz"),
            "-initrd", os.path.join(g["dir"], "initrd.gz"),
            "-append", "console=ttyS0 panic=-1",
@@ -141,36 +148,45 @@ def main():
         truth["module"] = late
         src = "qemu:" + qmp
         check(len(truth["ps"]) > 20 and late,
-              "the live guest printed its ground truth")
+              "%s: the guest printed its ground truth" % name)
 
-        rc, out, err = run([a.vmsight, "info", src])
+        rc, out, err = run([a.vmsight, "info", "-v", src])
         ranges = re.findall(r"0x([0-9a-f]{16})-0x([0-9a-f]{16})", out)
-        check(rc == 0 and "format:          qemu" in out and
+        how = ("reading QEMU's memory" in err) == (a.ram == "process")
+        check(rc == 0 and how and "format:          qemu" in out and
               any(int(s, 16) >= 1 << 32 for s, _ in ranges) and
               "banner:          %s" % truth.get("version", "?") in out,
-              "%s live: info reads the running guest, RAM above 4 GiB "
+              "%s: info reads the running guest, RAM above 4 GiB "
               "included (%d ranges from QEMU's memory map)"
-              % (g["name"], len(ranges)), out + err)
+              % (name, len(ranges)), out + err)
 
         rc, out, err = run([a.vmsight, "ps", "--json", src])
         problems = compare_ps(truth["ps"], jsonl(out)) if rc == 0 else [err]
-        check(not problems, "%s live: ps matches the guest's /proc"
-              % g["name"], "\n".join(problems[:20]))
-        views_match_truth(a, g, truth, {"raw": src})
+        check(not problems, "%s: ps matches the guest's /proc" % name,
+              "\n".join(problems[:20]))
+        views_match_truth(a, dict(g, name=name), truth, {"raw": src})
 
-        pause_tests(a, g, truth, src, lab.Qmp(qmp2))
+        if a.ram == "process":
+            rc, out, err = run([a.vmsight, "ps", "--json", "--pause", src])
+            problems = (compare_ps(truth["ps"], jsonl(out)) if rc == 0
+                        else [err])
+            check(not problems and "the guest was paused" in err,
+                  "%s: ps --pause matches the guest's /proc" % name,
+                  "\n".join(problems[:20]))
+        else:
+            pause_tests(a, g, truth, src, lab.Qmp(qmp2))
 
-        # Errors: no socket, and a socket that is not QEMU's.
-        rc, out, err = run([a.vmsight, "ps", "qemu:" + tmp + "/none"])
-        check(rc == 1 and not out and "cannot connect to QEMU's QMP "
-              "socket" in err, "live: a missing QMP socket is a one-line "
-              "error", "exit %d: %s" % (rc, err))
-        rc, out, err = run([a.vmsight, "ps", "qemu:" + console])
-        check(rc == 1 and not out and err.count("\n") == 1,
-              "live: a path that is no socket is a one-line error",
-              "exit %d: %s" % (rc, err))
+            # Errors: no socket, and a socket that is not QEMU's.
+            rc, out, err = run([a.vmsight, "ps", "qemu:" + tmp + "/none"])
+            check(rc == 1 and not out and "cannot connect to QEMU's QMP "
+                  "socket" in err, "live: a missing QMP socket is a "
+                  "one-line error", "exit %d: %s" % (rc, err))
+            rc, out, err = run([a.vmsight, "ps", "qemu:" + console])
+            check(rc == 1 and not out and err.count("\n") == 1,
+                  "live: a path that is no socket is a one-line error",
+                  "exit %d: %s" % (rc, err))
     except RuntimeError as e:
-        check(False, "%s live: the guest boots" % g["name"], str(e))
+        check(False, "%s: the guest boots" % name, str(e))
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)

@@ -4,11 +4,17 @@
  * Unix socket): the memory backends and the flattened memory map become
  * segments (RAM above 4 GiB at its backend offset, ROM lines of the
  * backend, other regions and other address spaces ignored, monitor
- * lines ending in CR LF, events skipped); and every refusal: share=off,
- * a map past the backend's end, no backend, a peer that is not QMP, an
- * error reply, a peer that hangs up.
+ * lines ending in CR LF, events skipped); backends without a usable
+ * file (memory-backend-ram, share=off) read from the server's own
+ * memory at the addresses its gpa2hva names, a page it unmaps becoming
+ * a hole, its exit an error; and every refusal: a map past the
+ * backend's end, no backend, a gpa2hva reply for another region or an
+ * address the server does not map, a peer that is not QMP, an error
+ * reply, a peer that hangs up.
  */
+#include <inttypes.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -20,8 +26,11 @@
 
 #define BACKEND (2u << 20)
 
-enum scenario { GOOD, SHARE_OFF, PAST_END, NO_BACKEND, NOT_QMP, REFUSED,
-		HANG_UP };
+enum scenario { GOOD, SHARE_OFF, RAM_BACKEND, HOLE, PAST_END, NO_BACKEND,
+		OTHER_REGION, NOT_MAPPED, NOT_QMP, REFUSED, HANG_UP };
+
+/* Where the scripted QEMU keeps the backend in its own memory. */
+static uint8_t *server_ram;
 
 static const char mtree_good[] =
 	"FlatView #0\r\n"
@@ -64,6 +73,38 @@ static void say(int fd, const char *s)
 	}
 }
 
+/* Backend offset of each RAM line's start in mtree_good. */
+static const uint64_t good_lines[][2] = {
+	{ 0, 0 }, { 0xc0000, 0xc0000 }, { 0x100000, 0x100000 },
+	{ 0x100000000ull, 0x180000 },
+};
+
+/* The reply to "gpa2hva ADDR": the address in server_ram. */
+static void gpa2hva(int fd, enum scenario sc, const char *cmdline)
+{
+	uint64_t gpa = strtoull(cmdline + 8, NULL, 16);
+	char r[160];
+
+	for (size_t i = 0; i < 4; i++) {
+		if (good_lines[i][0] != gpa)
+			continue;
+		uintptr_t hva = (uintptr_t)server_ram + good_lines[i][1];
+		if (sc == NOT_MAPPED)
+			hva = 0x1000;
+		/* The last one asked for: a page of the one at 1 MiB goes. */
+		if (sc == HOLE && i == 3)
+			munmap(server_ram + 0x140000, 4096);
+		snprintf(r, sizeof(r),
+			 "{\"return\": \"Host virtual address for %#" PRIx64
+			 " (%s) is %#" PRIxPTR "\\r\\n\"}\n",
+			 gpa, sc == OTHER_REGION ? "pc.bios" : "ram", hva);
+		say(fd, r);
+		return;
+	}
+	say(fd, "{\"error\": {\"class\": \"GenericError\", \"desc\": "
+		"\"No memory is mapped at address\"}}\n");
+}
+
 /* Serve one client the way QEMU would, bent by @sc. */
 static void serve(int lfd, enum scenario sc, const char *file)
 {
@@ -73,6 +114,13 @@ static void serve(int lfd, enum scenario sc, const char *file)
 
 	if (!in)
 		_exit(1);
+	/* The backend in this process's memory, for process_vm_readv. */
+	server_ram = mmap(NULL, BACKEND, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (server_ram == MAP_FAILED)
+		_exit(1);
+	for (uint64_t o = 0; o < BACKEND; o += 8)
+		memcpy(server_ram + o, &o, 8);
 	say(fd, sc == NOT_QMP ? "{\"hello\": 1}\n"
 			      : "{\"QMP\": {\"version\": {}, "
 				"\"capabilities\": []}}\n");
@@ -81,10 +129,13 @@ static void serve(int lfd, enum scenario sc, const char *file)
 		const char *cmd = json_object_object_get_ex(o, "execute", &x)
 					  ? json_object_get_string(x)
 					  : "";
-		const char *prop = "";
+		const char *prop = "", *hmp = "";
 		if (json_object_object_get_ex(o, "arguments", &a) &&
 		    json_object_object_get_ex(a, "property", &p))
 			prop = json_object_get_string(p);
+		if (json_object_object_get_ex(o, "arguments", &a) &&
+		    json_object_object_get_ex(a, "command-line", &p))
+			hmp = json_object_get_string(p);
 		/* An event first: the client must skip it. */
 		say(fd, "{\"event\": \"RTC_CHANGE\", \"data\": {}}\n");
 		if (!strcmp(cmd, "qmp_capabilities")) {
@@ -98,6 +149,10 @@ static void serve(int lfd, enum scenario sc, const char *file)
 				: sc == NO_BACKEND
 				? "{\"return\": [{\"name\": \"type\", "
 				  "\"type\": \"string\"}]}\n"
+				: sc == RAM_BACKEND || sc == HOLE ||
+				  sc == OTHER_REGION || sc == NOT_MAPPED
+				? "{\"return\": [{\"name\": \"ram\", \"type\": "
+				  "\"child<memory-backend-ram>\"}]}\n"
 				: "{\"return\": [{\"name\": \"type\", \"type\": "
 				  "\"string\"}, {\"name\": \"ram\", \"type\": "
 				  "\"child<memory-backend-file>\"}]}\n");
@@ -115,6 +170,8 @@ static void serve(int lfd, enum scenario sc, const char *file)
 			say(fd, json_object_to_json_string(r));
 			say(fd, "\n");
 			json_object_put(r);
+		} else if (!strncmp(hmp, "gpa2hva ", 8)) {
+			gpa2hva(fd, sc, hmp);
 		} else if (!strcmp(cmd, "human-monitor-command")) {
 			json_object *r = json_object_new_object();
 			json_object_object_add(
@@ -142,7 +199,8 @@ static int open_live(struct live *l, enum scenario sc)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	uint8_t *page = malloc(BACKEND);
-	int lfd, err, st;
+	int lfd, err, ready[2];
+	char c;
 	FILE *f;
 
 	strcpy(l->dir, "/tmp/vmsight-qmp-XXXXXX");
@@ -157,23 +215,42 @@ static int open_live(struct live *l, enum scenario sc)
 	fclose(f);
 	free(page);
 	strcpy(sa.sun_path, l->sock);
-	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(lfd, 1), 0);
-	if (!(l->pid = fork()))
+	/* The server listens itself, as QEMU does: the socket's peer
+	 * credentials (whose memory is read) are the listener's. */
+	assert_int_equal(pipe(ready), 0);
+	if (!(l->pid = fork())) {
+		lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
+		    listen(lfd, 1) || write(ready[1], "", 1) != 1)
+			_exit(1);
 		serve(lfd, sc, l->file);
-	close(lfd);
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
 	vms_ctx_init(&l->ctx);
 	err = vms_qemu_open(&l->ctx, l->sock, &l->src);
 	if (err)
 		assert_null(l->src);
-	kill(l->pid, SIGTERM);
-	waitpid(l->pid, &st, 0);
 	return err;
+}
+
+/* The scripted QEMU stays up while the source is open: remote reads
+ * come from its memory. */
+static void stop_server(struct live *l)
+{
+	int st;
+
+	if (l->pid > 0) {
+		kill(l->pid, SIGTERM);
+		waitpid(l->pid, &st, 0);
+		l->pid = 0;
+	}
 }
 
 static void close_live(struct live *l)
 {
+	stop_server(l);
 	vms_source_close(l->src);
 	unlink(l->sock);
 	unlink(l->file);
@@ -218,6 +295,75 @@ static void maps_the_backend_by_qemus_map(void **state)
 	close_live(&l);
 }
 
+/* Every byte of a scan, checked against the backend's pattern. */
+struct scan_seen {
+	uint64_t bytes, bad, from, last_end;
+	const uint64_t (*lines)[2];
+};
+
+static int scan_check(uint64_t pa, const uint8_t *d, size_t len, void *arg)
+{
+	struct scan_seen *s = arg;
+
+	for (size_t i = 0; i + 8 <= len; i += 8) {
+		uint64_t v, want = 0, at = pa + i;
+		memcpy(&v, d + i, 8);
+		for (size_t k = 0; k < 4; k++)
+			if (at >= s->lines[k][0])
+				want = at - s->lines[k][0] + s->lines[k][1];
+		s->bad += v != want;
+	}
+	if (pa >= s->last_end)
+		s->bytes += len;
+	else
+		s->bytes += pa + len - s->last_end; /* overlap counted once */
+	s->last_end = pa + len;
+	return 0;
+}
+
+static void reads_qemus_memory_without_a_file(void **state)
+{
+	enum scenario scs[] = { SHARE_OFF, RAM_BACKEND, HOLE };
+
+	(void)state;
+	for (size_t c = 0; c < 3; c++) {
+		struct scan_seen seen = { .lines = good_lines };
+		struct live l;
+		uint64_t v = 0;
+		assert_int_equal(open_live(&l, scs[c]), 0);
+		assert_int_equal(l.src->nsegs, 4);
+		for (size_t i = 0; i < 4; i++)
+			assert_int_equal(l.src->segs[i].kind, VMS_SEG_REMOTE);
+		assert_int_equal(word(&l, 0x1000), 0x1000);
+		assert_int_equal(word(&l, 0xc0008), 0xc0008);
+		assert_int_equal(word(&l, 0x17fff8), 0x17fff8);
+		assert_int_equal(word(&l, 0x100000000ull), 0x180000);
+		assert_int_equal(word(&l, 0x10007fff8ull), 0x1ffff8);
+		assert_null(vms_source_ptr(l.src, 0x1000, 8));
+		assert_int_equal(vms_source_scan(l.src, 0x10000, 64,
+						 scan_check, &seen), 0);
+		assert_int_equal(seen.bad, 0);
+		/* 0xa0000 + 0x40000 + 0x80000 + 0x80000 bytes of RAM. */
+		assert_int_equal(seen.bytes, scs[c] == HOLE ? 0x1df000
+							    : 0x1e0000);
+		if (scs[c] == HOLE) {
+			assert_int_equal(vms_source_read(l.src, 0x140ff8, &v,
+							 16), -EFAULT);
+			assert_string_equal(l.ctx.err.msg,
+					    "physical address 0x140ff8: QEMU "
+					    "no longer holds it");
+			vms_err_clear(&l.ctx);
+			assert_int_equal(word(&l, 0x141000), 0x141000);
+		}
+		/* QEMU gone: a clear error, not garbage. */
+		stop_server(&l);
+		assert_int_equal(vms_source_read(l.src, 0x1000, &v, 8),
+				 -ESRCH);
+		assert_non_null(strstr(l.ctx.err.msg, "has exited"));
+		close_live(&l);
+	}
+}
+
 static void refusals(void **state)
 {
 	static const struct {
@@ -225,11 +371,15 @@ static void refusals(void **state)
 		int err;
 		const char *msg;
 	} cases[] = {
-		{ SHARE_OFF, -ENOTSUP, "memory backend ram has share=off" },
 		{ PAST_END, -EBADMSG,
 		  "QEMU maps 0x100000000-0x1001fffff to offset 0x100000 of "
 		  "memory backend ram, which has 0x200000 bytes" },
-		{ NO_BACKEND, -ENOTSUP, "QEMU has no memory-backend-file" },
+		{ NO_BACKEND, -ENOTSUP, "QEMU shows no memory backend" },
+		{ OTHER_REGION, -EBADMSG,
+		  "QEMU's gpa2hva 0 said \"Host virtual address for 0 "
+		  "(pc.bios) is 0x" },
+		{ NOT_MAPPED, -EFAULT, "holds guest-physical 0-0x9ffff at "
+		  "0x1000, which its /proc/PID/maps does not show readable" },
 		{ NOT_QMP, -EPROTO, "not a QMP socket (no QMP greeting)" },
 		{ REFUSED, -EREMOTEIO, "QEMU refused qom-list: no such path" },
 		{ HANG_UP, -ECONNRESET, "QEMU closed the QMP connection" },
@@ -251,6 +401,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(maps_the_backend_by_qemus_map),
+		cmocka_unit_test(reads_qemus_memory_without_a_file),
 		cmocka_unit_test(refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
