@@ -41,6 +41,7 @@ struct opts {
 	const char *yara;	/* check: YARA rules file */
 	int32_t pid;		/* threads: one process only; -1: all */
 	bool pause;		/* stop a live guest while reading it */
+	bool no_pause;		/* snapshot: copy a live guest as it runs */
 	const char *source;
 };
 
@@ -57,6 +58,8 @@ static void usage(FILE *f)
 		"\n"
 		"commands:\n"
 		"  info      the dump's format and memory, and the kernel in it\n"
+		"  regs      the vCPUs' registers\n"
+		"  snapshot  write the guest's memory as an ELF core: --out FILE\n"
 		"  ps        the guest's processes\n"
 		"  pstree    the processes as a tree\n"
 		"  psaux     processes with their command lines (--env: and\n"
@@ -125,6 +128,22 @@ static const char *cmd_help[][2] = {
 		  "kernel found in it:\nversion and banner, KASLR slide, paging "
 		  "mode, page-table root, where\nkallsyms and BTF were found, "
 		  "and how many symbols and types each holds." },
+	{ "regs", "Show each vCPU's registers: from a dump's CPU notes, or "
+		  "read from a running\nQEMU now (\"info registers -a\"; with "
+		  "--pause they match the memory\nvmsight reads). The table "
+		  "gives the privilege mode, RIP and the kernel\nsymbol it is "
+		  "in, RSP, CR3 and the GS base; --json gives every\n"
+		  "register." },
+	{ "snapshot", "Write the guest's physical memory, its vCPUs' "
+		      "registers and its VMCOREINFO\n(if the source has one) "
+		      "as an ELF core, the format of QEMU's\n"
+		      "dump-guest-memory, which every vmsight command, crash "
+		      "and drgn read.\nA live guest is paused while it is "
+		      "copied, for one consistent state\n(--no-pause copies it "
+		      "as it runs). Pages the source lacks stay out of\nthe "
+		      "core; all-zero pages become holes in the file. The "
+		      "file is created\nmode 0600 (guest memory holds "
+		      "secrets). Usage: vmsight snapshot\n--out FILE SOURCE." },
 	{ "ps", "List processes (thread-group leaders) from the kernel's task "
 		"list, with\npid, parent pid, uid, gid, state, thread count, the "
 		"task_struct address\nand the command name. Kernel threads are "
@@ -755,6 +774,130 @@ static int cmd_creds(struct opts *o, struct vms_session *s)
 	vms_proc_iter_destroy(it);
 	out_finish(out);
 	return r < 0 ? fail(s, r) : 0;
+}
+
+static int cmd_regs(struct opts *o, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "cpu", "CPU", OUT_UINT, 0 },
+		{ "mode", "MODE", OUT_STR, 1 },
+		{ "rip", "RIP", OUT_HEX, 0 },
+		{ "symbol", "SYMBOL", OUT_STR, 1 },
+		{ "rsp", "RSP", OUT_HEX, 0 },
+		{ "cr3", "CR3", OUT_HEX, 0 },
+		{ "gs_base", "GS BASE", OUT_HEX, 0 },
+		{ "rax", NULL, OUT_HEX, 0 }, { "rbx", NULL, OUT_HEX, 0 },
+		{ "rcx", NULL, OUT_HEX, 0 }, { "rdx", NULL, OUT_HEX, 0 },
+		{ "rsi", NULL, OUT_HEX, 0 }, { "rdi", NULL, OUT_HEX, 0 },
+		{ "rbp", NULL, OUT_HEX, 0 }, { "r8", NULL, OUT_HEX, 0 },
+		{ "r9", NULL, OUT_HEX, 0 },  { "r10", NULL, OUT_HEX, 0 },
+		{ "r11", NULL, OUT_HEX, 0 }, { "r12", NULL, OUT_HEX, 0 },
+		{ "r13", NULL, OUT_HEX, 0 }, { "r14", NULL, OUT_HEX, 0 },
+		{ "r15", NULL, OUT_HEX, 0 }, { "rflags", NULL, OUT_HEX, 0 },
+		{ "cs", NULL, OUT_HEX, 0 },  { "ss", NULL, OUT_HEX, 0 },
+		{ "fs_base", NULL, OUT_HEX, 0 },
+		{ "kernel_gs_base", NULL, OUT_HEX, 0 },
+		{ "cr0", NULL, OUT_HEX, 0 }, { "cr2", NULL, OUT_HEX, 0 },
+		{ "cr4", NULL, OUT_HEX, 0 }, { "efer", NULL, OUT_HEX, 0 },
+	};
+	struct out *out;
+	size_t n;
+	int err;
+
+	if ((err = vms_vcpus_read(s)))
+		return fail(s, err);
+	if (!(n = vms_vcpu_count(s))) {
+		fprintf(stderr, "%s: %s holds no vCPU registers (a raw, LiME "
+			"or kdump file has none)\n", prog, o->source);
+		return 1;
+	}
+	out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
+	for (size_t i = 0; i < n; i++) {
+		struct vms_vcpu c = { .sz = sizeof(c) };
+		struct vms_symbol sym;
+		uint64_t off;
+		char where[160] = "";
+		if ((err = vms_vcpu_get(s, i, &c)))
+			break;
+		/* A guest outside long mode, or before its kernel is up,
+		 * has no kernel symbols: the column stays empty. */
+		if (!vms_symbol_find(s, c.rip, &sym, &off))
+			snprintf(where, sizeof(where), "%s+%#" PRIx64,
+				 sym.name, off);
+		vms_errclear(s);
+		struct out_val v[] = {
+			{ .u = c.cpu },
+			{ .s = !(c.cr0 & 1) ? "real" : c.cs & 3 ? "user"
+							      : "kernel" },
+			{ .u = c.rip }, { .s = where }, { .u = c.rsp },
+			{ .u = c.cr3 }, { .u = c.gs_base },
+			{ .u = c.rax }, { .u = c.rbx }, { .u = c.rcx },
+			{ .u = c.rdx }, { .u = c.rsi }, { .u = c.rdi },
+			{ .u = c.rbp }, { .u = c.r8 }, { .u = c.r9 },
+			{ .u = c.r10 }, { .u = c.r11 }, { .u = c.r12 },
+			{ .u = c.r13 }, { .u = c.r14 }, { .u = c.r15 },
+			{ .u = c.rflags }, { .u = c.cs }, { .u = c.ss },
+			{ .u = c.fs_base }, { .u = c.kernel_gs_base },
+			{ .u = c.cr0 }, { .u = c.cr2 }, { .u = c.cr4 },
+			{ .u = c.efer },
+		};
+		out_row(out, v);
+	}
+	out_finish(out);
+	return err ? fail(s, err) : 0;
+}
+
+static int cmd_snapshot(struct opts *o, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "file", "FILE", OUT_STR, 1 },
+		{ "size", "BYTES", OUT_UINT, 0 },
+		{ "memory_bytes", "MEMORY", OUT_UINT, 0 },
+		{ "ranges", "RANGES", OUT_UINT, 0 },
+		{ "cpus", "CPUS", OUT_UINT, 0 },
+	};
+	struct vms_phys_range r;
+	struct stat in, st;
+	uint64_t size = 0, mem = 0;
+	struct out *out;
+	int fd, err;
+
+	if (!o->out_dir) {
+		fprintf(stderr, "%s snapshot: --out FILE is required\n", prog);
+		return 2;
+	}
+	/* Truncating the dump being read would pull it from under vmsight
+	 * (its pages are mapped). */
+	if (!stat(o->out_dir, &st) && !stat(o->source, &in) &&
+	    st.st_dev == in.st_dev && st.st_ino == in.st_ino) {
+		fprintf(stderr, "%s snapshot: %s is the source itself\n", prog,
+			o->out_dir);
+		return 2;
+	}
+	if ((err = vms_vcpus_read(s)))
+		return fail(s, err);
+	fd = open(o->out_dir, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, o->out_dir,
+			strerror(errno));
+		return 1;
+	}
+	err = vms_snapshot_write(s, fd, &size);
+	if (close(fd) && !err)
+		err = -EIO;
+	if (err) {
+		unlink(o->out_dir); /* no half-written core left behind */
+		return fail(s, err);
+	}
+	for (size_t i = 0; !vms_phys_range_get(s, i, &r); i++)
+		mem += r.size;
+	out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
+	out_row(out, (struct out_val[]){ { .s = o->out_dir }, { .u = size },
+					 { .u = mem },
+					 { .u = vms_phys_range_count(s) },
+					 { .u = vms_vcpu_count(s) } });
+	out_finish(out);
+	return 0;
 }
 
 static int cmd_lsmod(struct opts *o, struct vms_session *s)
@@ -1761,6 +1904,8 @@ static const struct {
 	{ "threads", cmd_threads },
 	{ "creds", cmd_creds },
 	{ "lsmod", cmd_lsmod },
+	{ "regs", cmd_regs },
+	{ "snapshot", cmd_snapshot },
 	{ "dmesg", cmd_dmesg },
 	{ "mounts", cmd_mounts },
 	{ "lsof", cmd_lsof },
@@ -1786,6 +1931,7 @@ int main(int argc, char **argv)
 		{ "list", no_argument, NULL, 'l' },
 		{ "only", required_argument, NULL, 'O' },
 		{ "pause", no_argument, NULL, 'z' },
+		{ "no-pause", no_argument, NULL, 'Z' },
 		{ "fail-on", required_argument, NULL, 'F' },
 		{ "policy", required_argument, NULL, 'P' },
 		{ "yara", required_argument, NULL, 'Y' },
@@ -1830,6 +1976,9 @@ int main(int argc, char **argv)
 		case 'z':
 			o.pause = true;
 			break;
+		case 'Z':
+			o.no_pause = true;
+			break;
 		case 'F': {
 			enum vms_severity sev;
 			if (vms_severity_parse(optarg, &sev)) {
@@ -1868,6 +2017,8 @@ int main(int argc, char **argv)
 				       prog, cmd,
 				       !strcmp(cmd, "cat")
 					       ? " [--out FILE] PATH"
+				       : !strcmp(cmd, "snapshot")
+					       ? " [--no-pause] --out FILE"
 				       : !strcmp(cmd, "diff") ? " BASELINE"
 				       : !strcmp(cmd, "psaux") ? " [--env]"
 				       : !strcmp(cmd, "dmesg") ? " [--raw]"
@@ -1931,6 +2082,11 @@ int main(int argc, char **argv)
 	o.source = argv[optind];
 	bar.on = isatty(STDERR_FILENO);
 	ret = open_session(&o, &s);
+	/* A snapshot of a running guest is paused unless told not to: a
+	 * core copied as the guest runs mixes moments. */
+	if (!ret && !strcmp(cmd, "snapshot") && !o.no_pause &&
+	    !strcmp(vms_source_format(s), "qemu"))
+		o.pause = true;
 	if (!ret && o.pause)
 		ret = pause_guest(s);
 	if (!ret)

@@ -165,6 +165,53 @@ VMS_API int vms_phys_range_get(const struct vms_session *s, size_t i,
 VMS_API int vms_read_phys(struct vms_session *s, uint64_t paddr, void *buf,
 			  size_t len);
 
+/**
+ * Write the source's memory, the vCPUs' registers as last read, and its
+ * VMCOREINFO (if any) as an ELF core, the format of QEMU's
+ * dump-guest-memory, to the regular file open at @fd (truncated first).
+ * Memory a dump lacks stays out of the core; all-zero pages become
+ * holes in the file. A live guest should be paused first
+ * (vms_session_pause(), then vms_vcpus_read()) for a consistent core.
+ * Reports progress. *@ret_size (may be NULL): the core's size.
+ */
+VMS_API int vms_snapshot_write(struct vms_session *s, int fd,
+			       uint64_t *ret_size);
+
+/* ------------------------------------------------------------------ */
+/* vCPUs                                                               */
+/* ------------------------------------------------------------------ */
+
+/** A vCPU's registers. */
+struct vms_vcpu {
+	size_t sz;		/**< set by the caller: sizeof(*ret) */
+	uint32_t cpu;		/**< QEMU's CPU number */
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags;
+	uint16_t cs, ss;	/**< selectors; cs & 3 is the privilege level */
+	uint64_t fs_base, gs_base;
+	uint64_t kernel_gs_base; /**< if has_kernel_gs_base */
+	uint64_t cr0, cr2, cr3, cr4;
+	uint64_t efer;		/**< if has_efer */
+	bool has_kernel_gs_base; /**< QEMU's ELF notes hold it, its monitor not */
+	bool has_efer;		/**< QEMU's monitor shows it, its ELF notes not */
+};
+
+/**
+ * Read the vCPUs' registers again from a live source (QEMU's "info
+ * registers -a"; a running guest's change all the time, so pause it
+ * for registers that match its memory). A dump's registers, from its
+ * notes, stay as they are: 0.
+ */
+VMS_API int vms_vcpus_read(struct vms_session *s);
+
+/** Number of vCPUs whose registers the source holds (0 if none). */
+VMS_API size_t vms_vcpu_count(const struct vms_session *s);
+
+/** vCPU @i (0 <= @i < vms_vcpu_count()) into @ret, whose sz is set. */
+VMS_API int vms_vcpu_get(const struct vms_session *s, size_t i,
+			 struct vms_vcpu *ret);
+
 /* ------------------------------------------------------------------ */
 /* Kernel                                                              */
 /* ------------------------------------------------------------------ */
@@ -238,6 +285,14 @@ struct vms_symbol {
 	uint64_t addr;
 	char type; /**< nm-style type letter, as /proc/kallsyms shows it */
 };
+
+/**
+ * The kallsyms entry at or below @addr, which must lie in the kernel
+ * image (from _text to _end): *@ret and *@offset (@addr - ret->addr).
+ * -ENOENT outside the image.
+ */
+VMS_API int vms_symbol_find(struct vms_session *s, uint64_t addr,
+			    struct vms_symbol *ret, uint64_t *offset);
 
 /** Number of kallsyms entries, in the kernel's own order. */
 VMS_API size_t vms_symbol_count(struct vms_session *s);

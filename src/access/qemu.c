@@ -30,6 +30,7 @@
  * as the guest runs. That needs ptrace rights over QEMU: the same user
  * (with kernel.yama.ptrace_scope 0) or CAP_SYS_PTRACE.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -150,7 +151,137 @@ static void qemu_resume_async(struct vms_source *src)
 	vms_qmp_send_async(p->qmp, "{\"execute\":\"cont\"}\n");
 }
 
+/*
+ * "info registers -a": per CPU a block that starts "CPU#N" and holds
+ * NAME=HEX fields (target/i386/cpu-dump.c). In long mode:
+ *
+ *   RAX=... RBX=... RCX=... RDX=...     (R8 = ... pad names to 3)
+ *   RIP=ffffffff81e4b4bf RFL=00000246 [---Z-P-] CPL=0 ...
+ *   CS =0010 0000000000000000 ffffffff 00a09b00 DPL=0 CS64 [-RA]
+ *   GS =0000 ffff88807dc00000 ffffffff 00c00000
+ *   CR0=80050033 CR2=... CR3=000000000260a000 CR4=00350ef0
+ *   EFER=0000000000000d01
+ *
+ * Outside long mode the names start with E (EAX, EIP, EFL) and the
+ * bases are 32 bits. KernelGSbase is not shown.
+ */
+/* Where field NAME's value starts ("NAME=" at a line or word start). */
+static const char *field(const char *blk, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *at = blk; (at = strstr(at, name)); at += n)
+		if ((at == blk || at[-1] == ' ' || at[-1] == '\n') &&
+		    at[n] == '=')
+			return at + n + 1;
+	return NULL;
+}
+
+static bool hex_field(const char *blk, const char *name, uint64_t *ret)
+{
+	const char *at = field(blk, name);
+	char *end;
+
+	if (!at || !isxdigit((unsigned char)*at))
+		return false;
+	*ret = strtoull(at, &end, 16);
+	return true;
+}
+
+/* A register by its 64-bit name or its 32-bit one ("RAX", "EAX"). */
+static bool reg_field(const char *blk, const char *name, uint64_t *ret)
+{
+	char e[8];
+
+	if (hex_field(blk, name, ret))
+		return true;
+	snprintf(e, sizeof(e), "E%s", name + 1);
+	return hex_field(blk, e, ret);
+}
+
+/* Segment line NAME ("CS =0010 BASE LIMIT FLAGS"): selector and base. */
+static bool seg_field(const char *blk, const char *name, uint16_t *sel,
+		      uint64_t *base)
+{
+	const char *at = field(blk, name);
+	char *end;
+	uint64_t v;
+
+	if (!at || !isxdigit((unsigned char)*at))
+		return false;
+	v = strtoull(at, &end, 16);
+	if (v > 0xffff || *end != ' ' || !isxdigit((unsigned char)end[1]))
+		return false;
+	*sel = (uint16_t)v;
+	*base = strtoull(end + 1, NULL, 16);
+	return true;
+}
+
+int vms_qemu_parse_registers(const char *text, struct vms_cpu *cpus,
+			     unsigned int max, unsigned int *n)
+{
+	static const char *const gpr[VMS_NGPR] = {
+		"RAX", "RBX", "RCX", "RDX", "RSI", "RDI", "RSP", "RBP",
+		"R8 ", "R9 ", "R10", "R11", "R12", "R13", "R14", "R15" };
+	const char *at = strstr(text, "CPU#");
+	int err = 0;
+
+	*n = 0;
+	while (at && !err) {
+		const char *next = strstr(at + 4, "CPU#");
+		size_t len = next ? (size_t)(next - at) : strlen(at);
+		char *blk = strndup(at, len);
+		struct vms_cpu c = { 0 };
+		uint64_t v;
+
+		if (!blk)
+			return -ENOMEM;
+		c.index = (uint32_t)strtoul(blk + 4, NULL, 10);
+		/* The 32-bit form has no R8-R15: they stay 0. */
+		for (int r = 0; r < VMS_NGPR; r++)
+			reg_field(blk, gpr[r], &c.gpr[r]);
+		reg_field(blk, "RFL", &c.rflags);
+		hex_field(blk, "CR0", &c.cr0);
+		hex_field(blk, "CR2", &c.cr2);
+		hex_field(blk, "CR4", &c.cr4);
+		c.has_efer = hex_field(blk, "EFER", &c.efer);
+		seg_field(blk, "SS ", &c.ss, &v);
+		seg_field(blk, "FS ", &(uint16_t){ 0 }, &c.fs_base);
+		seg_field(blk, "GS ", &(uint16_t){ 0 }, &c.gs_base);
+		if (!reg_field(blk, "RIP", &c.rip) ||
+		    !hex_field(blk, "CR3", &c.cr3) ||
+		    !seg_field(blk, "CS ", &c.cs, &v))
+			err = -EBADMSG;
+		else if (*n < max)
+			cpus[(*n)++] = c;
+		free(blk);
+		at = next;
+	}
+	return err ? err : *n ? 0 : -EBADMSG;
+}
+
+/* The vCPUs' registers now (QEMU synchronises them from KVM first). */
+static int qemu_read_cpus(struct vms_source *src)
+{
+	struct qemu_priv *p = src->priv;
+	char *text = NULL;
+	unsigned int n;
+	int err = vms_qmp_hmp(p->qmp, "info registers -a", 16u << 20, &text);
+
+	if (err)
+		return err;
+	err = vms_qemu_parse_registers(text, src->cpus, VMS_MAX_CPUS, &n);
+	free(text);
+	if (err)
+		return vms_err(src->ctx, err, LAYER, "%s: QEMU's \"info "
+			       "registers -a\" lacks RIP, CR3 or CS of a CPU",
+			       src->path);
+	src->ncpus = n;
+	return 0;
+}
+
 static const struct vms_source_ops qemu_ops = {
+	.read_cpus = qemu_read_cpus,
 	.read_remote = qemu_read_remote,
 	.close = qemu_close,
 	.pause = qemu_pause,
@@ -519,6 +650,12 @@ int vms_qemu_open(struct vms_ctx *ctx, const char *qmp_path,
 	    (err = probe_remote(src))) {
 		vms_source_close(src);
 		return err;
+	}
+	/* The registers help the locator (CR4.LA57) but are not needed. */
+	if (qemu_read_cpus(src)) {
+		vms_log(ctx, VMS_LOG_WARN, "%s", ctx->err.msg);
+		vms_err_clear(ctx);
+		src->ncpus = 0;
 	}
 	*ret = src;
 	return 0;

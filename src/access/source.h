@@ -34,11 +34,23 @@ struct vms_seg {
 				 * @start (QEMU's virtual address) */
 };
 
-/* CPU state found in dump notes; registers the kernel model may use. */
+/* A vCPU's registers: from a dump's notes, or read from a live QEMU. */
+enum { VMS_RAX, VMS_RBX, VMS_RCX, VMS_RDX, VMS_RSI, VMS_RDI, VMS_RSP,
+       VMS_RBP, VMS_R8, VMS_R9, VMS_R10, VMS_R11, VMS_R12, VMS_R13, VMS_R14,
+       VMS_R15, VMS_NGPR };
+
 struct vms_cpu {
+	uint32_t index;		/* QEMU's CPU number */
+	uint64_t gpr[VMS_NGPR];	/* in QEMU's order (VMS_RAX...) */
+	uint64_t rip, rflags;
+	uint16_t cs, ss;	/* selectors; CS & 3 is the privilege level */
+	uint64_t fs_base, gs_base, kernel_gs_base;
+	uint64_t cr0, cr2;
 	uint64_t cr3;		/* page-table root, with PCID/flag bits */
 	uint64_t cr4;		/* bit 12: LA57 (5-level paging) */
-	uint64_t rip;		/* instruction pointer */
+	uint64_t efer;
+	bool has_kernel_gs_base; /* QEMU's monitor does not show it */
+	bool has_efer;		/* QEMU's ELF notes do not hold it */
 };
 
 #define VMS_MAX_CPUS 256
@@ -60,6 +72,8 @@ struct vms_source_ops {
 	int (*pause)(struct vms_source *src, bool *was_running);
 	int (*resume)(struct vms_source *src);
 	void (*resume_async)(struct vms_source *src);
+	/* Live sources: read the vCPUs' registers now into @cpus. */
+	int (*read_cpus)(struct vms_source *src);
 };
 
 struct vms_source {
@@ -115,6 +129,13 @@ int vms_source_scan(struct vms_source *src, size_t chunk, size_t overlap,
 int vms_source_seg_of(struct vms_source *src, uint64_t paddr,
 		      const struct vms_seg **ret);
 
+/* Registers read again from a live guest (a dump's stay as they are). */
+int vms_source_read_cpus(struct vms_source *src);
+
+/* Write the memory, registers and VMCOREINFO as an ELF core to the
+ * regular file @fd (elfwrite.c); *@ret_size: its size in bytes. */
+int vms_source_write_elf(struct vms_source *src, int fd, uint64_t *ret_size);
+
 /* For drivers. */
 int vms_source_add_seg(struct vms_source *src, uint64_t start, uint64_t size,
 		       enum vms_seg_kind kind, const uint8_t *ptr);
@@ -132,6 +153,10 @@ void vms_source_parse_elf_notes(struct vms_source *src, const uint8_t *p,
  * (qemu.c). */
 int vms_qemu_open(struct vms_ctx *ctx, const char *qmp_path,
 		  struct vms_source **ret);
+/* Parse QEMU's "info registers -a" into @cpus (at most @max); the
+ * number of CPUs into *@n. -EBADMSG if a CPU lacks RIP, CR3 or CS. */
+int vms_qemu_parse_registers(const char *text, struct vms_cpu *cpus,
+			     unsigned int max, unsigned int *n);
 
 int vms_raw_open(struct vms_source *src);
 int vms_elf_open(struct vms_source *src);

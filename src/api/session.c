@@ -374,6 +374,92 @@ VMS_API int vms_symbol_lookup(struct vms_session *s, const char *name,
 	return err ? err : vms_kernel_sym(s->kernel, name, ret);
 }
 
+VMS_API int vms_symbol_find(struct vms_session *s, uint64_t addr,
+			    struct vms_symbol *ret, uint64_t *offset)
+{
+	int err = vms_kernel_load(s);
+	struct vms_ksyms *ks;
+	uint64_t end;
+	int64_t i;
+
+	if (err)
+		return err;
+	if (!ret || !offset)
+		return -EINVAL;
+	ks = &s->kernel->ks;
+	i = vms_ksyms_lookup(ks, "_end");
+	end = i >= 0 ? ks->addr[i] : 0;
+	if (addr < s->kernel->text_va || addr >= end)
+		return -ENOENT;
+	if ((err = vms_ksyms_sort_by_addr(ks)))
+		return err;
+	if ((i = vms_ksyms_floor(ks, addr)) < 0)
+		return -ENOENT;
+	ret->name = ks->pool + ks->name[i];
+	ret->addr = ks->addr[i];
+	ret->type = ks->type[i];
+	*offset = addr - ks->addr[i];
+	return 0;
+}
+
+VMS_API int vms_snapshot_write(struct vms_session *s, int fd,
+			       uint64_t *ret_size)
+{
+	if (!s || !s->src || fd < 0)
+		return -EINVAL;
+	return vms_source_write_elf(s->src, fd, ret_size);
+}
+
+VMS_API int vms_vcpus_read(struct vms_session *s)
+{
+	if (!s || !s->src)
+		return -EINVAL;
+	return vms_source_read_cpus(s->src);
+}
+
+VMS_API size_t vms_vcpu_count(const struct vms_session *s)
+{
+	return s && s->src ? s->src->ncpus : 0;
+}
+
+VMS_API int vms_vcpu_get(const struct vms_session *s, size_t i,
+			 struct vms_vcpu *ret)
+{
+	struct vms_vcpu v = { .sz = sizeof(v) };
+	const struct vms_cpu *c;
+
+	if (!s || !s->src || !ret || i >= s->src->ncpus ||
+	    ret->sz < offsetof(struct vms_vcpu, has_efer) + 1)
+		return -EINVAL;
+	c = &s->src->cpus[i];
+	v.cpu = c->index;
+	v.rax = c->gpr[VMS_RAX]; v.rbx = c->gpr[VMS_RBX];
+	v.rcx = c->gpr[VMS_RCX]; v.rdx = c->gpr[VMS_RDX];
+	v.rsi = c->gpr[VMS_RSI]; v.rdi = c->gpr[VMS_RDI];
+	v.rsp = c->gpr[VMS_RSP]; v.rbp = c->gpr[VMS_RBP];
+	v.r8 = c->gpr[VMS_R8];   v.r9 = c->gpr[VMS_R9];
+	v.r10 = c->gpr[VMS_R10]; v.r11 = c->gpr[VMS_R11];
+	v.r12 = c->gpr[VMS_R12]; v.r13 = c->gpr[VMS_R13];
+	v.r14 = c->gpr[VMS_R14]; v.r15 = c->gpr[VMS_R15];
+	v.rip = c->rip;
+	v.rflags = c->rflags;
+	v.cs = c->cs;
+	v.ss = c->ss;
+	v.fs_base = c->fs_base;
+	v.gs_base = c->gs_base;
+	v.kernel_gs_base = c->kernel_gs_base;
+	v.cr0 = c->cr0;
+	v.cr2 = c->cr2;
+	v.cr3 = c->cr3;
+	v.cr4 = c->cr4;
+	v.efer = c->efer;
+	v.has_kernel_gs_base = c->has_kernel_gs_base;
+	v.has_efer = c->has_efer;
+	v.sz = VMS_MIN(ret->sz, sizeof(v));
+	memcpy(ret, &v, v.sz);
+	return 0;
+}
+
 VMS_API size_t vms_symbol_count(struct vms_session *s)
 {
 	return vms_kernel_load(s) ? 0 : s->kernel->ks.n;

@@ -143,12 +143,7 @@ static size_t upper(struct vms_chk *c, uint64_t addr)
 
 int64_t vms_chk_sym_floor(struct vms_chk *c, uint64_t addr)
 {
-	size_t u;
-
-	if (sorted(c))
-		return -1;
-	u = upper(c, addr);
-	return u ? (int64_t)c->k->ks.by_addr[u - 1] : -1;
+	return sorted(c) ? -1 : vms_ksyms_floor(&c->k->ks, addr);
 }
 
 uint64_t vms_chk_sym_next(struct vms_chk *c, uint64_t addr)

@@ -362,6 +362,20 @@ static int by_addr_cmp(const void *x, const void *y, void *arg)
 	return i < j ? -1 : i > j;
 }
 
+int64_t vms_ksyms_floor(const struct vms_ksyms *ks, uint64_t addr)
+{
+	size_t lo = 0, hi = ks->by_addr ? ks->n : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ks->addr[ks->by_addr[mid]] <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? (int64_t)ks->by_addr[lo - 1] : -1;
+}
+
 int vms_ksyms_sort_by_addr(struct vms_ksyms *ks)
 {
 	if (ks->by_addr)

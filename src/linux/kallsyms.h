@@ -48,6 +48,10 @@ int vms_ksyms_sort_by_addr(struct vms_ksyms *ks);
 /* Build @ks->by_name from n, name and pool (done by vms_ksyms_decode). */
 int vms_ksyms_index(struct vms_ksyms *ks);
 
+/* Index of the last symbol at or below @addr in address order, or -1
+ * (needs vms_ksyms_sort_by_addr()). */
+int64_t vms_ksyms_floor(const struct vms_ksyms *ks, uint64_t addr);
+
 /* Index of symbol @name, or -1. */
 int64_t vms_ksyms_lookup(const struct vms_ksyms *ks, const char *name);
 

@@ -101,6 +101,58 @@ def pause_tests(a, g, truth, src, mon):
           "--pause on a dump is a usage error", "exit %d %s" % (rc, err))
 
 
+def regs_snapshot_tests(a, name, truth, src, mon, tmp):
+    """regs of the running guest; snapshot into an ELF core that the
+    offline commands read as the guest; the core's registers are the
+    ones the live guest showed when both were taken while stopped."""
+    rc, out, err = run([a.vmsight, "regs", "--json", "--pause", src])
+    cpus = jsonl(out) if rc == 0 else []
+    bad = [c for c in cpus if c["mode"] not in ("kernel", "user") or
+           (c["mode"] == "kernel" and not c["symbol"]) or
+           int(c["cr3"], 16) == 0]
+    check(rc == 0 and [c["cpu"] for c in cpus] == [0, 1] and not bad,
+          "%s: regs shows both vCPUs, kernel RIPs by symbol" % name,
+          "exit %d %s\n%s" % (rc, err, out))
+
+    core = os.path.join(tmp, "snap.elf")
+    rc, out, err = run([a.vmsight, "snapshot", "--json", "--out", core,
+                        src])
+    rec = jsonl(out)[0] if rc == 0 and out else {}
+    mode = os.stat(core).st_mode & 0o777 if os.path.exists(core) else 0
+    check(rc == 0 and rec.get("cpus") == 2 and mode == 0o600 and
+          "the guest was paused for" in err and running(mon),
+          "%s: snapshot pauses the guest, writes a 0600 core and lets "
+          "the guest run" % name, "exit %d %s %s mode %o" % (rc, out, err,
+                                                           mode))
+    rc, out, err = run([a.vmsight, "ps", "--json", core])
+    problems = compare_ps(truth["ps"], jsonl(out)) if rc == 0 else [err]
+    check(not problems, "%s: ps of the snapshot matches the guest's "
+          "/proc" % name, "\n".join(problems[:20]))
+    rc, out, err = run([a.vmsight, "lsmod", core])
+    check(rc == 0 and all(m.split()[0] in out for m in truth["module"]),
+          "%s: lsmod of the snapshot lists the late modules" % name,
+          out + err)
+
+    # Stopped by its owner: the live registers and the core's agree
+    # (EFER is not in QEMU's ELF notes, KernelGSbase not in its monitor).
+    mon.cmd("stop")
+    try:
+        rc1, live, err1 = run([a.vmsight, "regs", "--json", src])
+        rc2, out, err2 = run([a.vmsight, "snapshot", "--out", core, src])
+        rc3, back, err3 = run([a.vmsight, "regs", "--json", core])
+        strip = [dict(c, efer=None, kernel_gs_base=None)
+                 for c in jsonl(live)] if rc1 == 0 else None
+        again = [dict(c, efer=None, kernel_gs_base=None)
+                 for c in jsonl(back)] if rc3 == 0 else []
+        check(rc2 == 0 and strip == again and "paused" not in err2 and
+              not running(mon), "%s: the snapshot's registers are the "
+              "stopped guest's, and it stays stopped" % name,
+              "%s %s %s\n%s\n%s" % (err1, err2, err3, live, back))
+    finally:
+        mon.cmd("cont")
+        os.unlink(core)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vmsight", required=True)
@@ -166,6 +218,9 @@ def main():
               "\n".join(problems[:20]))
         views_match_truth(a, dict(g, name=name), truth, {"raw": src})
 
+        mon = lab.Qmp(qmp2)  # one client: QEMU serves one per monitor
+        regs_snapshot_tests(a, name, truth, src, mon, tmp)
+
         if a.ram == "process":
             rc, out, err = run([a.vmsight, "ps", "--json", "--pause", src])
             problems = (compare_ps(truth["ps"], jsonl(out)) if rc == 0
@@ -174,7 +229,7 @@ def main():
                   "%s: ps --pause matches the guest's /proc" % name,
                   "\n".join(problems[:20]))
         else:
-            pause_tests(a, g, truth, src, lab.Qmp(qmp2))
+            pause_tests(a, g, truth, src, mon)
 
             # Errors: no socket, and a socket that is not QEMU's.
             rc, out, err = run([a.vmsight, "ps", "qemu:" + tmp + "/none"])

@@ -364,6 +364,126 @@ static void reads_qemus_memory_without_a_file(void **state)
 	}
 }
 
+/* "info registers -a" as QEMU 7.2 prints it: a CPU in the kernel (long
+ * mode), one in user space, one just reset (real mode, 32-bit names). */
+static const char regs_text[] =
+	"CPU#0\r\n"
+	"RAX=0000000000000000 RBX=0000000000000000 RCX=ffffcddf8040bd30 "
+	"RDX=0000000000000000\r\n"
+	"RSI=0000000000000087 RDI=000000000000752c RBP=ffffffffa4810940 "
+	"RSP=ffffffffa4803e88\r\n"
+	"R8 =ffffffffa4803df8 R9 =0000000000000001 R10=0000000000000000 "
+	"R11=000000000499ee58\r\n"
+	"R12=0000000000000000 R13=0000000000000000 R14=0000000000000000 "
+	"R15=00000000000147b0\r\n"
+	"RIP=ffffffffa38e5fff RFL=00000212 [----A--] CPL=0 II=0 A20=1 SMM=0 "
+	"HLT=1\r\n"
+	"ES =0000 0000000000000000 00000000 00000000\r\n"
+	"CS =0010 0000000000000000 ffffffff 00af9b00 DPL=0 CS64 [-RA]\r\n"
+	"SS =0018 0000000000000000 ffffffff 00cf9300 DPL=0 DS   [-WA]\r\n"
+	"DS =0000 0000000000000000 00000000 00000000\r\n"
+	"FS =0000 0000000000000000 00000000 00000000\r\n"
+	"GS =0000 ffff8ca07ec00000 00000000 00000000\r\n"
+	"LDT=0000 0000000000000000 00000000 00008200 DPL=0 LDT\r\n"
+	"TR =0040 fffffe19b45be000 00004087 00008900 DPL=0 TSS64-avl\r\n"
+	"GDT=     fffffe19b45bc000 0000007f\r\n"
+	"IDT=     fffffe0000000000 00000fff\r\n"
+	"CR0=80050033 CR2=000000000042ee70 CR3=000000001a422000 "
+	"CR4=00750ef0\r\n"
+	"DR0=0000000000000000 DR1=0000000000000000 DR2=0000000000000000 "
+	"DR3=0000000000000000 \r\n"
+	"DR6=00000000ffff0ff0 DR7=0000000000000400\r\n"
+	"EFER=0000000000000d01\r\n"
+	"FCW=037f FSW=0000 [ST=0] FTW=00 MXCSR=00001f80\r\n"
+	"YMM00=0000000000000000 0000000000000000 0000000000000000 "
+	"0000000000000000\r\n"
+	"CPU#1\r\n"
+	"RAX=0000000000000001 RBX=0000000000000002 RCX=0000000000000003 "
+	"RDX=0000000000000004\r\n"
+	"RSI=0000000000000005 RDI=0000000000000006 RBP=0000000000000008 "
+	"RSP=00007ffd1234f000\r\n"
+	"R8 =0000000000000009 R9 =000000000000000a R10=000000000000000b "
+	"R11=000000000000000c\r\n"
+	"R12=000000000000000d R13=000000000000000e R14=000000000000000f "
+	"R15=0000000000000010\r\n"
+	"RIP=0000000000401000 RFL=00000246 [---Z-P-] CPL=3 II=0 A20=1 SMM=0 "
+	"HLT=0\r\n"
+	"CS =0033 0000000000000000 ffffffff 00a0fb00 DPL=3 CS64 [-RA]\r\n"
+	"SS =002b 0000000000000000 ffffffff 00c0f300 DPL=3 DS   [-WA]\r\n"
+	"FS =0000 00007f0011112222 00000000 00000000\r\n"
+	"GS =0000 0000000000000000 00000000 00000000\r\n"
+	"CR0=80050033 CR2=0000000000000000 CR3=0000000011610805 "
+	"CR4=00751ef0\r\n"
+	"EFER=0000000000000d01\r\n"
+	"CPU#2\r\n"
+	"EAX=00000000 EBX=00000000 ECX=00000000 EDX=00060fb1\r\n"
+	"ESI=00000000 EDI=00000000 EBP=00000000 ESP=00000000\r\n"
+	"EIP=0000fff0 EFL=00000002 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=0\r\n"
+	"ES =0000 00000000 0000ffff 00009300\r\n"
+	"CS =f000 ffff0000 0000ffff 00009b00\r\n"
+	"CR0=60000010 CR2=00000000 CR3=00000000 CR4=00000000\r\n"
+	"EFER=0000000000000000\r\n";
+
+static void parses_qemus_registers(void **state)
+{
+	struct vms_cpu c[4];
+	unsigned int n;
+
+	(void)state;
+	assert_int_equal(vms_qemu_parse_registers(regs_text, c, 4, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(c[0].index, 0);
+	assert_int_equal(c[0].gpr[VMS_RCX], 0xffffcddf8040bd30ull);
+	assert_int_equal(c[0].gpr[VMS_RSP], 0xffffffffa4803e88ull);
+	assert_int_equal(c[0].gpr[VMS_R8], 0xffffffffa4803df8ull);
+	assert_int_equal(c[0].gpr[VMS_R9], 1);
+	assert_int_equal(c[0].gpr[VMS_R15], 0x147b0);
+	assert_int_equal(c[0].rip, 0xffffffffa38e5fffull);
+	assert_int_equal(c[0].rflags, 0x212);
+	assert_int_equal(c[0].cs, 0x10);
+	assert_int_equal(c[0].ss, 0x18);
+	assert_int_equal(c[0].gs_base, 0xffff8ca07ec00000ull);
+	assert_int_equal(c[0].cr0, 0x80050033);
+	assert_int_equal(c[0].cr2, 0x42ee70);
+	assert_int_equal(c[0].cr3, 0x1a422000);
+	assert_int_equal(c[0].cr4, 0x750ef0);
+	assert_true(c[0].has_efer);
+	assert_int_equal(c[0].efer, 0xd01);
+	assert_false(c[0].has_kernel_gs_base);
+	for (int r = 0; r < VMS_NGPR; r++)
+		assert_int_equal(c[1].gpr[r], r == VMS_RSP ? 0x7ffd1234f000ull
+							   : (uint64_t)r + 1);
+	assert_int_equal(c[1].index, 1);
+	assert_int_equal(c[1].cs & 3, 3);
+	assert_int_equal(c[1].fs_base, 0x7f0011112222ull);
+	assert_int_equal(c[1].cr3, 0x11610805);
+	/* Real mode: the 32-bit names, no R8-R15. */
+	assert_int_equal(c[2].index, 2);
+	assert_int_equal(c[2].rip, 0xfff0);
+	assert_int_equal(c[2].gpr[VMS_RDX], 0x60fb1);
+	assert_int_equal(c[2].gpr[VMS_R8], 0);
+	assert_int_equal(c[2].cs, 0xf000);
+	assert_int_equal(c[2].cr0, 0x60000010);
+
+	/* At most @max CPUs are kept. */
+	assert_int_equal(vms_qemu_parse_registers(regs_text, c, 1, &n), 0);
+	assert_int_equal(n, 1);
+	/* A CPU without CR3, a CS that is no selector, or no CPU at all. */
+	assert_int_equal(vms_qemu_parse_registers(
+				 "CPU#0\nRIP=1 CS =0010 0 0 0\n", c, 4, &n),
+			 -EBADMSG);
+	assert_int_equal(vms_qemu_parse_registers(
+				 "CPU#0\nRIP=1 CR3=1000\nCS =x\n", c, 4, &n),
+			 -EBADMSG);
+	assert_int_equal(vms_qemu_parse_registers(
+				 "CPU#0\nRIP=1 CR3=1000\nCS =12345 0\n", c, 4,
+				 &n),
+			 -EBADMSG);
+	assert_int_equal(vms_qemu_parse_registers("", c, 4, &n), -EBADMSG);
+	assert_int_equal(vms_qemu_parse_registers("CPUs: none", c, 4, &n),
+			 -EBADMSG);
+}
+
 static void refusals(void **state)
 {
 	static const struct {
@@ -402,6 +522,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(maps_the_backend_by_qemus_map),
 		cmocka_unit_test(reads_qemus_memory_without_a_file),
+		cmocka_unit_test(parses_qemus_registers),
 		cmocka_unit_test(refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
  * The access layer on generated dumps: every format, with holes, read
  * back byte for byte; and broken inputs, each refused with a clear error.
  */
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "testutil.h"
@@ -145,6 +146,88 @@ static void kdump_every_compression_reads_back(void **state)
 	}
 }
 
+/* A dump written out as an ELF core reads back the same: memory, holes
+ * left out (not turned into zeros), every register the core holds, and
+ * VMCOREINFO; all-zero pages are holes in the file. */
+static void written_core_reads_back(void **state)
+{
+	static const char *fmts[] = { "elf", "lime", "kdump-zlib" };
+	(void)state;
+	for (size_t f = 0; f < 3; f++) {
+		struct vms_ctx ctx;
+		struct vms_source *src = NULL, *back = NULL;
+		char *in = mkdump(fmts[f], true), *out = tmpfile_with(NULL, 0);
+		uint64_t size = 0;
+		struct stat st;
+		int fd, pfd[2];
+
+		vms_ctx_init(&ctx);
+		assert_int_equal(vms_source_open(&ctx, in, &src), 0);
+		src->ncpus = 2;
+		for (unsigned int c = 0; c < 2; c++) {
+			struct vms_cpu *k = &src->cpus[c];
+			*k = (struct vms_cpu){ .index = c };
+			for (int r = 0; r < VMS_NGPR; r++)
+				k->gpr[r] = 0x1000ull * (c + 1) + (uint64_t)r;
+			k->rip = 0xffffffff81000000ull + c;
+			k->rflags = 0x246;
+			k->cs = c ? 0x33 : 0x10;
+			k->ss = c ? 0x2b : 0x18;
+			k->fs_base = 0x7f0000000000ull + c;
+			k->gs_base = 0xffff888000000000ull + c;
+			k->kernel_gs_base = 0x1234 + c;
+			k->has_kernel_gs_base = true;
+			k->cr0 = 0x80050033;
+			k->cr2 = 0x42 + c;
+			k->cr3 = 0x1a422000ull + 0x1000 * c;
+			k->cr4 = 0x750ef0;
+		}
+		free(src->vmcoreinfo);
+		src->vmcoreinfo = strdup("OSRELEASE=6.1.0\nPAGESIZE=4096\n");
+		fd = open(out, O_WRONLY);
+		assert_int_equal(vms_source_write_elf(src, fd, &size), 0);
+		close(fd);
+		assert_int_equal(stat(out, &st), 0);
+		assert_int_equal((uint64_t)st.st_size, size);
+		/* 1/7 of the pages are zeros: the file has holes. */
+		assert_true((uint64_t)st.st_blocks * 512 < size - MEM / 8);
+
+		assert_int_equal(vms_source_open(&ctx, out, &back), 0);
+		assert_string_equal(back->format, "elf");
+		check_reads(back, true);
+		assert_int_equal(back->ncpus, 2);
+		for (unsigned int c = 0; c < 2; c++) {
+			struct vms_cpu *a = &src->cpus[c], *b = &back->cpus[c];
+			assert_memory_equal(a->gpr, b->gpr, sizeof(a->gpr));
+			assert_int_equal(a->rip, b->rip);
+			assert_int_equal(a->rflags, b->rflags);
+			assert_int_equal(a->cs, b->cs);
+			assert_int_equal(a->ss, b->ss);
+			assert_int_equal(a->fs_base, b->fs_base);
+			assert_int_equal(a->gs_base, b->gs_base);
+			assert_int_equal(a->kernel_gs_base, b->kernel_gs_base);
+			assert_int_equal(a->cr0, b->cr0);
+			assert_int_equal(a->cr2, b->cr2);
+			assert_int_equal(a->cr3, b->cr3);
+			assert_int_equal(a->cr4, b->cr4);
+		}
+		assert_string_equal(back->vmcoreinfo, src->vmcoreinfo);
+		vms_source_close(back);
+
+		/* Only a regular file takes a core. */
+		assert_int_equal(pipe(pfd), 0);
+		assert_int_equal(vms_source_write_elf(src, pfd[1], NULL),
+				 -EINVAL);
+		close(pfd[0]);
+		close(pfd[1]);
+		vms_source_close(src);
+		unlink(in);
+		unlink(out);
+		free(in);
+		free(out);
+	}
+}
+
 struct scan_acc {
 	uint64_t bytes;		/* distinct bytes seen */
 	uint64_t last_end;	/* end of the previous chunk */
@@ -264,6 +347,7 @@ int main(void)
 		cmocka_unit_test(lime_with_holes_reads_back),
 		cmocka_unit_test(kdump_every_compression_reads_back),
 		cmocka_unit_test(scan_visits_all_present_memory),
+		cmocka_unit_test(written_core_reads_back),
 		cmocka_unit_test(broken_inputs_get_clear_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
