@@ -807,8 +807,8 @@ static int cmd_regs(struct opts *o, struct vms_session *s)
 	if ((err = vms_vcpus_read(s)))
 		return fail(s, err);
 	if (!(n = vms_vcpu_count(s))) {
-		fprintf(stderr, "%s: %s holds no vCPU registers (a raw, LiME "
-			"or kdump file has none)\n", prog, o->source);
+		fprintf(stderr, "%s: %s holds no vCPU registers (raw and "
+			"LiME files have none)\n", prog, o->source);
 		return 1;
 	}
 	out = out_new(stdout, o->json, cols, VMS_ARRAY_LEN(cols));
