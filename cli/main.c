@@ -2087,6 +2087,16 @@ int main(int argc, char **argv)
 	if (!ret && !strcmp(cmd, "snapshot") && !o.no_pause &&
 	    !strcmp(vms_source_format(s), "qemu"))
 		o.pause = true;
+	/* Finding the kernel (kallsyms, BTF, the KASLR slide) reads data
+	 * that does not change while the guest runs: done before the
+	 * pause, it keeps the pause to the walk itself. regs and info
+	 * report what they can without a kernel, so they load it later. */
+	if (!ret && o.pause && strcmp(cmd, "snapshot") &&
+	    strcmp(cmd, "regs") && strcmp(cmd, "info")) {
+		int err = vms_kernel_load(s);
+		if (err)
+			ret = fail(s, err);
+	}
 	if (!ret && o.pause)
 		ret = pause_guest(s);
 	if (!ret)

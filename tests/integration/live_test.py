@@ -13,7 +13,7 @@ do. The guest is killed and its files removed however the test ends.
 
 Output is TAP.
 """
-import argparse, os, re, signal, subprocess, sys, tempfile, time
+import argparse, os, re, shutil, signal, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -153,6 +153,117 @@ def regs_snapshot_tests(a, name, truth, src, mon, tmp):
         os.unlink(core)
 
 
+def tests(a, g, name, vm):
+    tmp, qmp, qmp2, console = vm.tmp, vm.qmp, vm.qmp2, vm.console
+    truth = vm.wait_ready()
+    late = truth["module"]
+    src = "qemu:" + qmp
+    check(len(truth["ps"]) > 20 and late,
+          "%s: the guest printed its ground truth" % name)
+
+    rc, out, err = run([a.vmsight, "info", "-v", src])
+    ranges = re.findall(r"0x([0-9a-f]{16})-0x([0-9a-f]{16})", out)
+    how = ("reading QEMU's memory" in err) == (a.ram == "process")
+    check(rc == 0 and how and "format:          qemu" in out and
+          any(int(s, 16) >= 1 << 32 for s, _ in ranges) and
+          "banner:          %s" % truth.get("version", "?") in out,
+          "%s: info reads the running guest, RAM above 4 GiB "
+          "included (%d ranges from QEMU's memory map)"
+          % (name, len(ranges)), out + err)
+
+    rc, out, err = run([a.vmsight, "ps", "--json", src])
+    problems = compare_ps(truth["ps"], jsonl(out)) if rc == 0 else [err]
+    check(not problems, "%s: ps matches the guest's /proc" % name,
+          "\n".join(problems[:20]))
+    views_match_truth(a, dict(g, name=name), truth, {"raw": src})
+
+    mon = lab.Qmp(qmp2)  # one client: QEMU serves one per monitor
+    regs_snapshot_tests(a, name, truth, src, mon, tmp)
+
+    if a.ram == "process":
+        rc, out, err = run([a.vmsight, "ps", "--json", "--pause", src])
+        problems = (compare_ps(truth["ps"], jsonl(out)) if rc == 0
+                    else [err])
+        check(not problems and "the guest was paused" in err,
+              "%s: ps --pause matches the guest's /proc" % name,
+              "\n".join(problems[:20]))
+    else:
+        pause_tests(a, g, truth, src, mon)
+
+        # Errors: no socket, and a socket that is not QEMU's.
+        rc, out, err = run([a.vmsight, "ps", "qemu:" + tmp + "/none"])
+        check(rc == 1 and not out and "cannot connect to QEMU's QMP "
+              "socket" in err, "live: a missing QMP socket is a "
+              "one-line error", "exit %d: %s" % (rc, err))
+        rc, out, err = run([a.vmsight, "ps", "qemu:" + console])
+        check(rc == 1 and not out and err.count("\n") == 1,
+              "live: a path that is no socket is a one-line error",
+              "exit %d: %s" % (rc, err))
+
+
+class Guest:
+    """A lab guest booted again under QEMU (TCG) with RAM GiB of RAM, its
+    RAM in a file in /dev/shm (ram="file") or QEMU's own (ram="process"),
+    and two QMP sockets: .qmp for vmsight, .qmp2 for the caller's own
+    monitor. Used as a context manager, it kills QEMU and removes its
+    files however the block ends."""
+
+    def __init__(self, g, ram, mem=RAM):
+        self.g, self.ram, self.mem = g, ram, mem
+        self.tmp = tempfile.mkdtemp(prefix="vmsight-live-")
+        self.ramfile = "/dev/shm/vmsight-live-%d.ram" % os.getpid()
+        self.qmp = os.path.join(self.tmp, "qmp.sock")
+        self.qmp2 = os.path.join(self.tmp, "qmp2.sock")
+        self.console = os.path.join(self.tmp, "console.log")
+        self.proc = None
+
+    def __enter__(self):
+        g, kdir = self.g, lab.fetch_kernel(self.g["kernel"])
+        cpu = "max" if g["paging"] == "la57" else "max,la57=off"
+        if self.ram == "file":
+            mem = ["-object", "memory-backend-file,id=ram,size=%s,"
+                   "mem-path=%s,share=on" % (self.mem, self.ramfile),
+                   "-machine", "q35,memory-backend=ram"]
+        else:
+            mem = ["-machine", "q35"]  # QEMU's default pc.ram backend
+        cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", cpu, "-smp",
+               "2", "-m", self.mem] + mem + [
+               "-kernel", os.path.join(kdir, "vmlinuz"),
+               "-initrd", os.path.join(g["dir"], "initrd.gz"),
+               "-append", "console=ttyS0 panic=-1",
+               "-serial", "file:" + self.console, "-display", "none",
+               "-monitor", "none", "-no-reboot", "-nic", "none",
+               "-qmp", "unix:%s,server=on,wait=off" % self.qmp,
+               "-qmp", "unix:%s,server=on,wait=off" % self.qmp2]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+        return self
+
+    def wait_ready(self):
+        """Wait until init blocks for good: the guest's state is then
+        what it printed, with the late module loaded. Its truth."""
+        wait_for(self.proc, self.console, "VMS-TRUTH late ready",
+                 BOOT_TIMEOUT)
+        truth = parse_truth(self.console)
+        late = []
+        with open(self.console, errors="replace") as f:
+            for line in f:
+                i = line.find("VMS-TRUTH late modules ")
+                if i >= 0:
+                    late.append(line[i + 23:].rstrip("\r\n"))
+        truth["module"] = late
+        return truth
+
+    def __exit__(self, *exc):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+        for p in (self.ramfile, self.qmp, self.qmp2, self.console):
+            if os.path.exists(p):
+                os.unlink(p)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return False
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--vmsight", required=True)
@@ -163,93 +274,12 @@ def main():
     g = pick_guest(a, rootkit=False, vmcoreinfo=False)
     if not g:
         return 1
-    kdir = lab.fetch_kernel(g["kernel"])
-    tmp = tempfile.mkdtemp(prefix="vmsight-live-")
-    ram = "/dev/shm/vmsight-live-%d.ram" % os.getpid()
-    qmp = os.path.join(tmp, "qmp.sock")
-    qmp2 = os.path.join(tmp, "qmp2.sock")  # the test's own monitor
-    console = os.path.join(tmp, "console.log")
-    cpu = "max" if g["paging"] == "la57" else "max,la57=off"
-    if a.ram == "file":
-        mem = ["-object", "memory-backend-file,id=ram,size=%s,mem-path=%s,"
-               "share=on" % (RAM, ram), "-machine", "q35,memory-backend=ram"]
-    else:
-        mem = ["-machine", "q35"]  # QEMU's default pc.ram backend
     name = "%s live (%s)" % (g["name"], a.ram)
-    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", cpu, "-smp", "2",
-           "-m", RAM] + mem + [
-           "-kernel", os.path.join(kdir, "vmlinuz"),
-           "-initrd", os.path.join(g["dir"], "initrd.gz"),
-           "-append", "console=ttyS0 panic=-1",
-           "-serial", "file:" + console, "-display", "none",
-           "-monitor", "none", "-no-reboot", "-nic", "none",
-           "-qmp", "unix:%s,server=on,wait=off" % qmp,
-           "-qmp", "unix:%s,server=on,wait=off" % qmp2]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
-    try:
-        # After "late ready" init blocks for good: the guest's state is
-        # what it printed, with the late module loaded.
-        wait_for(proc, console, "VMS-TRUTH late ready", BOOT_TIMEOUT)
-        truth = parse_truth(console)
-        late = []
-        with open(console, errors="replace") as f:
-            for line in f:
-                i = line.find("VMS-TRUTH late modules ")
-                if i >= 0:
-                    late.append(line[i + 23:].rstrip("\r\n"))
-        truth["module"] = late
-        src = "qemu:" + qmp
-        check(len(truth["ps"]) > 20 and late,
-              "%s: the guest printed its ground truth" % name)
-
-        rc, out, err = run([a.vmsight, "info", "-v", src])
-        ranges = re.findall(r"0x([0-9a-f]{16})-0x([0-9a-f]{16})", out)
-        how = ("reading QEMU's memory" in err) == (a.ram == "process")
-        check(rc == 0 and how and "format:          qemu" in out and
-              any(int(s, 16) >= 1 << 32 for s, _ in ranges) and
-              "banner:          %s" % truth.get("version", "?") in out,
-              "%s: info reads the running guest, RAM above 4 GiB "
-              "included (%d ranges from QEMU's memory map)"
-              % (name, len(ranges)), out + err)
-
-        rc, out, err = run([a.vmsight, "ps", "--json", src])
-        problems = compare_ps(truth["ps"], jsonl(out)) if rc == 0 else [err]
-        check(not problems, "%s: ps matches the guest's /proc" % name,
-              "\n".join(problems[:20]))
-        views_match_truth(a, dict(g, name=name), truth, {"raw": src})
-
-        mon = lab.Qmp(qmp2)  # one client: QEMU serves one per monitor
-        regs_snapshot_tests(a, name, truth, src, mon, tmp)
-
-        if a.ram == "process":
-            rc, out, err = run([a.vmsight, "ps", "--json", "--pause", src])
-            problems = (compare_ps(truth["ps"], jsonl(out)) if rc == 0
-                        else [err])
-            check(not problems and "the guest was paused" in err,
-                  "%s: ps --pause matches the guest's /proc" % name,
-                  "\n".join(problems[:20]))
-        else:
-            pause_tests(a, g, truth, src, mon)
-
-            # Errors: no socket, and a socket that is not QEMU's.
-            rc, out, err = run([a.vmsight, "ps", "qemu:" + tmp + "/none"])
-            check(rc == 1 and not out and "cannot connect to QEMU's QMP "
-                  "socket" in err, "live: a missing QMP socket is a "
-                  "one-line error", "exit %d: %s" % (rc, err))
-            rc, out, err = run([a.vmsight, "ps", "qemu:" + console])
-            check(rc == 1 and not out and err.count("\n") == 1,
-                  "live: a path that is no socket is a one-line error",
-                  "exit %d: %s" % (rc, err))
-    except RuntimeError as e:
-        check(False, "%s: the guest boots" % name, str(e))
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-        for p in (ram, qmp, qmp2, console):
-            if os.path.exists(p):
-                os.unlink(p)
-        os.rmdir(tmp)
+    with Guest(g, a.ram) as vm:
+        try:
+            tests(a, g, name, vm)
+        except RuntimeError as e:
+            check(False, "%s: the guest boots" % name, str(e))
     failed = sum(1 for ok in results if not ok)
     print("1..%d" % len(results))
     return 1 if failed else 0
