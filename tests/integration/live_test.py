@@ -78,10 +78,13 @@ def pause_tests(a, g, truth, src, mon):
         stopped = wait_running(mon, False)
         if sig == signal.SIGPIPE:
             p.stdout.close()  # the blocked write fails: SIGPIPE
+            rc = p.wait(timeout=60)
         else:
+            # The pipe stays open until vmsight is dead: closing it
+            # first would race the signal with a SIGPIPE.
             p.send_signal(sig)
+            rc = p.wait(timeout=60)
             p.stdout.close()
-        rc = p.wait(timeout=60)
         check(stopped and rc == -sig and wait_running(mon, True, 10),
               "%s live: vmsight killed by %s while the guest is paused "
               "lets it run again" % (name, how),
