@@ -379,7 +379,6 @@ VMS_API int vms_symbol_find(struct vms_session *s, uint64_t addr,
 {
 	int err = vms_kernel_load(s);
 	struct vms_ksyms *ks;
-	uint64_t end;
 	int64_t i;
 
 	if (err)
@@ -387,9 +386,7 @@ VMS_API int vms_symbol_find(struct vms_session *s, uint64_t addr,
 	if (!ret || !offset)
 		return -EINVAL;
 	ks = &s->kernel->ks;
-	i = vms_ksyms_lookup(ks, "_end");
-	end = i >= 0 ? ks->addr[i] : 0;
-	if (addr < s->kernel->text_va || addr >= end)
+	if (!vms_ksyms_in_image(ks, addr))
 		return -ENOENT;
 	if ((err = vms_ksyms_sort_by_addr(ks)))
 		return err;

@@ -126,21 +126,6 @@ static int sorted(struct vms_chk *c)
 	return vms_ksyms_sort_by_addr(&c->k->ks);
 }
 
-/* Position in by_addr of the first symbol above @addr. */
-static size_t upper(struct vms_chk *c, uint64_t addr)
-{
-	size_t lo = 0, hi = c->k->ks.n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (c->k->ks.addr[c->k->ks.by_addr[mid]] <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 int64_t vms_chk_sym_floor(struct vms_chk *c, uint64_t addr)
 {
 	return sorted(c) ? -1 : vms_ksyms_floor(&c->k->ks, addr);
@@ -152,7 +137,7 @@ uint64_t vms_chk_sym_next(struct vms_chk *c, uint64_t addr)
 
 	if (sorted(c))
 		return 0;
-	u = upper(c, addr);
+	u = vms_ksyms_upper(&c->k->ks, addr);
 	return u < c->k->ks.n ? c->k->ks.addr[c->k->ks.by_addr[u]] : 0;
 }
 
@@ -164,8 +149,8 @@ const char *vms_chk_sym_prefixed(struct vms_chk *c, uint64_t addr,
 
 	if (sorted(c))
 		return NULL;
-	for (u = upper(c, addr); u > 0 && ks->addr[ks->by_addr[u - 1]] == addr;
-	     u--) {
+	for (u = vms_ksyms_upper(ks, addr);
+	     u > 0 && ks->addr[ks->by_addr[u - 1]] == addr; u--) {
 		const char *n = ks->pool + ks->name[ks->by_addr[u - 1]];
 		if (!strncmp(n, prefix, plen))
 			return n;
@@ -381,10 +366,8 @@ void vms_chk_stable_name(struct vms_chk *c, uint64_t addr, char *out,
 		vms_err_clear(c->k->ctx);
 	}
 	/* Kernel data: a symbol is stable too. */
-	int64_t t = vms_ksyms_lookup(&c->k->ks, "_text");
-	int64_t e = vms_ksyms_lookup(&c->k->ks, "_end");
-	if (t >= 0 && e >= 0 && c->k->ks.addr[t] <= addr &&
-	    addr < c->k->ks.addr[e] && vms_chk_sym_off(c, addr, out, len))
+	if (vms_ksyms_in_image(&c->k->ks, addr) &&
+	    vms_chk_sym_off(c, addr, out, len))
 		return;
 	snprintf(out, len, "%#llx", (unsigned long long)addr);
 }

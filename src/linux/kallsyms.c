@@ -362,7 +362,7 @@ static int by_addr_cmp(const void *x, const void *y, void *arg)
 	return i < j ? -1 : i > j;
 }
 
-int64_t vms_ksyms_floor(const struct vms_ksyms *ks, uint64_t addr)
+size_t vms_ksyms_upper(const struct vms_ksyms *ks, uint64_t addr)
 {
 	size_t lo = 0, hi = ks->by_addr ? ks->n : 0;
 
@@ -373,7 +373,22 @@ int64_t vms_ksyms_floor(const struct vms_ksyms *ks, uint64_t addr)
 		else
 			hi = mid;
 	}
-	return lo ? (int64_t)ks->by_addr[lo - 1] : -1;
+	return lo;
+}
+
+int64_t vms_ksyms_floor(const struct vms_ksyms *ks, uint64_t addr)
+{
+	size_t u = vms_ksyms_upper(ks, addr);
+
+	return u ? (int64_t)ks->by_addr[u - 1] : -1;
+}
+
+bool vms_ksyms_in_image(const struct vms_ksyms *ks, uint64_t addr)
+{
+	int64_t t = vms_ksyms_lookup(ks, "_text");
+	int64_t e = vms_ksyms_lookup(ks, "_end");
+
+	return t >= 0 && e >= 0 && ks->addr[t] <= addr && addr < ks->addr[e];
 }
 
 int vms_ksyms_sort_by_addr(struct vms_ksyms *ks)

@@ -48,9 +48,14 @@ int vms_ksyms_sort_by_addr(struct vms_ksyms *ks);
 /* Build @ks->by_name from n, name and pool (done by vms_ksyms_decode). */
 int vms_ksyms_index(struct vms_ksyms *ks);
 
+/* Position in @ks->by_addr of the first symbol above @addr (needs
+ * vms_ksyms_sort_by_addr()). */
+size_t vms_ksyms_upper(const struct vms_ksyms *ks, uint64_t addr);
 /* Index of the last symbol at or below @addr in address order, or -1
  * (needs vms_ksyms_sort_by_addr()). */
 int64_t vms_ksyms_floor(const struct vms_ksyms *ks, uint64_t addr);
+/* Whether @addr lies in the kernel image, from _text to _end. */
+bool vms_ksyms_in_image(const struct vms_ksyms *ks, uint64_t addr);
 
 /* Index of symbol @name, or -1. */
 int64_t vms_ksyms_lookup(const struct vms_ksyms *ks, const char *name);
