@@ -32,7 +32,6 @@
 #define CHUNK (1u << 20)
 #define PRSTATUS_SIZE 336	/* struct elf_prstatus on x86-64 */
 #define PRSTATUS_REGS 112	/* its pr_reg */
-#define QEMU_STATE_SIZE 440	/* QEMUCPUState, version 1 */
 #define MAX_RUNS (1u << 24)
 
 struct writer {
@@ -154,38 +153,45 @@ static void prstatus(uint8_t *d, const struct vms_cpu *c)
 	le64(r + 8 * 22, c->gs_base);
 }
 
-/* QEMUCPUState (see vms_source_parse_elf_notes()). */
+static void le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+/* QEMUCPUState (layout in source.h). */
 static void qemu_state(uint8_t *d, const struct vms_cpu *c)
 {
-	memset(d, 0, QEMU_STATE_SIZE);
-	d[0] = 1;			/* version */
-	d[4] = QEMU_STATE_SIZE & 0xff;	/* size */
-	d[5] = QEMU_STATE_SIZE >> 8;
+	uint8_t *seg = d + VMS_QEMU_CPU_SEG;
+
+	memset(d, 0, VMS_QEMU_CPU_SIZE);
+	d[0] = 1;					/* version */
+	le16(d + 4, VMS_QEMU_CPU_SIZE);			/* size */
 	for (int r = 0; r < VMS_NGPR; r++)
-		le64(d + 8 + 8 * r, c->gpr[r]);
-	le64(d + 136, c->rip);
-	le64(d + 144, c->rflags);
-	d[152] = (uint8_t)c->cs;	/* cs selector */
-	d[153] = (uint8_t)(c->cs >> 8);
-	d[152 + 5 * 24] = (uint8_t)c->ss;
-	d[153 + 5 * 24] = (uint8_t)(c->ss >> 8);
-	le64(d + 152 + 3 * 24 + 16, c->fs_base);
-	le64(d + 152 + 4 * 24 + 16, c->gs_base);
-	le64(d + 392, c->cr0);
-	le64(d + 392 + 16, c->cr2);
-	le64(d + 392 + 24, c->cr3);
-	le64(d + 392 + 32, c->cr4);
-	le64(d + 432, c->kernel_gs_base);
+		le64(d + VMS_QEMU_CPU_GPR + 8 * r, c->gpr[r]);
+	le64(d + VMS_QEMU_CPU_RIP, c->rip);
+	le64(d + VMS_QEMU_CPU_RFLAGS, c->rflags);
+	le16(seg + VMS_QEMU_SEG_SIZE * VMS_QEMU_CS, c->cs);
+	le16(seg + VMS_QEMU_SEG_SIZE * VMS_QEMU_SS, c->ss);
+	le64(seg + VMS_QEMU_SEG_SIZE * VMS_QEMU_FS + VMS_QEMU_SEG_BASE,
+	     c->fs_base);
+	le64(seg + VMS_QEMU_SEG_SIZE * VMS_QEMU_GS + VMS_QEMU_SEG_BASE,
+	     c->gs_base);
+	le64(d + VMS_QEMU_CPU_CR0, c->cr0);
+	le64(d + VMS_QEMU_CPU_CR0 + 2 * 8, c->cr2);
+	le64(d + VMS_QEMU_CPU_CR0 + 3 * 8, c->cr3);
+	le64(d + VMS_QEMU_CPU_CR0 + 4 * 8, c->cr4);
+	le64(d + VMS_QEMU_CPU_KGS, c->kernel_gs_base);
 }
 
 /* The PT_NOTE contents into *@ret (malloc'd), *@len bytes. */
 static int notes(struct vms_source *src, uint8_t **ret, size_t *len)
 {
 	size_t vlen = src->vmcoreinfo ? strlen(src->vmcoreinfo) : 0;
-	size_t cap = src->ncpus * (2 * 24 + PRSTATUS_SIZE + QEMU_STATE_SIZE) +
+	size_t cap = src->ncpus * (2 * 24 + PRSTATUS_SIZE + VMS_QEMU_CPU_SIZE) +
 		     24 + vlen + 4;
 	uint8_t *buf = malloc(cap), *p = buf;
-	uint8_t desc[QEMU_STATE_SIZE];
+	uint8_t desc[VMS_QEMU_CPU_SIZE];
 
 	if (!buf)
 		return -ENOMEM;
@@ -193,7 +199,7 @@ static int notes(struct vms_source *src, uint8_t **ret, size_t *len)
 		prstatus(desc, &src->cpus[i]);
 		p = note(p, "CORE", NT_PRSTATUS, desc, PRSTATUS_SIZE);
 		qemu_state(desc, &src->cpus[i]);
-		p = note(p, "QEMU", 0, desc, QEMU_STATE_SIZE);
+		p = note(p, "QEMU", 0, desc, VMS_QEMU_CPU_SIZE);
 	}
 	if (vlen)
 		p = note(p, "VMCOREINFO", 0, src->vmcoreinfo, (uint32_t)vlen);

@@ -351,29 +351,20 @@ int vms_source_scan(struct vms_source *src, size_t chunk, size_t overlap,
  *
  * Notes used:
  *   "VMCOREINFO"          the kernel's VMCOREINFO text
- *   "QEMU", type 0        QEMU's CPU state (QEMUCPUState in
- *                         target/i386/arch_dump.c, unchanged since 1.5):
- *       u32 version, u32 size, 16 GPRs (rax rbx rcx rdx rsi rdi rsp rbp
- *       r8-r15), rip, rflags, 10 segment records of 24 bytes (cs ds es
- *       fs gs ss ldt tr gdt idt: u32 selector, limit, flags, pad; u64
- *       base), cr[5], kernel_gs_base
+ *   "QEMU", type 0        QEMU's CPU state (QEMUCPUState, layout in
+ *                         source.h: VMS_QEMU_CPU_*)
  */
-#define QEMU_CPU_GPR 8
-#define QEMU_CPU_RIP 136
-#define QEMU_CPU_SEG 152
-#define QEMU_CPU_CR0 392
-#define QEMU_CPU_KGS 432
-#define QEMU_CPU_MIN 440
 
 /* Segment record @i of a QEMUCPUState: its selector and base. */
 static uint16_t qemu_sel(const uint8_t *d, int i)
 {
-	return (uint16_t)vms_le32(d + QEMU_CPU_SEG + 24 * i);
+	return (uint16_t)vms_le32(d + VMS_QEMU_CPU_SEG + VMS_QEMU_SEG_SIZE * i);
 }
 
 static uint64_t qemu_base(const uint8_t *d, int i)
 {
-	return vms_le64(d + QEMU_CPU_SEG + 24 * i + 16);
+	return vms_le64(d + VMS_QEMU_CPU_SEG + VMS_QEMU_SEG_SIZE * i +
+			VMS_QEMU_SEG_BASE);
 }
 
 static void qemu_cpu_note(struct vms_cpu *c, const uint8_t *d,
@@ -381,18 +372,18 @@ static void qemu_cpu_note(struct vms_cpu *c, const uint8_t *d,
 {
 	*c = (struct vms_cpu){ .index = index };
 	for (int r = 0; r < VMS_NGPR; r++)
-		c->gpr[r] = vms_le64(d + QEMU_CPU_GPR + 8 * r);
-	c->rip = vms_le64(d + QEMU_CPU_RIP);
-	c->rflags = vms_le64(d + QEMU_CPU_RIP + 8);
-	c->cs = qemu_sel(d, 0);
-	c->ss = qemu_sel(d, 5);
-	c->fs_base = qemu_base(d, 3);
-	c->gs_base = qemu_base(d, 4);
-	c->cr0 = vms_le64(d + QEMU_CPU_CR0);
-	c->cr2 = vms_le64(d + QEMU_CPU_CR0 + 2 * 8);
-	c->cr3 = vms_le64(d + QEMU_CPU_CR0 + 3 * 8);
-	c->cr4 = vms_le64(d + QEMU_CPU_CR0 + 4 * 8);
-	c->kernel_gs_base = vms_le64(d + QEMU_CPU_KGS);
+		c->gpr[r] = vms_le64(d + VMS_QEMU_CPU_GPR + 8 * r);
+	c->rip = vms_le64(d + VMS_QEMU_CPU_RIP);
+	c->rflags = vms_le64(d + VMS_QEMU_CPU_RFLAGS);
+	c->cs = qemu_sel(d, VMS_QEMU_CS);
+	c->ss = qemu_sel(d, VMS_QEMU_SS);
+	c->fs_base = qemu_base(d, VMS_QEMU_FS);
+	c->gs_base = qemu_base(d, VMS_QEMU_GS);
+	c->cr0 = vms_le64(d + VMS_QEMU_CPU_CR0);
+	c->cr2 = vms_le64(d + VMS_QEMU_CPU_CR0 + 2 * 8);
+	c->cr3 = vms_le64(d + VMS_QEMU_CPU_CR0 + 3 * 8);
+	c->cr4 = vms_le64(d + VMS_QEMU_CPU_CR0 + 4 * 8);
+	c->kernel_gs_base = vms_le64(d + VMS_QEMU_CPU_KGS);
 	c->has_kernel_gs_base = true;
 }
 
@@ -432,7 +423,7 @@ void vms_source_parse_elf_notes(struct vms_source *src, const uint8_t *p,
 				src->vmcoreinfo[descsz] = 0;
 			}
 		} else if (namesz == 5 && !memcmp(name, "QEMU", 5) &&
-			   type == 0 && descsz >= QEMU_CPU_MIN &&
+			   type == 0 && descsz >= VMS_QEMU_CPU_SIZE &&
 			   src->ncpus < VMS_MAX_CPUS) {
 			qemu_cpu_note(&src->cpus[src->ncpus], p + desc_off,
 				      src->ncpus);

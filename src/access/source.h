@@ -53,6 +53,26 @@ struct vms_cpu {
 	bool has_efer;		/* QEMU's ELF notes do not hold it */
 };
 
+/*
+ * The descriptor of QEMU's "QEMU" ELF note, QEMUCPUState (version 1, in
+ * target/i386/arch_dump.c, unchanged since QEMU 1.5): u32 version, u32
+ * size, 16 GPRs in VMS_RAX order, rip, rflags, 10 segment records (cs
+ * ds es fs gs ss ldt tr gdt idt: u32 selector, limit, flags, pad; u64
+ * base), cr[5], kernel_gs_base. Read by vms_source_parse_elf_notes(),
+ * written by vms_source_write_elf().
+ */
+#define VMS_QEMU_CPU_GPR 8
+#define VMS_QEMU_CPU_RIP 136
+#define VMS_QEMU_CPU_RFLAGS 144
+#define VMS_QEMU_CPU_SEG 152	/* segment record 0 */
+#define VMS_QEMU_SEG_SIZE 24	/* bytes per segment record */
+#define VMS_QEMU_SEG_BASE 16	/* offset of its base */
+enum { VMS_QEMU_CS, VMS_QEMU_DS, VMS_QEMU_ES, VMS_QEMU_FS, VMS_QEMU_GS,
+       VMS_QEMU_SS };
+#define VMS_QEMU_CPU_CR0 392	/* cr[0] .. cr[4] */
+#define VMS_QEMU_CPU_KGS 432
+#define VMS_QEMU_CPU_SIZE 440
+
 #define VMS_MAX_CPUS 256
 
 struct vms_source;
