@@ -308,6 +308,17 @@ static int qom_get(struct vms_source *src, const char *id, const char *prop,
 	return err;
 }
 
+/* Backend @b stays unmapped: vmsight reads QEMU's memory. Says why. */
+static int unmapped(struct vms_source *src, struct backend *b,
+		    const char *file, const char *why)
+{
+	b->map = NULL;
+	vms_log(src->ctx, VMS_LOG_INFO, "%s: memory backend %s%s%.200s: %s; "
+		"vmsight reads QEMU's memory instead", src->path, b->id,
+		file ? ", file " : "", file ? file : "", why);
+	return 0;
+}
+
 /* Map file backend @b, whose file must be as large as the backend. A
  * backend that cannot be mapped is left unmapped (read from QEMU's
  * memory) with the reason logged; only QMP failures are errors. */
@@ -317,16 +328,16 @@ static int map_backend(struct vms_source *src, struct backend *b)
 	const char *file, *why = NULL;
 	struct stat st;
 	uint64_t size;
+	bool shared;
 	int fd, err;
 
 	if ((err = qom_get(src, b->id, "share", &v)))
 		return err;
-	if (!json_object_get_boolean(v))
-		why = "it has share=off, so its file misses the guest's "
-		      "writes";
+	shared = json_object_get_boolean(v);
 	json_object_put(v);
-	if (why)
-		goto unmapped;
+	if (!shared)
+		return unmapped(src, b, NULL, "it has share=off, so its file "
+				"misses the guest's writes");
 	if ((err = qom_get(src, b->id, "size", &v)))
 		return err;
 	size = json_object_get_uint64(v);
@@ -348,16 +359,8 @@ static int map_backend(struct vms_source *src, struct backend *b)
 	if (fd >= 0)
 		close(fd);
 	if (why)
-		vms_log(src->ctx, VMS_LOG_INFO, "%s: memory backend %s has "
-			"file %.200s", src->path, b->id,
-			file ? file : "(none)");
+		unmapped(src, b, file, why);
 	json_object_put(v);
-	if (!why)
-		return 0;
-unmapped:
-	b->map = NULL;
-	vms_log(src->ctx, VMS_LOG_INFO, "%s: memory backend %s: %s; vmsight "
-		"reads QEMU's memory instead", src->path, b->id, why);
 	return 0;
 }
 
