@@ -42,6 +42,11 @@ struct opts {
 	int32_t pid;		/* threads: one process only; -1: all */
 	bool pause;		/* stop a live guest while reading it */
 	bool no_pause;		/* snapshot: copy a live guest as it runs */
+	unsigned int events;	/* watch: VMS_EVENT_* bits, 0: all */
+	const char *gdb;	/* watch: an existing gdbstub */
+	const char *comm;	/* watch: only this comm */
+	uint32_t max_rate;	/* watch: events a second */
+	double duration;	/* watch: seconds, 0: until a signal */
 	const char *source;
 };
 
@@ -79,6 +84,8 @@ static void usage(FILE *f)
 		"  baseline  hashes of kernel code, tables and modules, and the\n"
 		"            process and listener sets, as JSON lines\n"
 		"  diff      what changed since a baseline: diff BASELINE DUMP\n"
+		"  watch     live events (exec, exit, module load) as they\n"
+		"            happen, through QEMU's gdbstub: watch qemu:SOCK\n"
 		"\n"
 		"Dump formats are detected from content: raw memory, ELF cores\n"
 		"(QEMU dump-guest-memory, /proc/vmcore), kdump-compressed\n"
@@ -144,6 +151,22 @@ static const char *cmd_help[][2] = {
 		      "core; all-zero pages become holes in the file. The "
 		      "file is created\nmode 0600 (guest memory holds "
 		      "secrets). Usage: vmsight snapshot\n--out FILE SOURCE." },
+	{ "watch", "Report events in a running QEMU guest as they happen: "
+		   "exec (pid, parent,\nthe path and argv of the new program), "
+		   "exit (the code) and module load\n(name and address). Each "
+		   "is a breakpoint at a kernel function found in\nkallsyms, "
+		   "planted through QEMU's gdbstub: vmsight starts one over "
+		   "the\nmonitor on a private socket (--gdb ADDR uses an "
+		   "existing one instead).\nEvery hit stops the guest while "
+		   "it is decoded. --pid and --comm report\none process or "
+		   "program only; --max-rate bounds the events a second\n"
+		   "(the rest are counted as dropped); --duration ends the "
+		   "watch after S\nseconds; --out appends the events to FILE. "
+		   "Ctrl-C, SIGTERM or an error\nend the watch: every "
+		   "breakpoint is removed and the guest runs on. A\nwatch "
+		   "killed with SIGKILL leaves its breakpoints in QEMU, and the "
+		   "guest\nstops at the next hit; the next watch removes them "
+		   "and lets it run." },
 	{ "ps", "List processes (thread-group leaders) from the kernel's task "
 		"list, with\npid, parent pid, uid, gid, state, thread count, the "
 		"task_struct address\nand the command name. Kernel threads are "
@@ -1893,10 +1916,202 @@ static int cmd_diff(struct opts *o, struct vms_session *s)
 	return r ? 3 : 0;
 }
 
+/* watch: a signal ends the loop; the watch is then stopped, which
+ * removes the breakpoints and lets the guest run. */
+static volatile sig_atomic_t watch_signal;
+
+static void watch_stop_signal(int sig)
+{
+	watch_signal = sig;
+}
+
+/* Guest strings reach a terminal with control characters as '?'. */
+static void clean(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			*s = '?';
+}
+
+static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
+{
+	static const char *names[] = { [VMS_EVENT_EXEC] = "exec",
+				       [VMS_EVENT_EXIT] = "exit",
+				       [VMS_EVENT_MODULE] = "module" };
+	const char *name = names[ev->type];
+	char when[40], detail[4600] = "";
+	time_t sec = (time_t)(ev->time_ns / 1000000000u);
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	snprintf(when + strftime(when, 24, "%Y-%m-%dT%H:%M:%S", &tm), 16,
+		 ".%06uZ", (unsigned)(ev->time_ns % 1000000000u / 1000));
+	if (o->json) {
+		static const struct out_col common[] = {
+			{ "event", NULL, OUT_STR, 0 },
+			{ "time", NULL, OUT_STR, 0 },
+			{ "cpu", NULL, OUT_UINT, 0 },
+			{ "pid", NULL, OUT_INT, 0 },
+			{ "tid", NULL, OUT_INT, 0 },
+			{ "ppid", NULL, OUT_INT, 0 },
+			{ "uid", NULL, OUT_UINT, 0 },
+			{ "comm", NULL, OUT_STR, 0 },
+			{ "dropped", NULL, OUT_UINT, 0 },
+			/* exec */
+			{ "path", NULL, OUT_STR, 0 },
+			{ "argc", NULL, OUT_UINT, 0 },
+			{ "argv", NULL, OUT_STRV, 0 },
+			/* exit */
+			{ "code", NULL, OUT_INT, 0 },
+			{ "status", NULL, OUT_INT, 0 },
+			{ "signal", NULL, OUT_INT, 0 },
+			/* module */
+			{ "module", NULL, OUT_STR, 0 },
+			{ "module_addr", NULL, OUT_HEX, 0 },
+			{ "module_base", NULL, OUT_HEX, 0 },
+		};
+		size_t nargv = 0, ncols = 9;
+		for (size_t i = 0; i < ev->argv_len; i++)
+			nargv += !ev->argv[i];
+		struct out_val v[] = {
+			{ .s = name }, { .s = when }, { .u = ev->cpu },
+			{ .i = ev->pid }, { .i = ev->tid }, { .i = ev->ppid },
+			{ .u = ev->uid }, { .s = ev->comm },
+			{ .u = ev->dropped },
+			{ .s = ev->path }, { .u = ev->argc },
+			{ .s = ev->argv, .n = nargv },
+			{ .i = ev->code }, { .i = ev->code >> 8 & 0xff },
+			{ .i = ev->code & 0x7f },
+			{ .s = ev->module }, { .u = ev->module_addr },
+			{ .u = ev->module_base },
+		};
+		const struct out_col *cols = common;
+		struct out_val *vals = v;
+		struct out_col c[12];
+		struct out_val x[12];
+		/* The common keys, then the event's own. */
+		size_t from = ev->type == VMS_EVENT_EXEC ? 9
+			      : ev->type == VMS_EVENT_EXIT ? 12 : 15;
+		memcpy(c, common, 9 * sizeof(*c));
+		memcpy(x, v, 9 * sizeof(*x));
+		memcpy(c + 9, common + from, 3 * sizeof(*c));
+		memcpy(x + 9, v + from, 3 * sizeof(*x));
+		cols = c;
+		vals = x;
+		ncols = 12;
+		struct out *out = out_new(f, true, cols, ncols);
+		out_row(out, vals);
+		out_finish(out);
+	} else {
+		switch (ev->type) {
+		case VMS_EVENT_EXEC:
+			snprintf(detail, sizeof(detail), "%s", ev->path);
+			for (size_t i = 0, n = 0; i < ev->argv_len &&
+			     n < sizeof(detail) - 2; i++) {
+				if (!i || !ev->argv[i - 1]) {
+					n = strlen(detail);
+					snprintf(detail + n, sizeof(detail) - n,
+						 " %s", ev->argv + i);
+				}
+			}
+			break;
+		case VMS_EVENT_EXIT:
+			if (ev->code & 0x7f)
+				snprintf(detail, sizeof(detail), "signal %d",
+					 (int)(ev->code & 0x7f));
+			else
+				snprintf(detail, sizeof(detail), "status %d",
+					 (int)(ev->code >> 8 & 0xff));
+			break;
+		case VMS_EVENT_MODULE:
+			snprintf(detail, sizeof(detail), "%s at %#" PRIx64,
+				 ev->module, ev->module_base);
+			break;
+		}
+		clean(ev->comm);
+		clean(detail);
+		fprintf(f, "%s %-6s %7d %7d %-16s %s\n", when, name, ev->pid,
+			ev->tid, ev->comm, detail);
+	}
+	return fflush(f) ? -errno : 0;
+}
+
+static int cmd_watch(struct opts *o, struct vms_session *s)
+{
+	struct vms_watch_opts wo = { .sz = sizeof(wo), .events = o->events,
+				     .gdb = o->gdb, .comm = o->comm,
+				     .max_rate = o->max_rate,
+				     .pid = o->pid > 0 ? o->pid : 0 };
+	struct sigaction sa = { .sa_handler = watch_stop_signal };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
+	struct vms_watch *w = NULL;
+	struct timespec t0, now;
+	FILE *f = stdout;
+	int err, ret = 0;
+
+	if (o->out_dir && !(f = fopen(o->out_dir, "a"))) {
+		fprintf(stderr, "%s: %s: %s\n", prog, o->out_dir,
+			strerror(errno));
+		return 1;
+	}
+	/* Handlers before the first breakpoint: no SA_RESTART, so that a
+	 * signal ends the wait at once. */
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < VMS_ARRAY_LEN(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+	if ((err = vms_watch_start(s, &wo, &w))) {
+		ret = fail(s, err);
+		goto out;
+	}
+	fprintf(stderr, "%s: watching %s; Ctrl-C ends the watch\n", prog,
+		o->source);
+	if (!o->json)
+		fprintf(f, "%-27s %-6s %7s %7s %-16s %s\n", "TIME", "EVENT",
+			"PID", "TID", "COMM", "DETAIL");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!watch_signal) {
+		struct vms_event ev = { .sz = sizeof(ev) };
+		int r;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (o->duration > 0 &&
+		    (double)(now.tv_sec - t0.tv_sec) +
+				    (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >=
+			    o->duration)
+			break;
+		r = vms_watch_next(w, 200, &ev);
+		if (r == -EINTR || r == 0)
+			continue;
+		if (r < 0) {
+			ret = fail(s, r);
+			break;
+		}
+		if ((err = watch_print(o, f, &ev))) {
+			if (!watch_signal)
+				fprintf(stderr, "%s: cannot write events: %s\n",
+					prog, strerror(-err));
+			ret = 1;
+			break;
+		}
+	}
+out:
+	if (w && (err = vms_watch_stop(w)) && !ret)
+		ret = fail(s, err);
+	else if (w)
+		fprintf(stderr, "%s: breakpoints removed; the guest runs "
+			"on\n", prog);
+	if (f != stdout)
+		fclose(f);
+	for (size_t i = 0; i < VMS_ARRAY_LEN(sigs); i++)
+		signal(sigs[i], SIG_DFL);
+	return ret;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(struct opts *, struct vms_session *);
 } cmds[] = {
+	{ "watch", cmd_watch },
 	{ "info", cmd_info },
 	{ "ps", cmd_ps },
 	{ "pstree", cmd_pstree },
@@ -1937,6 +2152,11 @@ int main(int argc, char **argv)
 		{ "yara", required_argument, NULL, 'Y' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "events", required_argument, NULL, 'E' },
+		{ "gdb", required_argument, NULL, 'G' },
+		{ "comm", required_argument, NULL, 'C' },
+		{ "max-rate", required_argument, NULL, 'R' },
+		{ "duration", required_argument, NULL, 'D' },
 		{ 0 },
 	};
 	struct opts o = { .pid = -1, .fail_on = -1 };
@@ -1998,6 +2218,49 @@ int main(int argc, char **argv)
 		case 'o':
 			o.out_dir = optarg;
 			break;
+		case 'E': {
+			char *list = strdup(optarg), *save = NULL;
+			for (char *t = strtok_r(list, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save)) {
+				if (!strcmp(t, "exec"))
+					o.events |= VMS_EVENT_EXEC;
+				else if (!strcmp(t, "exit"))
+					o.events |= VMS_EVENT_EXIT;
+				else if (!strcmp(t, "module"))
+					o.events |= VMS_EVENT_MODULE;
+				else {
+					fprintf(stderr, "%s: --events takes "
+						"exec, exit and module\n",
+						prog);
+					free(list);
+					return 2;
+				}
+			}
+			free(list);
+			break;
+		}
+		case 'G':
+			o.gdb = optarg;
+			break;
+		case 'C':
+			o.comm = optarg;
+			break;
+		case 'R':
+		case 'D': {
+			char *end;
+			double v = strtod(optarg, &end);
+			if (*end || !(v > 0) || v > 1e9) {
+				fprintf(stderr, "%s: --%s takes a positive "
+					"number\n", prog,
+					c == 'R' ? "max-rate" : "duration");
+				return 2;
+			}
+			if (c == 'R')
+				o.max_rate = (uint32_t)v;
+			else
+				o.duration = v;
+			break;
+		}
 		case 'p': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -2022,6 +2285,11 @@ int main(int argc, char **argv)
 				       : !strcmp(cmd, "diff") ? " BASELINE"
 				       : !strcmp(cmd, "psaux") ? " [--env]"
 				       : !strcmp(cmd, "dmesg") ? " [--raw]"
+				       : !strcmp(cmd, "watch")
+					       ? " [--events exec,exit,module] "
+						 "[--pid N] [--comm NAME] "
+						 "[--max-rate N] [--duration S] "
+						 "[--gdb ADDR] [--out FILE]"
 				       : !strcmp(cmd, "check")
 					       ? " [--list] [--only A,B] "
 						 "[--fail-on SEVERITY] "

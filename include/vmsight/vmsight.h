@@ -866,6 +866,93 @@ VMS_API void vms_yara_destroy(struct vms_yara *y);
 VMS_API void vms_session_set_yara(struct vms_session *s,
 				  const struct vms_yara *y);
 
+/* ------------------------------------------------------------------ */
+/* Events (live sources)                                               */
+/* ------------------------------------------------------------------ */
+
+/**
+ * What a watch reports: bits for vms_watch_opts.events. Each is a
+ * breakpoint at a kernel function found through kallsyms, planted over
+ * QEMU's gdbstub; every hit stops the guest until vmsight has decoded it.
+ */
+enum vms_event_type {
+	VMS_EVENT_EXEC = 1,	/**< a program replaces a process's image */
+	VMS_EVENT_EXIT = 2,	/**< a thread ends (do_exit) */
+	VMS_EVENT_MODULE = 4,	/**< a module is about to run its init */
+};
+
+/** Options for vms_watch_start(); @sz as for vms_session_opts. */
+struct vms_watch_opts {
+	size_t sz;		/**< sizeof(struct vms_watch_opts) */
+	unsigned int events;	/**< VMS_EVENT_* bits; 0: all */
+	/** An existing gdbstub ("unix:PATH", "HOST:PORT"), or NULL: vmsight
+	 *  starts QEMU's over the monitor on a private Unix socket (this
+	 *  replaces a -gdb stub for the watch's duration) and stops it at
+	 *  the end. */
+	const char *gdb;
+	/** At most this many events a second are decoded; hits beyond it
+	 *  are counted in vms_event.dropped. 0: 1000. */
+	uint32_t max_rate;
+	/** Report only events of this process (thread group); 0: all. */
+	int32_t pid;
+	/** Report only events whose task's comm (or, for exec, the new
+	 *  program's) is this; NULL: all. */
+	const char *comm;
+};
+
+/** One event. Strings are NUL-terminated and cut to their buffer. */
+struct vms_event {
+	size_t sz;		/**< set by the caller: sizeof(*ret) */
+	enum vms_event_type type;
+	uint64_t time_ns;	/**< host CLOCK_REALTIME at the hit */
+	uint32_t cpu;		/**< the guest CPU (Linux's number) */
+	int32_t pid;		/**< thread group id */
+	int32_t tid;		/**< thread id */
+	int32_t ppid;		/**< parent's thread group id */
+	uint32_t uid;		/**< real uid */
+	char comm[64];		/**< exec: the new program's; else the task's */
+	uint64_t dropped;	/**< hits the rate limit dropped before this */
+	/* exec */
+	char path[4096];	/**< the path exec was given */
+	uint32_t argc;		/**< arguments the program gets */
+	char argv[4096];	/**< the first of them, each NUL-terminated */
+	size_t argv_len;	/**< bytes of @argv used */
+	/* exit */
+	int64_t code;		/**< do_exit's code: status << 8, or a signal */
+	/* module */
+	char module[64];	/**< its name */
+	uint64_t module_addr;	/**< its struct module */
+	uint64_t module_base;	/**< its core text */
+};
+
+struct vms_watch;
+
+/**
+ * Start watching a live session's guest: plant a breakpoint for each
+ * event asked for and let the guest run. Breakpoints that an earlier,
+ * killed watch left behind are removed first, and a guest it left
+ * stopped at one runs again. A guest its owner stopped is refused.
+ * Until vms_watch_stop(), the session must not be used otherwise.
+ */
+VMS_API int vms_watch_start(struct vms_session *s,
+			    const struct vms_watch_opts *opts,
+			    struct vms_watch **ret);
+/**
+ * Wait at most @timeout_ms (0: do not wait) for the next event: 1 with
+ * *@ret filled, 0 if none came, -EINTR if a signal arrived (the watch is
+ * intact: call again, or stop). Hits that the filters reject are
+ * resumed without a decode and never returned.
+ */
+VMS_API int vms_watch_next(struct vms_watch *w, int timeout_ms,
+			   struct vms_event *ret);
+/**
+ * Remove every breakpoint, let the guest run as it ran before (a guest
+ * its owner stopped meanwhile stays stopped), close the stub if vmsight
+ * started it, and free @w. Accepts NULL. A non-zero return says the
+ * cleanup could not be confirmed; vms_errmsg() says what.
+ */
+VMS_API int vms_watch_stop(struct vms_watch *w);
+
 #ifdef __cplusplus
 }
 #endif

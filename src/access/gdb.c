@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "gdb.h"
+#include "source.h"
 
 #define LAYER "access"
 #define MAX_PKT (1u << 20)	/* expanded payload */
@@ -599,8 +600,14 @@ int vms_gdb_regs(struct vms_gdb *g, uint32_t thread, struct vms_gdb_regs *ret)
 			      2 * (RIP + 8));
 		goto out;
 	}
+	/* GDB's order differs from VMS_RAX's in rbp and rsp only. */
+	static const int to_vms[16] = {
+		VMS_RAX, VMS_RBX, VMS_RCX, VMS_RDX, VMS_RSI, VMS_RDI, VMS_RBP,
+		VMS_RSP, VMS_R8, VMS_R9, VMS_R10, VMS_R11, VMS_R12, VMS_R13,
+		VMS_R14, VMS_R15,
+	};
 	for (int i = 0; i < 16; i++)
-		ret->gpr[i] = le_hex(reply + 16 * i, 8);
+		ret->gpr[to_vms[i]] = le_hex(reply + 16 * i, 8);
 	ret->rip = le_hex(reply + 2 * RIP, 8);
 	if (n >= 2 * END)
 		ret->gs_base = le_hex(reply + 2 * GS_BASE, 8);

@@ -42,9 +42,8 @@ int vms_gdb_break(struct vms_gdb *g, uint64_t va, bool *hw);
 /* Remove the breakpoint planted at @va (hardware if @hw). */
 int vms_gdb_unbreak(struct vms_gdb *g, uint64_t va, bool hw);
 
-/* The general registers of @thread, in QEMU's order (rax rbx rcx rdx rsi
- * rdi rbp rsp r8..r15 as VMS_RAX..), and rip, and the GS base (0 when the
- * stub does not send it). */
+/* The general registers of @thread, indexed by VMS_RAX.. (source.h),
+ * and rip, and the GS base (0 when the stub does not send it). */
 struct vms_gdb_regs {
 	uint64_t gpr[16];
 	uint64_t rip;

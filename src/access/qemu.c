@@ -105,24 +105,37 @@ static int qemu_read_remote(struct vms_source *src, uint64_t raddr,
 			 "share=on");
 }
 
-/* query-status: is the guest running? */
-static int running(struct vms_source *src, bool *ret)
+/* query-status: the run state ("running", "paused", "debug", ...) into
+ * @buf, and whether the guest runs. */
+static int query_status(struct vms_source *src, char *buf, size_t len,
+			bool *ret)
 {
 	struct qemu_priv *p = src->priv;
-	json_object *st = NULL, *r;
+	json_object *st = NULL, *r, *name;
 	int err = vms_qmp_cmd(p->qmp, "query-status", NULL, &st);
 
 	if (err)
 		return err;
 	if (!json_object_object_get_ex(st, "running", &r) ||
-	    !json_object_is_type(r, json_type_boolean))
+	    !json_object_is_type(r, json_type_boolean) ||
+	    !json_object_object_get_ex(st, "status", &name) ||
+	    !json_object_is_type(name, json_type_string)) {
 		err = vms_err(src->ctx, -EBADMSG, LAYER,
-			      "%s: QEMU's query-status has no running flag",
-			      src->path);
-	else
+			      "%s: QEMU's query-status lacks its running flag "
+			      "or its status", src->path);
+	} else {
 		*ret = json_object_get_boolean(r);
+		snprintf(buf, len, "%s", json_object_get_string(name));
+	}
 	json_object_put(st);
 	return err;
+}
+
+static int running(struct vms_source *src, bool *ret)
+{
+	char state[64];
+
+	return query_status(src, state, sizeof(state), ret);
 }
 
 /* A guest that was already stopped (by its owner) is left stopped: only
@@ -280,7 +293,24 @@ static int qemu_read_cpus(struct vms_source *src)
 	return 0;
 }
 
+static int qemu_run_state(struct vms_source *src, char *buf, size_t len)
+{
+	bool run;
+
+	return query_status(src, buf, len, &run);
+}
+
+static int qemu_hmp(struct vms_source *src, const char *cmdline, size_t max,
+		    char **ret)
+{
+	struct qemu_priv *p = src->priv;
+
+	return vms_qmp_hmp(p->qmp, cmdline, max, ret);
+}
+
 static const struct vms_source_ops qemu_ops = {
+	.run_state = qemu_run_state,
+	.hmp = qemu_hmp,
 	.read_cpus = qemu_read_cpus,
 	.read_remote = qemu_read_remote,
 	.close = qemu_close,

@@ -94,6 +94,13 @@ struct vms_source_ops {
 	void (*resume_async)(struct vms_source *src);
 	/* Live sources: read the vCPUs' registers now into @cpus. */
 	int (*read_cpus)(struct vms_source *src);
+	/* Live sources: QEMU's run state ("running", "paused", "debug",
+	 * ... as query-status names it) into @buf. */
+	int (*run_state)(struct vms_source *src, char *buf, size_t len);
+	/* Live sources: a human-monitor command's output into *@ret
+	 * (malloc'd, at most @max bytes). */
+	int (*hmp)(struct vms_source *src, const char *cmdline, size_t max,
+		   char **ret);
 };
 
 struct vms_source {

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "../checks/checks.h"
+#include "../events/events.h"
 #include "../linux/kernel.h"
 
 #define VMS_VERSION_STR "0.1.0"
@@ -405,6 +406,42 @@ VMS_API int vms_snapshot_write(struct vms_session *s, int fd,
 	if (!s || !s->src || fd < 0)
 		return -EINVAL;
 	return vms_source_write_elf(s->src, fd, ret_size);
+}
+
+VMS_API int vms_watch_start(struct vms_session *s,
+			    const struct vms_watch_opts *opts,
+			    struct vms_watch **ret)
+{
+	struct vms_watch_opts o = { 0 };
+	int err;
+
+	if (!s || !s->src || !ret)
+		return -EINVAL;
+	*ret = NULL;
+	if (opts) {
+		if (opts->sz < sizeof(size_t))
+			return -EINVAL;
+		for (size_t i = sizeof(o); i < opts->sz; i++)
+			if (((const uint8_t *)opts)[i])
+				return -EINVAL;
+		memcpy(&o, opts, VMS_MIN(opts->sz, sizeof(o)));
+	}
+	if ((err = vms_kernel_load(s)))
+		return err;
+	return vms_events_start(&s->ctx, s->src, s->kernel, &o, ret);
+}
+
+VMS_API int vms_watch_next(struct vms_watch *w, int timeout_ms,
+			   struct vms_event *ret)
+{
+	if (!w || !ret || ret->sz != sizeof(*ret))
+		return -EINVAL;
+	return vms_events_next(w, timeout_ms, ret);
+}
+
+VMS_API int vms_watch_stop(struct vms_watch *w)
+{
+	return vms_events_stop(w);
 }
 
 VMS_API int vms_vcpus_read(struct vms_session *s)

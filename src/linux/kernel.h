@@ -356,6 +356,8 @@ int vms_thread_walk_init(struct vms_task_walk *w, struct vms_kernel *k,
 			 uint64_t signal);
 /* 1 with *@ret filled, 0 at the end, negative on error. */
 int vms_task_walk_next(struct vms_task_walk *w, struct vms_task *ret);
+/* The one task_struct at @task, decoded as a walk would. */
+int vms_task_read(struct vms_kernel *k, uint64_t task, struct vms_task *ret);
 void vms_task_walk_fini(struct vms_task_walk *w);
 
 /* Physical address of a process's top-level page table. */

@@ -182,12 +182,61 @@ static int read_cred(struct vms_kernel *k, uint64_t cred, struct vms_task *t)
 	return 0;
 }
 
+/* The task_struct at @task, whose span is in w->buf. */
+static int decode(struct vms_task_walk *w, uint64_t task, struct vms_task *t)
+{
+	struct vms_kernel *k = w->k;
+	const struct vms_layout *l = &k->l;
+	uint64_t parent, cred;
+	uint32_t v;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->addr = task;
+	t->pid = (int32_t)field(w, l->task_pid, 4);
+	t->tgid = (int32_t)field(w, l->task_tgid, 4);
+	t->flags = (uint32_t)field(w, l->task_flags, 4);
+	t->kthread = t->flags & PF_KTHREAD;
+	t->mm = field(w, l->task_mm, 8);
+	t->signal = field(w, l->task_signal, 8);
+	t->state = state_letter(k,
+				(uint32_t)field(w, l->task_state,
+						l->task_state_size),
+				(uint32_t)field(w, l->task_exit_state, 4));
+	const char *comm = (const char *)w->buf + (l->task_comm -
+						   l->task_span_lo);
+	t->comm_len = strnlen(comm, l->task_comm_len);
+	memcpy(t->comm, comm, VMS_MIN(t->comm_len, sizeof(t->comm) - 1));
+	full_kthread_name(w, t);
+
+	/* pid 1 and kthreadd have the idle task as parent; /proc says 0. */
+	parent = field(w, l->task_real_parent, 8);
+	if (!vms_is_kernel_addr(k, parent))
+		return bad_ptr(k, task + l->task_real_parent, parent,
+			       "real_parent");
+	if ((err = read_u32(k, parent + l->task_tgid, &v)))
+		return err;
+	t->ppid = (int32_t)v;
+
+	cred = field(w, l->task_real_cred, 8);
+	if (!vms_is_kernel_addr(k, cred))
+		return bad_ptr(k, task + l->task_real_cred, cred, "real_cred");
+	if ((err = read_cred(k, cred, t)))
+		return err;
+
+	if (vms_is_kernel_addr(k, t->signal) &&
+	    !read_u32(k, t->signal + l->signal_nr_threads, &v))
+		t->nr_threads = (int32_t)v;
+	else
+		vms_err_clear(k->ctx); /* a zombie may have no signal */
+	return 0;
+}
+
 int vms_task_walk_next(struct vms_task_walk *w, struct vms_task *t)
 {
 	struct vms_kernel *k = w->k;
 	const struct vms_layout *l = &k->l;
-	uint64_t task, back, parent, cred, next;
-	uint32_t v;
+	uint64_t task, back, next;
 	int err;
 
 	if (w->done)
@@ -228,49 +277,32 @@ int vms_task_walk_next(struct vms_task_walk *w, struct vms_task *t)
 			(unsigned long long)task, w->what,
 			(unsigned long long)back, (unsigned long long)w->prev);
 
-	memset(t, 0, sizeof(*t));
-	t->addr = task;
-	t->pid = (int32_t)field(w, l->task_pid, 4);
-	t->tgid = (int32_t)field(w, l->task_tgid, 4);
-	t->flags = (uint32_t)field(w, l->task_flags, 4);
-	t->kthread = t->flags & PF_KTHREAD;
-	t->mm = field(w, l->task_mm, 8);
-	t->signal = field(w, l->task_signal, 8);
-	t->state = state_letter(k,
-				(uint32_t)field(w, l->task_state,
-						l->task_state_size),
-				(uint32_t)field(w, l->task_exit_state, 4));
-	const char *comm = (const char *)w->buf + (l->task_comm -
-						   l->task_span_lo);
-	t->comm_len = strnlen(comm, l->task_comm_len);
-	memcpy(t->comm, comm, VMS_MIN(t->comm_len, sizeof(t->comm) - 1));
-	full_kthread_name(w, t);
-
-	/* pid 1 and kthreadd have the idle task as parent; /proc says 0. */
-	parent = field(w, l->task_real_parent, 8);
-	if (!vms_is_kernel_addr(k, parent))
-		return bad_ptr(k, task + l->task_real_parent, parent,
-			       "real_parent");
-	if ((err = read_u32(k, parent + l->task_tgid, &v)))
+	if ((err = decode(w, task, t)))
 		return err;
-	t->ppid = (int32_t)v;
-
-	cred = field(w, l->task_real_cred, 8);
-	if (!vms_is_kernel_addr(k, cred))
-		return bad_ptr(k, task + l->task_real_cred, cred, "real_cred");
-	if ((err = read_cred(k, cred, t)))
-		return err;
-
-	if (vms_is_kernel_addr(k, t->signal) &&
-	    !read_u32(k, t->signal + l->signal_nr_threads, &v))
-		t->nr_threads = (int32_t)v;
-	else
-		vms_err_clear(k->ctx); /* a zombie may have no signal */
 
 	w->prev = w->node;
 	w->node = next;
 	w->done = false;
 	return 1;
+}
+
+int vms_task_read(struct vms_kernel *k, uint64_t task, struct vms_task *t)
+{
+	struct vms_task_walk w = { .k = k };
+	int err;
+
+	if (!vms_is_kernel_addr(k, task))
+		return vms_err_at(k->ctx, -EBADMSG, LAYER, task,
+				  "task %#llx is not a kernel address",
+				  (unsigned long long)task);
+	if (!(w.buf = malloc(k->l.task_span_hi - k->l.task_span_lo)))
+		return -ENOMEM;
+	err = vms_kernel_read(k, task + k->l.task_span_lo, w.buf,
+			      k->l.task_span_hi - k->l.task_span_lo);
+	if (!err)
+		err = decode(&w, task, t);
+	free(w.buf);
+	return err;
 }
 
 int vms_task_pgd(struct vms_kernel *k, const struct vms_task *t,

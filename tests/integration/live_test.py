@@ -13,7 +13,8 @@ do. The guest is killed and its files removed however the test ends.
 
 Output is TAP.
 """
-import argparse, os, re, shutil, signal, subprocess, sys, tempfile, time
+import argparse, json, os, re, shutil, signal, socket, subprocess, sys, \
+    tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -156,6 +157,141 @@ def regs_snapshot_tests(a, name, truth, src, mon, tmp):
         os.unlink(core)
 
 
+PROBES = ("begin_new_exec", "do_exit", "do_init_module")
+
+
+def probe_bytes(a, src, mon, tmp):
+    """The first 16 bytes at each probe's kernel address, as QEMU's own
+    memory holds them (pmemsave at the physical address)."""
+    rc, out, _ = run([a.vmsight, "info", "--json", src])
+    info = jsonl(out)[0] if rc == 0 else {}
+    rc, out, _ = run([a.vmsight, "symbols", src])
+    va = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 3 and f[2] in PROBES:
+            va[f[2]] = int(f[0], 16)
+    got = {}
+    for sym, v in va.items():
+        pa = v - int(info["text_vaddr"], 16) + int(info["text_paddr"], 16)
+        path = os.path.join(tmp, "probe.bin")
+        mon.cmd("pmemsave", val=pa, size=16, filename=path)
+        with open(path, "rb") as f:
+            got[sym] = f.read()
+        os.unlink(path)
+    return got
+
+
+def state(mon):
+    return mon.cmd("query-status")["status"]
+
+
+def watch_tests(a, name, src, mon, vm):
+    """watch: the exec and exit of a program the guest runs every second
+    and the load of a module, with the pids, names and addresses the
+    guest prints; then every way a watch ends: SIGINT and SIGTERM leave
+    the guest running with no breakpoint, SIGKILL leaves breakpoints that
+    stop the guest at the next hit, and the next watch removes them."""
+    tmp = vm.tmp
+    before = probe_bytes(a, src, mon, tmp)
+    check(len(before) == len(PROBES), "%s: the probes are in kallsyms"
+          % name, str(before))
+    # The guest's loop prints the pid of each /bin/true it starts.
+    vm.send('while :; do /bin/true & echo "VMS-LOOP $!"; wait; '
+            'sleep 1; done &')
+    time.sleep(3)
+    out_path = os.path.join(tmp, "events.json")
+    w = subprocess.Popen([a.vmsight, "watch", "--json", "--out", out_path,
+                          src], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(8)
+    vm.send("rmmod tcp_vegas; insmod /late/tcp_vegas.ko && "
+            "grep tcp_vegas /proc/modules | sed 's/^/VMS-MOD /'")
+    time.sleep(8)
+    w.send_signal(signal.SIGINT)
+    try:
+        _, err = w.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        w.kill()
+        _, err = w.communicate()
+    with open(out_path) as f:
+        events = [json.loads(line) for line in f if line.strip()]
+    execs = [e for e in events if e["event"] == "exec" and
+             e["path"] == "/bin/true"]
+    # The guest's serial console lags its programs: wait until it has
+    # printed every pid the events name, and the module line.
+    t0 = time.time()
+    while True:
+        with open(vm.console, errors="replace") as f:
+            con = f.read()
+        loop = set(int(x) for x in re.findall(r"VMS-LOOP (\d+)\r?\n", con))
+        mod = re.findall(r"VMS-MOD tcp_vegas \d+ \d+ \S+ \S+ "
+                         r"(0x[0-9a-f]+)", con)
+        if (mod and all(e["pid"] in loop for e in execs)) or \
+                time.time() - t0 > 60:
+            break
+        time.sleep(0.5)
+    exits = {e["pid"]: e for e in events if e["event"] == "exit"}
+    good = [e for e in execs if e["pid"] in loop and e["comm"] == "true"
+            and e["argv"] == ["/bin/true"] and e["tid"] == e["pid"]]
+    ended = [e for e in good if e["pid"] in exits and
+             exits[e["pid"]]["comm"] == "true" and
+             exits[e["pid"]]["status"] == 0 and
+             exits[e["pid"]]["code"] == 0]
+    check(w.returncode == 0 and len(execs) >= 5 and
+          len(good) == len(execs) and len(ended) >= len(good) - 1,
+          "%s: watch reports each exec of /bin/true with the pid the "
+          "guest printed, and its exit with status 0 (%d execs, %d "
+          "matched, %d exits)" % (name, len(execs), len(good), len(ended)),
+          "exit %d: %s\n%s" % (w.returncode, err, events[:6]))
+    mods = [e for e in events if e["event"] == "module"]
+    check(len(mods) == 1 and mod and mods[0]["module"] == "tcp_vegas" and
+          mods[0]["comm"] == "insmod" and
+          mods[0]["module_base"] == mod[-1],
+          "%s: watch reports the module load with the address the guest "
+          "shows" % name, "%s %s" % (mods, mod))
+    time.sleep(3)
+    check(state(mon) == "running" and
+          probe_bytes(a, src, mon, tmp) == before,
+          "%s: after SIGINT the guest runs on, no breakpoint stops it, and "
+          "the probes' bytes are the original ones" % name, state(mon))
+
+    w = subprocess.Popen([a.vmsight, "watch", src], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(5)
+    w.send_signal(signal.SIGTERM)
+    out, err = w.communicate(timeout=30)
+    time.sleep(3)
+    check(w.returncode == 0 and "exec" in out and
+          "breakpoints removed" in err and state(mon) == "running" and
+          probe_bytes(a, src, mon, tmp) == before,
+          "%s: after SIGTERM the guest runs on unchanged" % name,
+          "exit %d: %s" % (w.returncode, err))
+
+    # SIGKILL cannot clean up: the breakpoints stay in QEMU's gdbstub and
+    # the next hit stops the guest; the next watch removes them.
+    w = subprocess.Popen([a.vmsight, "watch", src], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    time.sleep(5)
+    w.kill()
+    w.communicate()
+    t0 = time.time()
+    while state(mon) == "running" and time.time() - t0 < 20:
+        time.sleep(0.2)
+    left = state(mon)
+    check(left == "debug" and probe_bytes(a, src, mon, tmp) == before,
+          "%s: after SIGKILL the guest stops at the next hit, memory "
+          "unchanged (TCG breakpoints are not in guest memory)" % name,
+          left)
+    rc, out, err = run([a.vmsight, "watch", "--duration", "4", src])
+    time.sleep(3)
+    check(rc == 0 and "an earlier watch left" in err and "exec" in out
+          and state(mon) == "running",
+          "%s: the next watch removes what a killed one left, and the "
+          "guest runs on" % name, "exit %d: %s" % (rc, err))
+    vm.send("kill %1")
+
+
 def tests(a, g, name, vm):
     tmp, qmp, qmp2, console = vm.tmp, vm.qmp, vm.qmp2, vm.console
     truth = vm.wait_ready()
@@ -203,6 +339,8 @@ def tests(a, g, name, vm):
               "live: a path that is no socket is a one-line error",
               "exit %d: %s" % (rc, err))
 
+    watch_tests(a, name, src, mon, vm)
+
 
 class Guest:
     """A lab guest booted again under QEMU (TCG) with RAM GiB of RAM, its
@@ -218,6 +356,8 @@ class Guest:
         self.qmp = os.path.join(self.tmp, "qmp.sock")
         self.qmp2 = os.path.join(self.tmp, "qmp2.sock")
         self.console = os.path.join(self.tmp, "console.log")
+        self.consock = os.path.join(self.tmp, "console.sock")
+        self.con = None
         self.proc = None
 
     def __enter__(self):
@@ -234,7 +374,11 @@ class Guest:
                "-kernel", os.path.join(kdir, "vmlinuz"),
                "-initrd", os.path.join(g["dir"], "initrd.gz"),
                "-append", "console=ttyS0 panic=-1",
-               "-serial", "file:" + self.console, "-display", "none",
+               # The console: logged to a file, and a socket on which
+               # send() types commands for init's command loop.
+               "-chardev", "socket,id=con,path=%s,server=on,wait=off,"
+               "logfile=%s" % (self.consock, self.console),
+               "-serial", "chardev:con", "-display", "none",
                "-monitor", "none", "-no-reboot", "-nic", "none",
                "-qmp", "unix:%s,server=on,wait=off" % self.qmp,
                "-qmp", "unix:%s,server=on,wait=off" % self.qmp2]
@@ -256,11 +400,34 @@ class Guest:
         truth["module"] = late
         return truth
 
+    def send(self, line):
+        """Type @line on the guest's console: init runs it. The
+        connection stays open: QEMU drops what the guest has not read
+        when its client goes."""
+        if not self.con:
+            self.con = socket.socket(socket.AF_UNIX)
+            self.con.connect(self.consock)
+            # QEMU writes the console to its client too, and stalls the
+            # guest's serial port when nobody reads it: read and drop
+            # (the log file has it all).
+            threading.Thread(target=self._drain, daemon=True).start()
+        self.con.sendall(line.encode() + b"\n")
+
+    def _drain(self):
+        try:
+            while self.con.recv(65536):
+                pass
+        except OSError:
+            pass
+
     def __exit__(self, *exc):
+        if self.con:
+            self.con.close()
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait()
-        for p in (self.ramfile, self.qmp, self.qmp2, self.console):
+        for p in (self.ramfile, self.qmp, self.qmp2, self.console,
+                  self.consock):
             if os.path.exists(p):
                 os.unlink(p)
         shutil.rmtree(self.tmp, ignore_errors=True)

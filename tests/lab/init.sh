@@ -3,7 +3,7 @@
 # own view of itself to the serial console (the ground truth that the
 # tests compare vmsight with), then prints a ready line and blocks without
 # creating any further process, so that the state dumped afterwards is the
-# state described.
+# state described; a live test may then send it commands on the console.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -187,5 +187,16 @@ if [ -e "$1" ]; then
 	done < /proc/modules
 	echo "VMS-TRUTH late ready"
 fi
+# From here on the console is a command channel for the live tests
+# (tests/integration/live_test.py): each line that arrives is run as a
+# shell command, so a test can start a known program, load a module or
+# reboot while vmsight watches. The lab's own boots give the console no
+# input: init then waits in a shell builtin and creates no process, and
+# the dumps show the state printed above. Each command runs in its own
+# shell, so that a bad one cannot end init; a console that reaches its
+# end leaves init blocked on a FIFO: init must never exit.
+while IFS= read -r cmd; do
+	sh -c "$cmd" </dev/null
+done
 mkfifo /tmp/block
 read -r x < /tmp/block

@@ -16,10 +16,12 @@
 
 #include "testutil.h"
 #include "../../src/access/gdb.h"
+#include "../../src/access/source.h"
 
 #define RIP 0xffffffff81000000ull
 #define RDI 0x1122334455667788ull
 #define GSB 0xffff888007a00000ull
+#define RBP 0xffffc90000013e58ull
 
 /* One step of a script: wait for @expect (a packet's payload, or "-"
  * for a nak, "\x03" for an interrupt; NULL: expect nothing), then send
@@ -176,7 +178,7 @@ static char *g_reply(bool whole)
 	char *p = hex;
 
 	for (int i = 0; i < 16; i++) {
-		uint64_t v = i == 5 ? RDI : 0;
+		uint64_t v = i == 5 ? RDI : i == 6 ? RBP : 0; /* GDB's 6: rbp */
 		if (v) {
 			for (int b = 0; b < 8; b++)
 				p += sprintf(p, "%02x", (unsigned)(v >> 8 * b) & 0xff);
@@ -241,7 +243,9 @@ static void speaks_qemus_protocol(void **state)
 	assert_int_equal(vms_gdb_break(st.g, RIP, &hw), 0);
 	assert_false(hw);
 	assert_int_equal(vms_gdb_regs(st.g, 2, &r), 0);
-	assert_int_equal(r.gpr[5], RDI);
+	assert_int_equal(r.gpr[VMS_RDI], RDI);
+	assert_int_equal(r.gpr[VMS_RBP], RBP);
+	assert_int_equal(r.gpr[VMS_RSP], 0);
 	assert_int_equal(r.gpr[0], 0);
 	assert_int_equal(r.gpr[15], 0);
 	assert_int_equal(r.rip, RIP);

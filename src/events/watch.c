@@ -1,0 +1,615 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Events: a breakpoint at a kernel function per kind of event, planted
+ * over QEMU's gdbstub, and each hit decoded with the kernel model.
+ *
+ *   exec    begin_new_exec(bprm): exported (so never inlined away) since
+ *           v5.8 (2388777a0a59), reached once the new image's format is
+ *           accepted; bprm->filename is the path exec was given, and
+ *           bprm->argc strings from bprm->p in the new mm are argv.
+ *   exit    do_exit(code): every thread's end; code is exit_group's
+ *           status << 8, or the killing signal.
+ *   module  do_init_module(mod): noinline since v3.7 (kernel/module.c,
+ *           now kernel/module/main.c); mod is the new struct module.
+ *
+ * At a hit the vCPU runs in the kernel, so its GS base is its per-CPU
+ * area, __per_cpu_offset[cpu], and the task it runs is its run queue's
+ * curr. The arguments are in rdi (the x86-64 calling convention).
+ *
+ * QEMU stops at a breakpoint before its instruction runs, and would stop
+ * there again on "c". So each hit is stepped over as GDB itself does:
+ * remove that breakpoint, step the vCPU one instruction ("s"; the other
+ * vCPUs run meanwhile and may pass the spot unseen), plant it again,
+ * continue. Hardware breakpoints come first: under KVM a software one is
+ * an int3 written into guest memory, a hardware one touches nothing.
+ *
+ * Nothing is left behind: vms_events_stop() stops the guest, removes
+ * every breakpoint, and lets it run unless its owner had stopped it.
+ * A watch that is killed (SIGKILL) cannot: its breakpoints stay in QEMU,
+ * and the first hit after leaves the guest stopped ("debug"). The next
+ * watch finds that state, and its "D" removes every breakpoint of the
+ * stub and lets the guest run.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../access/gdb.h"
+#include "../arch/mmu.h"
+#include "events.h"
+
+#define LAYER "events"
+#define MAX_THREADS VMS_MAX_CPUS	/* vCPUs the stub may name */
+#define STOP_WAIT_MS 2000		/* for the stop of an interrupt */
+
+enum probe_kind { P_EXEC, P_EXIT, P_MODULE, NPROBES };
+
+static const struct {
+	const char *sym;
+	unsigned int event;
+} probe_defs[NPROBES] = {
+	[P_EXEC] = { "begin_new_exec", VMS_EVENT_EXEC },
+	[P_EXIT] = { "do_exit", VMS_EVENT_EXIT },
+	[P_MODULE] = { "do_init_module", VMS_EVENT_MODULE },
+};
+
+struct probe {
+	bool wanted;
+	uint64_t va;
+	bool planted;		/* in the stub now */
+	bool hw;		/* as a hardware breakpoint */
+};
+
+struct vms_watch {
+	struct vms_ctx *ctx;
+	struct vms_source *src;
+	struct vms_kernel *k;
+	struct vms_gdb *gdb;
+	char dir[64];		/* our stub's socket directory, or "" */
+	char addr[128];		/* "unix:DIR/gdb.sock", or the caller's */
+	struct probe probes[NPROBES];
+	/* Per vCPU (thread id): the probe address it is stepping over,
+	 * 0 when none. */
+	uint64_t stepping[MAX_THREADS + 1];
+	bool running;		/* a c or s is out and no stop came */
+	bool owner_stopped;	/* a stop we did not ask for */
+	/* Linux CPU by per-CPU offset, from the run queues. */
+	struct vms_rq rqs[VMS_MAX_CPUS];
+	uint64_t rq_base;	/* the runqueues symbol */
+	size_t nrqs;
+	struct vms_mod_walk mw;	/* for vms_mod_read() */
+	bool mw_init;
+	size_t bprm_filename, bprm_argc, bprm_p, bprm_mm;
+	int32_t pid;		/* filters */
+	char comm[64];
+	uint32_t max_rate;
+	uint64_t second;	/* the rate limit's current second */
+	uint32_t in_second;	/* events decoded in it */
+	uint64_t dropped;	/* since the last event returned */
+};
+
+static uint64_t now_ns(clockid_t c)
+{
+	struct timespec t;
+
+	clock_gettime(c, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* Start QEMU's gdbstub on a Unix socket in a private directory. */
+static int start_stub(struct vms_watch *w)
+{
+	char cmd[256], *out = NULL;
+	int err;
+
+	if (!w->src->ops || !w->src->ops->hmp)
+		return vms_err(w->ctx, -ENOTSUP, LAYER,
+			       "%s: events need a live QEMU source",
+			       w->src->path);
+	strcpy(w->dir, "/tmp/vmsight-gdb-XXXXXX");
+	if (!mkdtemp(w->dir)) {
+		w->dir[0] = 0;
+		return vms_err(w->ctx, -errno, LAYER,
+			       "cannot make a directory for the gdbstub: %s",
+			       strerror(errno));
+	}
+	snprintf(w->addr, sizeof(w->addr), "unix:%s/gdb.sock", w->dir);
+	/* QEMU (7.2) makes the new stub's character device before it drops
+	 * the old one, and two of them clash ("duplicate yank instance"):
+	 * a stub left by a killed watch, or a -gdb one, goes first. Its
+	 * breakpoints stay, for the first connection's D to remove. */
+	if ((err = w->src->ops->hmp(w->src, "gdbserver none", 4096, &out)))
+		return err;
+	free(out);
+	out = NULL;
+	snprintf(cmd, sizeof(cmd), "gdbserver %s,server=on,wait=off", w->addr);
+	if ((err = w->src->ops->hmp(w->src, cmd, 4096, &out)))
+		return err;
+	/* QEMU 7.2 says "Waiting for gdb connection on device '...'". */
+	if (!strstr(out, "Waiting for gdb connection"))
+		err = vms_err(w->ctx, -EREMOTEIO, LAYER,
+			      "%s: QEMU did not start its gdbstub: %.200s",
+			      w->src->path, out);
+	free(out);
+	return err;
+}
+
+static void stop_stub(struct vms_watch *w)
+{
+	char *out = NULL, path[160];
+
+	if (!w->dir[0])
+		return;
+	if (w->src->ops->hmp(w->src, "gdbserver none", 4096, &out))
+		vms_log(w->ctx, VMS_LOG_WARN, "could not stop QEMU's gdbstub: "
+			"%s", w->ctx->err.msg);
+	free(out);
+	snprintf(path, sizeof(path), "%s/gdb.sock", w->dir);
+	unlink(path);
+	rmdir(w->dir);
+	w->dir[0] = 0;
+}
+
+/* Wait for the stop that an interrupt or a detach race produced; any
+ * stop will do. A signal does not cut the wait short. */
+static int wait_stopped(struct vms_watch *w)
+{
+	struct vms_gdb_stop st;
+	uint64_t end = now_ns(CLOCK_MONOTONIC) + STOP_WAIT_MS * 1000000ull;
+
+	for (;;) {
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		int r;
+
+		if (now >= end)
+			return vms_err(w->ctx, -ETIMEDOUT, LAYER,
+				       "%s: the guest did not stop for the "
+				       "gdbstub in %d ms", w->addr,
+				       STOP_WAIT_MS);
+		r = vms_gdb_wait(w->gdb, (int)((end - now) / 1000000), &st);
+		if (r == -EINTR)
+			continue;
+		if (r < 0)
+			return r;
+		if (r == 1) {
+			w->running = false;
+			return 0;
+		}
+	}
+}
+
+static int decode_setup(struct vms_watch *w)
+{
+	struct vms_kernel *k = w->k;
+	int err;
+
+	if ((err = vms_layout_resolve_sched(w->ctx, k->btf, &k->l)) ||
+	    (err = vms_kernel_sym(k, "runqueues", &w->rq_base)) ||
+	    (err = vms_sched_runqueues(k, w->rqs, VMS_ARRAY_SIZE(w->rqs),
+				       &w->nrqs)))
+		return err;
+	if (w->probes[P_MODULE].wanted) {
+		if ((err = vms_mod_walk_init(&w->mw, k)))
+			return err;
+		w->mw_init = true;
+	}
+	if (w->probes[P_EXEC].wanted) {
+		struct { const char *m; size_t *off; } f[] = {
+			{ "filename", &w->bprm_filename },
+			{ "argc", &w->bprm_argc },
+			{ "p", &w->bprm_p },
+			{ "mm", &w->bprm_mm },
+		};
+		for (size_t i = 0; i < VMS_ARRAY_SIZE(f); i++)
+			if ((err = vms_btf_member(k->btf, "linux_binprm", f[i].m,
+						  f[i].off, NULL)))
+				return vms_err(w->ctx, err, LAYER, "BTF has no "
+					       "linux_binprm.%s: exec events "
+					       "cannot be decoded", f[i].m);
+	}
+	return 0;
+}
+
+/* The task the vCPU @thread runs, and its Linux CPU number. */
+static int current_task(struct vms_watch *w, uint32_t thread,
+			const struct vms_gdb_regs *r, uint64_t *task,
+			uint32_t *cpu)
+{
+	const struct vms_rq *rq = NULL;
+
+	for (size_t i = 0; i < w->nrqs && r->gs_base; i++)
+		if (w->rqs[i].addr - w->rq_base == r->gs_base)
+			rq = &w->rqs[i];
+	/* A stub without segment bases: QEMU numbers vCPUs as Linux
+	 * numbers CPUs unless CPUs were hot-plugged out of order. */
+	for (size_t i = 0; i < w->nrqs && !rq && !r->gs_base; i++)
+		if (w->rqs[i].cpu + 1 == thread)
+			rq = &w->rqs[i];
+	if (!rq)
+		return vms_err(w->ctx, -EBADMSG, LAYER,
+			       "vCPU %u: GS base %#llx is no CPU's per-CPU "
+			       "area", thread, (unsigned long long)r->gs_base);
+	*cpu = rq->cpu;
+	return vms_kernel_read_u64(w->k, rq->addr + w->k->l.rq_curr, task);
+}
+
+static bool comm_matches(struct vms_watch *w, const char *comm)
+{
+	return !w->comm[0] || !strcmp(w->comm, comm);
+}
+
+/* argv: bprm->argc strings from bprm->p in the new mm. */
+static void exec_args(struct vms_watch *w, uint64_t bprm,
+		      struct vms_event *ev)
+{
+	struct vms_kernel *k = w->k;
+	uint64_t p = 0, mm = 0, pgd = 0, root;
+	uint8_t b[4];
+	size_t got = 0, n = 0;
+	uint32_t argc;
+
+	if (vms_kernel_read(k, bprm + w->bprm_argc, b, 4) ||
+	    vms_kernel_read_u64(k, bprm + w->bprm_p, &p) ||
+	    vms_kernel_read_u64(k, bprm + w->bprm_mm, &mm) ||
+	    !vms_is_kernel_addr(k, mm) ||
+	    vms_kernel_read_u64(k, mm + k->l.mm_pgd, &pgd) ||
+	    vms_mmu_translate(&k->mmu, k->pgd, pgd, &root, NULL, false)) {
+		vms_err_clear(w->ctx);
+		return;
+	}
+	argc = vms_le32(b);
+	ev->argc = argc;
+	vms_task_read_user(k, root, p, (uint8_t *)ev->argv,
+			   sizeof(ev->argv) - 1, &got);
+	/* Keep whole strings only, at most argc of them. */
+	for (uint32_t i = 0; i < argc; i++) {
+		char *nul = memchr(ev->argv + n, 0, got - n);
+		if (!nul)
+			break;
+		n = (size_t)(nul - ev->argv) + 1;
+	}
+	ev->argv_len = n;
+	memset(ev->argv + n, 0, sizeof(ev->argv) - n);
+}
+
+/*
+ * Decode the hit of probe @p on vCPU @thread into @ev: 1 if it is to be
+ * reported, 0 if a filter or the rate limit dropped it. Guest data that
+ * does not decode drops the event with a warning: one odd task must not
+ * end a watch.
+ */
+static int decode(struct vms_watch *w, enum probe_kind p, uint32_t thread,
+		  const struct vms_gdb_regs *r, struct vms_event *ev)
+{
+	struct vms_kernel *k = w->k;
+	uint64_t task = 0, arg = r->gpr[VMS_RDI];
+	struct vms_task t;
+	uint32_t cpu = 0;
+	int err;
+
+	/* The guest ran since the last hit: cached translations of user
+	 * addresses may name pages it has since reused (each exec builds
+	 * its new stack at the same address, often in the same pages). */
+	vms_mmu_flush(&k->mmu);
+	if ((err = current_task(w, thread, r, &task, &cpu)) ||
+	    (err = vms_task_read(k, task, &t))) {
+		vms_log(w->ctx, VMS_LOG_WARN, "%s hit on vCPU %u not decoded: "
+			"%s", probe_defs[p].sym, thread, w->ctx->err.msg);
+		vms_err_clear(w->ctx);
+		return 0;
+	}
+	if (w->pid && t.tgid != w->pid)
+		return 0;
+	if (p != P_EXEC && !comm_matches(w, t.comm))
+		return 0;
+	uint64_t sec = now_ns(CLOCK_MONOTONIC) / 1000000000u;
+	if (sec != w->second) {
+		w->second = sec;
+		w->in_second = 0;
+	}
+	if (++w->in_second > w->max_rate) {
+		w->dropped++;
+		return 0;
+	}
+
+	size_t sz = ev->sz;
+	memset(ev, 0, sz);
+	ev->sz = sz;
+	ev->type = probe_defs[p].event;
+	ev->time_ns = now_ns(CLOCK_REALTIME);
+	ev->cpu = cpu;
+	ev->pid = t.tgid;
+	ev->tid = t.pid;
+	ev->ppid = t.ppid;
+	ev->uid = t.uid;
+	snprintf(ev->comm, sizeof(ev->comm), "%s", t.comm);
+	switch (p) {
+	case P_EXEC: {
+		uint64_t fn = 0;
+		const char *base;
+
+		if (vms_kernel_read_u64(k, arg + w->bprm_filename, &fn) ||
+		    !vms_is_kernel_addr(k, fn)) {
+			vms_err_clear(w->ctx);
+		} else {
+			vms_kernel_read_str(k, fn, ev->path, sizeof(ev->path));
+		}
+		/* begin_new_exec() names the task after the path's last
+		 * component (__set_task_comm(me, kbasename(filename))). */
+		base = strrchr(ev->path, '/');
+		base = base ? base + 1 : ev->path;
+		if (*base)
+			snprintf(ev->comm, sizeof(ev->comm), "%.15s", base);
+		if (!comm_matches(w, ev->comm))
+			return 0;
+		exec_args(w, arg, ev);
+		break;
+	}
+	case P_EXIT:
+		ev->code = (int64_t)arg;
+		break;
+	case P_MODULE: {
+		struct vms_mod m;
+
+		if (vms_mod_read(&w->mw, arg, &m)) {
+			vms_log(w->ctx, VMS_LOG_WARN, "module load at %#llx not "
+				"decoded: %s", (unsigned long long)arg,
+				w->ctx->err.msg);
+			vms_err_clear(w->ctx);
+			return 0;
+		}
+		snprintf(ev->module, sizeof(ev->module), "%s", m.name);
+		ev->module_addr = arg;
+		ev->module_base = m.base;
+		break;
+	}
+	default:
+		break;
+	}
+	ev->dropped = w->dropped;
+	w->dropped = 0;
+	return 1;
+}
+
+static int plant(struct vms_watch *w, struct probe *pr)
+{
+	int err = vms_gdb_break(w->gdb, pr->va, &pr->hw);
+
+	if (!err)
+		pr->planted = true;
+	return err;
+}
+
+static struct probe *probe_at(struct vms_watch *w, uint64_t va)
+{
+	for (int i = 0; i < NPROBES; i++)
+		if (w->probes[i].wanted && w->probes[i].va == va)
+			return &w->probes[i];
+	return NULL;
+}
+
+static int cont(struct vms_watch *w)
+{
+	int err = vms_gdb_cont(w->gdb);
+
+	if (!err)
+		w->running = true;
+	return err;
+}
+
+/* Connect to the stub, detach (which removes every breakpoint it holds,
+ * those of a killed watch too, and lets the guest run), connect again:
+ * the guest is then stopped with no breakpoint in the stub. */
+static int attach(struct vms_watch *w, bool leftover)
+{
+	int err;
+
+	if ((err = vms_gdb_open(w->ctx, w->addr, &w->gdb)))
+		return err;
+	if (leftover)
+		vms_log(w->ctx, VMS_LOG_WARN, "%s: the guest is stopped at a "
+			"breakpoint an earlier watch left; removing every "
+			"breakpoint of the gdbstub", w->src->path);
+	err = vms_gdb_detach(w->gdb);
+	vms_gdb_close(w->gdb);
+	w->gdb = NULL;
+	if (err)
+		return err;
+	return vms_gdb_open(w->ctx, w->addr, &w->gdb);
+}
+
+int vms_events_start(struct vms_ctx *ctx, struct vms_source *src,
+		     struct vms_kernel *k, const struct vms_watch_opts *o,
+		     struct vms_watch **ret)
+{
+	struct vms_watch *w;
+	char state[64];
+	unsigned int events = o && o->events ? o->events
+			      : VMS_EVENT_EXEC | VMS_EVENT_EXIT |
+				VMS_EVENT_MODULE;
+	int err;
+
+	*ret = NULL;
+	if (!src->ops || !src->ops->run_state)
+		return vms_err(ctx, -ENOTSUP, LAYER, "%s: events need a live "
+			       "QEMU source (qemu:QMP_SOCKET)", src->path);
+	if (!(w = calloc(1, sizeof(*w))))
+		return -ENOMEM;
+	w->ctx = ctx;
+	w->src = src;
+	w->k = k;
+	w->max_rate = o && o->max_rate ? o->max_rate : 1000;
+	w->pid = o ? o->pid : 0;
+	if (o && o->comm)
+		snprintf(w->comm, sizeof(w->comm), "%s", o->comm);
+	for (int i = 0; i < NPROBES; i++) {
+		struct probe *pr = &w->probes[i];
+		pr->wanted = events & probe_defs[i].event;
+		if (pr->wanted &&
+		    (err = vms_kernel_sym(k, probe_defs[i].sym, &pr->va)))
+			goto fail;
+	}
+	if ((err = decode_setup(w)) ||
+	    (err = src->ops->run_state(src, state, sizeof(state))))
+		goto fail;
+	/* "debug": stopped at a breakpoint nobody serves, which only a
+	 * killed watch leaves. Any other stop is the owner's. */
+	bool leftover = !strcmp(state, "debug");
+	if (!leftover && strcmp(state, "running")) {
+		err = vms_err(ctx, -EBUSY, LAYER, "%s: the guest is %s; a "
+			      "watch needs it running", src->path, state);
+		goto fail;
+	}
+	if (o && o->gdb)
+		snprintf(w->addr, sizeof(w->addr), "%s", o->gdb);
+	else if ((err = start_stub(w)))
+		goto fail;
+	if ((err = attach(w, leftover)))
+		goto fail;
+	/* The connection stopped the guest: take that stop, plant, run. */
+	if (vms_gdb_stop_pending(w->gdb)) {
+		struct vms_gdb_stop st;
+		vms_gdb_wait(w->gdb, 0, &st);
+	}
+	for (int i = 0; i < NPROBES; i++)
+		if (w->probes[i].wanted && (err = plant(w, &w->probes[i])))
+			goto fail;
+	for (int i = 0; i < NPROBES; i++)
+		if (w->probes[i].wanted)
+			vms_log(ctx, VMS_LOG_INFO, "events: %s breakpoint at "
+				"%s (%#llx)", w->probes[i].hw ? "hardware"
+				: "software", probe_defs[i].sym,
+				(unsigned long long)w->probes[i].va);
+	if ((err = cont(w)))
+		goto fail;
+	*ret = w;
+	return 0;
+fail:
+	vms_events_stop(w);
+	return err;
+}
+
+/* A stop for @thread: step over a probe, finish a step, or move on. */
+static int on_trap(struct vms_watch *w, uint32_t thread,
+		   struct vms_event *ev, bool *got)
+{
+	struct vms_gdb_regs r;
+	struct probe *pr;
+	int err;
+
+	if (!thread || thread > MAX_THREADS)
+		return vms_err(w->ctx, -EBADMSG, LAYER, "%s: a stop on vCPU "
+			       "thread %u", w->addr, thread);
+	if ((err = vms_gdb_regs(w->gdb, thread, &r)))
+		return err;
+	if (w->stepping[thread] && r.rip != w->stepping[thread]) {
+		/* The step is done: plant again what no other vCPU is
+		 * stepping over. */
+		uint64_t va = w->stepping[thread];
+		bool busy = false;
+
+		w->stepping[thread] = 0;
+		for (uint32_t i = 1; i <= MAX_THREADS; i++)
+			busy |= w->stepping[i] == va;
+		pr = probe_at(w, va);
+		if (pr && !pr->planted && !busy && (err = plant(w, pr)))
+			return err;
+		return cont(w);
+	}
+	pr = probe_at(w, r.rip);
+	if (!pr || w->stepping[thread])
+		return cont(w);	/* not ours (or a step that did not move) */
+	*got = decode(w, (enum probe_kind)(pr - w->probes), thread, &r, ev)
+	       == 1;
+	if (pr->planted) {
+		if ((err = vms_gdb_unbreak(w->gdb, pr->va, pr->hw)))
+			return err;
+		pr->planted = false;
+	}
+	w->stepping[thread] = pr->va;
+	if ((err = vms_gdb_step(w->gdb, thread)))
+		return err;
+	w->running = true;
+	return 0;
+}
+
+int vms_events_next(struct vms_watch *w, int timeout_ms, struct vms_event *ev)
+{
+	uint64_t end = now_ns(CLOCK_MONOTONIC) +
+		       (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000u;
+
+	for (;;) {
+		struct vms_gdb_stop st;
+		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		int left = now >= end ? 0 : (int)((end - now) / 1000000u);
+		bool got = false;
+		int r = vms_gdb_wait(w->gdb, left, &st);
+
+		if (r <= 0)
+			return r;
+		w->running = false;
+		switch (st.why) {
+		case VMS_GDB_GONE:
+			return vms_err(w->ctx, -ESRCH, LAYER, "%s: the guest is "
+				       "gone", w->src->path);
+		case VMS_GDB_INT:
+			/* Stopped over QMP by its owner: wait for their cont;
+			 * the breakpoints stay and report when it runs. */
+			w->owner_stopped = true;
+			w->running = true;
+			continue;
+		case VMS_GDB_TRAP:
+			w->owner_stopped = false;
+			if ((r = on_trap(w, st.thread, ev, &got)))
+				return r;
+			if (got)
+				return 1;
+			continue;
+		default:
+			if ((r = cont(w)))
+				return r;
+			continue;
+		}
+	}
+}
+
+int vms_events_stop(struct vms_watch *w)
+{
+	int err = 0, e;
+
+	if (!w)
+		return 0;
+	if (w->gdb) {
+		char state[64];
+
+		/* An owner who stopped the guest may have let it run since. */
+		if (w->owner_stopped &&
+		    !w->src->ops->run_state(w->src, state, sizeof(state)) &&
+		    !strcmp(state, "running"))
+			w->owner_stopped = false;
+		if (w->running && !w->owner_stopped) {
+			if (!(err = vms_gdb_interrupt(w->gdb)))
+				err = wait_stopped(w);
+		}
+		/* Each breakpoint removed by name, so that a failure is
+		 * seen; then D removes whatever else the stub holds and
+		 * lets the guest run, unless its owner stopped it. */
+		for (int i = 0; i < NPROBES && !err; i++) {
+			struct probe *pr = &w->probes[i];
+			if (pr->planted &&
+			    !(e = vms_gdb_unbreak(w->gdb, pr->va, pr->hw)))
+				pr->planted = false;
+			else if (pr->planted && !err)
+				err = e;
+		}
+		if (!err && !w->owner_stopped)
+			err = vms_gdb_detach(w->gdb);
+		vms_gdb_close(w->gdb);
+	}
+	stop_stub(w);
+	if (w->mw_init)
+		vms_mod_walk_fini(&w->mw);
+	free(w);
+	return err;
+}
