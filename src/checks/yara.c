@@ -223,10 +223,14 @@ static YR_MEMORY_BLOCK *block_next(YR_MEMORY_BLOCK_ITERATOR *it)
 		uint64_t end = r->start + r->len, pa, psize, skip;
 		size_t len = 0;
 
-		if (b->pos < r->start)
+		/* Areas need not be in address order (a module's regions
+		 * are in mod_mem_type order): each is read from its start,
+		 * and pos == 0 means "not begun". */
+		if (!b->pos)
 			b->pos = r->start;
 		if (b->pos >= end || end < r->start) {
 			b->ri++;
+			b->pos = 0;
 			continue;
 		}
 		if (b->walks >= b->max_walks) {
@@ -234,10 +238,12 @@ static YR_MEMORY_BLOCK *block_next(YR_MEMORY_BLOCK_ITERATOR *it)
 			break;
 		}
 		if (!resident(b, b->pos, &pa, &psize, &skip)) {
-			if (!skip || skip >= end)
+			if (!skip || skip >= end) {
 				b->ri++;
-			else
+				b->pos = 0;
+			} else {
 				b->pos = skip;
+			}
 			continue;
 		}
 		/* Gather a run of resident bytes. */
@@ -282,7 +288,7 @@ static YR_MEMORY_BLOCK *block_first(YR_MEMORY_BLOCK_ITERATOR *it)
 	struct blocks *b = it->context;
 
 	b->ri = 0;
-	b->pos = b->nr ? b->r[0].start : 0;
+	b->pos = 0;
 	b->bytes = b->walks = 0;
 	b->stopped = NULL;
 	return block_next(it);

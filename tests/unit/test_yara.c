@@ -151,6 +151,21 @@ static void scans_by_virtual_address(void **state)
 	assert_non_null(strstr(got.f[0].evidence, "than the guest's 8388608 "
 				   "bytes"));
 
+	/* Areas out of address order (a module's regions come in
+	 * mod_mem_type order): the lower one, after the higher, is still
+	 * read from its start. */
+	struct vms_range desc[2] = { { 0x401000, 0x1000 },
+				     { 0x400000, 0x1000 } };
+	got.n = 0;
+	assert_int_equal(vms_chk_yara_scan(&c, "proc e", ROOT_A, desc, 2), 0);
+	assert_int_equal(got.n, 0); /* the split string needs both pages */
+	struct vms_range split[2] = { { 0x401000, 0x1000 },
+				      { 0x400000, 0x2000 } };
+	assert_int_equal(vms_chk_yara_scan(&c, "proc f", ROOT_A, split, 2),
+			 0);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.f[0].target, 0x400ff8);
+
 	/* Areas that wrap or are empty end quietly. */
 	struct vms_range odd[2] = { { 0xfffffffffffff000ull, 0x2000 },
 				    { 0x400000, 0 } };
