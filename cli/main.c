@@ -47,6 +47,9 @@ struct opts {
 	const char *comm;	/* watch: only this comm */
 	uint32_t max_rate;	/* watch: events a second */
 	double duration;	/* watch: seconds, 0: until a signal */
+	bool dmesg;		/* watch: follow the kernel log */
+	double checks;		/* watch: run the checks every so many
+				 * seconds, 0: never */
 	const char *source;
 };
 
@@ -84,7 +87,8 @@ static void usage(FILE *f)
 		"  baseline  hashes of kernel code, tables and modules, and the\n"
 		"            process and listener sets, as JSON lines\n"
 		"  diff      what changed since a baseline: diff BASELINE DUMP\n"
-		"  watch     live events (exec, exit, module load) as they\n"
+		"  watch     live events (exec, exit, module load, syscalls),\n"
+		"            kernel log lines and new check findings as they\n"
 		"            happen, through QEMU's gdbstub: watch qemu:SOCK\n"
 		"\n"
 		"Dump formats are detected from content: raw memory, ELF cores\n"
@@ -166,7 +170,13 @@ static const char *cmd_help[][2] = {
 		   "breakpoint is removed and the guest runs on. A\nwatch "
 		   "killed with SIGKILL leaves its breakpoints in QEMU, and the "
 		   "guest\nstops at the next hit; the next watch removes them "
-		   "and lets it run." },
+		   "and lets it run.\n\n--events syscall adds every system "
+		   "call of the processes --pid or\n--comm names (one of them "
+		   "is required: every call of every process\nstops the "
+		   "guest): number, name and the six raw arguments. --dmesg\n"
+		   "adds the kernel log's new lines, --checks S runs the "
+		   "intrusion-detection\nchecks every S seconds and reports "
+		   "each finding once (--policy and\n--yara as for check)." },
 	{ "ps", "List processes (thread-group leaders) from the kernel's task "
 		"list, with\npid, parent pid, uid, gid, state, thread count, the "
 		"task_struct address\nand the command name. Kernel threads are "
@@ -1937,7 +1947,8 @@ static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 {
 	static const char *names[] = { [VMS_EVENT_EXEC] = "exec",
 				       [VMS_EVENT_EXIT] = "exit",
-				       [VMS_EVENT_MODULE] = "module" };
+				       [VMS_EVENT_MODULE] = "module",
+				       [VMS_EVENT_SYSCALL] = "syscall" };
 	const char *name = names[ev->type];
 	char when[40], detail[4600] = "";
 	time_t sec = (time_t)(ev->time_ns / 1000000000u);
@@ -1969,10 +1980,18 @@ static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 			{ "module", NULL, OUT_STR, 0 },
 			{ "module_addr", NULL, OUT_HEX, 0 },
 			{ "module_base", NULL, OUT_HEX, 0 },
+			/* syscall */
+			{ "nr", NULL, OUT_INT, 0 },
+			{ "name", NULL, OUT_STR, 0 },
+			{ "args", NULL, OUT_STRV, 0 },
 		};
-		size_t nargv = 0, ncols = 9;
+		size_t nargv = 0, ncols = 9, n = 0;
+		char args[6 * 20];
 		for (size_t i = 0; i < ev->argv_len; i++)
 			nargv += !ev->argv[i];
+		for (int i = 0; i < 6; i++)
+			n += (size_t)snprintf(args + n, sizeof(args) - n,
+					      "0x%" PRIx64, ev->args[i]) + 1;
 		struct out_val v[] = {
 			{ .s = name }, { .s = when }, { .u = ev->cpu },
 			{ .i = ev->pid }, { .i = ev->tid }, { .i = ev->ppid },
@@ -1984,6 +2003,8 @@ static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 			{ .i = ev->code & 0x7f },
 			{ .s = ev->module }, { .u = ev->module_addr },
 			{ .u = ev->module_base },
+			{ .i = ev->nr }, { .s = ev->name },
+			{ .s = args, .n = 6 },
 		};
 		const struct out_col *cols = common;
 		struct out_val *vals = v;
@@ -1991,7 +2012,8 @@ static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 		struct out_val x[12];
 		/* The common keys, then the event's own. */
 		size_t from = ev->type == VMS_EVENT_EXEC ? 9
-			      : ev->type == VMS_EVENT_EXIT ? 12 : 15;
+			      : ev->type == VMS_EVENT_EXIT ? 12
+			      : ev->type == VMS_EVENT_MODULE ? 15 : 18;
 		memcpy(c, common, 9 * sizeof(*c));
 		memcpy(x, v, 9 * sizeof(*x));
 		memcpy(c + 9, common + from, 3 * sizeof(*c));
@@ -2027,6 +2049,14 @@ static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 			snprintf(detail, sizeof(detail), "%s at %#" PRIx64,
 				 ev->module, ev->module_base);
 			break;
+		case VMS_EVENT_SYSCALL:
+			snprintf(detail, sizeof(detail), "%s(%" PRId64 ") 0x%"
+				 PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64
+				 " 0x%" PRIx64 " 0x%" PRIx64,
+				 ev->name[0] ? ev->name : "?", ev->nr,
+				 ev->args[0], ev->args[1], ev->args[2],
+				 ev->args[3], ev->args[4], ev->args[5]);
+			break;
 		}
 		clean(ev->comm);
 		clean(detail);
@@ -2034,6 +2064,184 @@ static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 			ev->tid, ev->comm, detail);
 	}
 	return fflush(f) ? -errno : 0;
+}
+
+/* watch's polled streams: the kernel log by sequence number, and check
+ * findings not reported before (bounded: a guest cannot make vmsight
+ * remember without end). */
+#define MAX_SEEN 65536
+
+struct follow {
+	uint64_t log_next;	/* first sequence number not yet printed */
+	bool log_primed;	/* the log's present end is known */
+	char **seen;		/* findings reported, "check\x1fobject\x1fevidence" */
+	size_t nseen;
+	bool seen_full;
+	struct opts *o;
+	const struct vms_policy *pol; /* which checks run, or NULL: all */
+	FILE *f;
+	char when[40];
+};
+
+static void stamp(char *when, size_t len)
+{
+	struct timespec t;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	gmtime_r(&t.tv_sec, &tm);
+	snprintf(when + strftime(when, len, "%Y-%m-%dT%H:%M:%S", &tm), 16,
+		 ".%06uZ", (unsigned)(t.tv_nsec / 1000 % 1000000));
+}
+
+/* New kernel log records since the last call. The first call only finds
+ * the log's end: a watch reports what happens while it runs. */
+static int follow_dmesg(struct follow *fl, struct vms_session *s)
+{
+	static const struct out_col cols[] = {
+		{ "event", NULL, OUT_STR, 0 }, { "time", NULL, OUT_STR, 0 },
+		{ "seq", NULL, OUT_UINT, 0 }, { "ts_nsec", NULL, OUT_UINT, 0 },
+		{ "level", NULL, OUT_INT, 0 }, { "text", NULL, OUT_STR, 0 },
+	};
+	struct vms_log_record rec = { .sz = sizeof(rec) };
+	struct vms_log_iter *it;
+	uint64_t next = fl->log_next;
+	char text[1024];
+	int r;
+
+	if ((r = vms_log_iter_create(s, &it)))
+		return r;
+	while ((r = vms_log_iter_next(it, &rec)) == 1) {
+		if (rec.seq + 1 > next)
+			next = rec.seq + 1;
+		if (!fl->log_primed || rec.seq < fl->log_next)
+			continue;
+		size_t n = VMS_MIN(rec.text_len, sizeof(text) - 1);
+		memcpy(text, rec.text, n);
+		text[n] = 0;
+		stamp(fl->when, sizeof(fl->when));
+		if (fl->o->json) {
+			struct out_val v[] = {
+				{ .s = "dmesg" }, { .s = fl->when },
+				{ .u = rec.seq }, { .u = rec.ts_nsec },
+				{ .i = rec.level }, { .s = text },
+			};
+			struct out *out = out_new(fl->f, true, cols,
+						  VMS_ARRAY_LEN(cols));
+			out_row(out, v);
+			out_finish(out);
+		} else {
+			clean(text);
+			fprintf(fl->f, "%-27s %-6s %7s %7s %-16s [%5llu.%06llu] %s\n",
+				fl->when, "dmesg", "-", "-", "-",
+				(unsigned long long)(rec.ts_nsec / 1000000000u),
+				(unsigned long long)(rec.ts_nsec % 1000000000u /
+						     1000), text);
+		}
+	}
+	vms_log_iter_destroy(it);
+	fl->log_next = next;
+	fl->log_primed = true;
+	fflush(fl->f);
+	return r < 0 ? r : 0;
+}
+
+static int on_watch_finding(const struct vms_finding *f, void *arg)
+{
+	static const struct out_col cols[] = {
+		{ "event", NULL, OUT_STR, 0 }, { "time", NULL, OUT_STR, 0 },
+		{ "severity", NULL, OUT_STR, 0 }, { "check", NULL, OUT_STR, 0 },
+		{ "object", NULL, OUT_STR, 0 }, { "evidence", NULL, OUT_STR, 0 },
+		{ "addr", NULL, OUT_HEX, 0 }, { "target", NULL, OUT_HEX, 0 },
+		{ "owner", NULL, OUT_STR, 0 },
+	};
+	struct follow *fl = arg;
+	size_t n = strlen(f->check) + strlen(f->object) +
+		   strlen(f->evidence) + 3;
+	char *key = malloc(n);
+
+	if (!key)
+		return -ENOMEM;
+	snprintf(key, n, "%s\x1f%s\x1f%s", f->check, f->object, f->evidence);
+	for (size_t i = 0; i < fl->nseen; i++)
+		if (!strcmp(fl->seen[i], key)) {
+			free(key);
+			return 0;
+		}
+	if (fl->nseen == MAX_SEEN) {
+		if (!fl->seen_full)
+			fprintf(stderr, "%s: more than %d distinct findings: "
+				"new ones are no longer told from old ones\n",
+				prog, MAX_SEEN);
+		fl->seen_full = true;
+		free(key);
+	} else {
+		if (!(fl->nseen % 256)) {
+			char **g = realloc(fl->seen, (fl->nseen + 256) *
+						      sizeof(*g));
+			if (!g) {
+				free(key);
+				return -ENOMEM;
+			}
+			fl->seen = g;
+		}
+		fl->seen[fl->nseen++] = key;
+	}
+	stamp(fl->when, sizeof(fl->when));
+	if (fl->o->json) {
+		struct out_val v[] = {
+			{ .s = "finding" }, { .s = fl->when },
+			{ .s = vms_severity_name(f->severity) },
+			{ .s = f->check }, { .s = f->object },
+			{ .s = f->evidence }, { .u = f->addr },
+			{ .u = f->target }, { .s = f->owner },
+		};
+		struct out *out = out_new(fl->f, true, cols,
+					  VMS_ARRAY_LEN(cols));
+		out_row(out, v);
+		out_finish(out);
+	} else {
+		char obj[256], ev[512];
+		snprintf(obj, sizeof(obj), "%s", f->object);
+		snprintf(ev, sizeof(ev), "%s", f->evidence);
+		clean(obj);
+		clean(ev);
+		fprintf(fl->f, "%-27s %-6s %7s %7s %-16s %s %s: %s: %s\n",
+			fl->when, "check", "-", "-", "-",
+			vms_severity_name(f->severity), f->check, obj, ev);
+	}
+	return 0;
+}
+
+/* Every check (yara only with rules), findings not seen before. A check
+ * that fails on a guest that changes under it is a warning. */
+static void follow_checks(struct follow *fl, struct vms_session *s)
+{
+	vms_session_refresh(s);
+	for (size_t i = 0; i < vms_check_count(); i++) {
+		struct vms_check_desc d = { .sz = sizeof(d) };
+		int err;
+
+		if (vms_check_get(i, &d) || (!strcmp(d.name, "yara") &&
+					     !fl->o->yara) ||
+		    (fl->pol && !vms_policy_runs(fl->pol, d.name)))
+			continue;
+		/* The number of findings, or < 0. */
+		if ((err = vms_check_run(s, d.name, on_watch_finding, fl)) < 0)
+			fprintf(stderr, "%s: warning: check %s: %s\n", prog,
+				d.name, vms_errmsg(s));
+		vms_errclear(s);
+	}
+	fflush(fl->f);
+}
+
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) +
+	       (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 static int cmd_watch(struct opts *o, struct vms_session *s)
@@ -2045,14 +2253,43 @@ static int cmd_watch(struct opts *o, struct vms_session *s)
 	struct sigaction sa = { .sa_handler = watch_stop_signal };
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 	struct vms_watch *w = NULL;
-	struct timespec t0, now;
+	struct vms_yara *rules = NULL;
+	struct vms_policy *pol = NULL;
+	struct timespec t0;
 	FILE *f = stdout;
+	double next_log = 0, next_checks = 0;
 	int err, ret = 0;
 
 	if (o->out_dir && !(f = fopen(o->out_dir, "a"))) {
 		fprintf(stderr, "%s: %s: %s\n", prog, o->out_dir,
 			strerror(errno));
 		return 1;
+	}
+	struct follow fl = { .o = o, .f = f };
+	/* Policy and rules first: a bad one ends the watch before it
+	 * begins. The dmesg start, too: only later lines are reported. */
+	if (o->policy) {
+		char msg[640];
+		if (vms_policy_load(o->policy, &pol, msg, sizeof(msg))) {
+			fprintf(stderr, "%s: bad policy: %s\n", prog, msg);
+			ret = 2;
+			goto out;
+		}
+		vms_session_set_policy(s, pol);
+		fl.pol = pol;
+	}
+	if (o->yara) {
+		char msg[640];
+		if (vms_yara_load(o->yara, &rules, msg, sizeof(msg))) {
+			fprintf(stderr, "%s: %s\n", prog, msg);
+			ret = 2;
+			goto out;
+		}
+		vms_session_set_yara(s, rules);
+	}
+	if (o->dmesg && (err = follow_dmesg(&fl, s))) {
+		ret = fail(s, err);
+		goto out;
 	}
 	/* Handlers before the first breakpoint: no SA_RESTART, so that a
 	 * signal ends the wait at once. */
@@ -2071,14 +2308,25 @@ static int cmd_watch(struct opts *o, struct vms_session *s)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (!watch_signal) {
 		struct vms_event ev = { .sz = sizeof(ev) };
+		double t = elapsed(&t0);
 		int r;
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (o->duration > 0 &&
-		    (double)(now.tv_sec - t0.tv_sec) +
-				    (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >=
-			    o->duration)
+		if (o->duration > 0 && t >= o->duration)
 			break;
+		/* The polled streams, between events. */
+		if (o->dmesg && t >= next_log) {
+			vms_session_refresh(s);
+			if (follow_dmesg(&fl, s)) {
+				fprintf(stderr, "%s: warning: kernel log: %s\n",
+					prog, vms_errmsg(s));
+				vms_errclear(s);
+			}
+			next_log = t + 1;
+		}
+		if (o->checks > 0 && t >= next_checks) {
+			follow_checks(&fl, s);
+			next_checks = t + o->checks;
+		}
 		r = vms_watch_next(w, 200, &ev);
 		if (r == -EINTR || r == 0)
 			continue;
@@ -2095,15 +2343,24 @@ static int cmd_watch(struct opts *o, struct vms_session *s)
 		}
 	}
 out:
+	/* The handlers stay while the watch is stopped: a second Ctrl-C
+	 * must not cut the cleanup short. */
 	if (w && (err = vms_watch_stop(w)) && !ret)
 		ret = fail(s, err);
 	else if (w)
 		fprintf(stderr, "%s: breakpoints removed; the guest runs "
 			"on\n", prog);
-	if (f != stdout)
-		fclose(f);
 	for (size_t i = 0; i < VMS_ARRAY_LEN(sigs); i++)
 		signal(sigs[i], SIG_DFL);
+	if (f != stdout)
+		fclose(f);
+	for (size_t i = 0; i < fl.nseen; i++)
+		free(fl.seen[i]);
+	free(fl.seen);
+	vms_session_set_yara(s, NULL);
+	vms_yara_destroy(rules);
+	vms_session_set_policy(s, NULL);
+	vms_policy_destroy(pol);
 	return ret;
 }
 
@@ -2157,6 +2414,8 @@ int main(int argc, char **argv)
 		{ "comm", required_argument, NULL, 'C' },
 		{ "max-rate", required_argument, NULL, 'R' },
 		{ "duration", required_argument, NULL, 'D' },
+		{ "dmesg", no_argument, NULL, 'M' },
+		{ "checks", required_argument, NULL, 'K' },
 		{ 0 },
 	};
 	struct opts o = { .pid = -1, .fail_on = -1 };
@@ -2228,9 +2487,12 @@ int main(int argc, char **argv)
 					o.events |= VMS_EVENT_EXIT;
 				else if (!strcmp(t, "module"))
 					o.events |= VMS_EVENT_MODULE;
+				else if (!strcmp(t, "syscall"))
+					o.events |= VMS_EVENT_SYSCALL;
 				else {
 					fprintf(stderr, "%s: --events takes "
-						"exec, exit and module\n",
+						"exec, exit, module and "
+						"syscall\n",
 						prog);
 					free(list);
 					return 2;
@@ -2245,18 +2507,25 @@ int main(int argc, char **argv)
 		case 'C':
 			o.comm = optarg;
 			break;
+		case 'M':
+			o.dmesg = true;
+			break;
 		case 'R':
+		case 'K':
 		case 'D': {
 			char *end;
 			double v = strtod(optarg, &end);
 			if (*end || !(v > 0) || v > 1e9) {
 				fprintf(stderr, "%s: --%s takes a positive "
 					"number\n", prog,
-					c == 'R' ? "max-rate" : "duration");
+					c == 'R' ? "max-rate" : c == 'K'
+					? "checks" : "duration");
 				return 2;
 			}
 			if (c == 'R')
 				o.max_rate = (uint32_t)v;
+			else if (c == 'K')
+				o.checks = v;
 			else
 				o.duration = v;
 			break;
@@ -2286,9 +2555,11 @@ int main(int argc, char **argv)
 				       : !strcmp(cmd, "psaux") ? " [--env]"
 				       : !strcmp(cmd, "dmesg") ? " [--raw]"
 				       : !strcmp(cmd, "watch")
-					       ? " [--events exec,exit,module] "
+					       ? " [--events exec,exit,module,syscall] "
 						 "[--pid N] [--comm NAME] "
 						 "[--max-rate N] [--duration S] "
+						 "[--dmesg] [--checks S] [--policy FILE] "
+						 "[--yara FILE] "
 						 "[--gdb ADDR] [--out FILE]"
 				       : !strcmp(cmd, "check")
 					       ? " [--list] [--only A,B] "

@@ -132,6 +132,14 @@ VMS_API int vms_session_resume(struct vms_session *s, uint64_t *paused_ns);
 VMS_API void vms_session_resume_async(struct vms_session *s);
 
 /**
+ * Forget what the session cached from guest memory (translations, the
+ * module memory it searched, system facts), so that the next calls see
+ * a live guest as it is now. A dump never changes: there it only costs.
+ * The located kernel (kallsyms, BTF, the KASLR slide) is kept.
+ */
+VMS_API void vms_session_refresh(struct vms_session *s);
+
+/**
  * The detail of the session's first unreported error: one line naming
  * what failed and, where one exists, the guest address or file offset.
  * Owned by the session, valid until the next call on it. Never NULL.
@@ -879,12 +887,16 @@ enum vms_event_type {
 	VMS_EVENT_EXEC = 1,	/**< a program replaces a process's image */
 	VMS_EVENT_EXIT = 2,	/**< a thread ends (do_exit) */
 	VMS_EVENT_MODULE = 4,	/**< a module is about to run its init */
+	/** a system call (x64_sys_call, or do_syscall_64 before v6.9):
+	 *  every call of every process stops the guest, so it needs a
+	 *  pid or comm filter, and is not among the default events */
+	VMS_EVENT_SYSCALL = 8,
 };
 
 /** Options for vms_watch_start(); @sz as for vms_session_opts. */
 struct vms_watch_opts {
 	size_t sz;		/**< sizeof(struct vms_watch_opts) */
-	unsigned int events;	/**< VMS_EVENT_* bits; 0: all */
+	unsigned int events;	/**< VMS_EVENT_* bits; 0: exec, exit, module */
 	/** An existing gdbstub ("unix:PATH", "HOST:PORT"), or NULL: vmsight
 	 *  starts QEMU's over the monitor on a private Unix socket (this
 	 *  replaces a -gdb stub for the watch's duration) and stops it at
@@ -923,6 +935,10 @@ struct vms_event {
 	char module[64];	/**< its name */
 	uint64_t module_addr;	/**< its struct module */
 	uint64_t module_base;	/**< its core text */
+	/* syscall */
+	int64_t nr;		/**< the number (orig_ax) */
+	char name[64];		/**< its entry's name without __x64_sys_, or "" */
+	uint64_t args[6];	/**< di, si, dx, r10, r8, r9 as the caller set them */
 };
 
 struct vms_watch;
@@ -932,7 +948,9 @@ struct vms_watch;
  * event asked for and let the guest run. Breakpoints that an earlier,
  * killed watch left behind are removed first, and a guest it left
  * stopped at one runs again. A guest its owner stopped is refused.
- * Until vms_watch_stop(), the session must not be used otherwise.
+ * Until vms_watch_stop(), the session may still read the guest (views,
+ * checks, the kernel log; vms_session_refresh() first), but not pause
+ * it.
  */
 VMS_API int vms_watch_start(struct vms_session *s,
 			    const struct vms_watch_opts *opts,

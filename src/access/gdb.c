@@ -90,8 +90,10 @@ static int hexval(int c)
 
 /* The next received byte: 1 with *@c, 0 at @deadline (ms, CLOCK_MONOTONIC;
  * < 0: none, return 0 at once if nothing is buffered or readable),
- * -EINTR on a signal, other negatives when the connection fails. */
-static int next_byte(struct vms_gdb *g, int64_t deadline, uint8_t *c)
+ * -EINTR on a signal if @intr (else the wait goes on: a command's reply
+ * is never left half-read), other negatives when the connection fails. */
+static int next_byte(struct vms_gdb *g, int64_t deadline, uint8_t *c,
+		     bool intr)
 {
 	while (g->roff == g->rlen) {
 		int64_t left = deadline < 0 ? 0 : deadline - now_ms();
@@ -99,17 +101,20 @@ static int next_byte(struct vms_gdb *g, int64_t deadline, uint8_t *c)
 		int pr = poll(&p, 1, left > 0 ? (int)VMS_MIN(left, 1 << 30) : 0);
 		ssize_t n;
 
-		if (pr < 0 && errno == EINTR)
-			return -EINTR;
+		if (pr < 0 && errno == EINTR) {
+			if (intr)
+				return -EINTR;
+			continue;
+		}
 		if (pr < 0)
 			return vms_err(g->ctx, -errno, LAYER, "%s: poll: %s",
 				       g->addr, strerror(errno));
 		if (pr == 0)
 			return 0;
 		n = read(g->fd, g->rbuf, sizeof(g->rbuf));
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR && intr)
 			return -EINTR;
-		if (n < 0 && errno == EAGAIN)
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n <= 0)
 			return vms_err(g->ctx, n ? -errno : -ECONNRESET, LAYER,
@@ -146,10 +151,11 @@ enum { GOT_ACK = 1, GOT_NAK, GOT_PKT };
  * The next thing the stub sends: an ack, a nak, or a packet (its
  * expanded payload NUL-terminated in g->pkt). 0 at the deadline. A
  * packet whose checksum is wrong is asked for again in ack mode and an
- * error without it. Notification packets ('%') are not used by QEMU
+ * error without it. Only the wait for its first byte may end with
+ * -EINTR, and only if @intr. Notification packets ('%') are not used by QEMU
  * and are skipped.
  */
-static int next_thing(struct vms_gdb *g, int64_t deadline)
+static int next_thing(struct vms_gdb *g, int64_t deadline, bool intr)
 {
 	for (;;) {
 		uint8_t c, sum = 0, want;
@@ -157,7 +163,7 @@ static int next_thing(struct vms_gdb *g, int64_t deadline)
 		int r, h1, h2;
 		bool esc = false;
 
-		if ((r = next_byte(g, deadline, &c)) <= 0)
+		if ((r = next_byte(g, deadline, &c, intr)) <= 0)
 			return r;
 		if (c == '+')
 			return GOT_ACK;
@@ -169,7 +175,7 @@ static int next_thing(struct vms_gdb *g, int64_t deadline)
 		/* A packet has begun: the rest of it must follow soon. */
 		int64_t end = now_ms() + TIMEOUT_MS;
 		for (;;) {
-			if ((r = next_byte(g, end, &c)) < 0)
+			if ((r = next_byte(g, end, &c, false)) < 0)
 				return r;
 			if (r == 0)
 				return vms_err(g->ctx, -ETIMEDOUT, LAYER,
@@ -186,7 +192,7 @@ static int next_thing(struct vms_gdb *g, int64_t deadline)
 				continue;
 			} else if (c == '*' && n) {
 				/* Run length: the count byte is in the sum. */
-				if ((r = next_byte(g, end, &c)) <= 0)
+				if ((r = next_byte(g, end, &c, false)) <= 0)
 					return r ? r : -ETIMEDOUT;
 				sum += c;
 				if (c < 29 + 3 || c > 126)
@@ -208,7 +214,7 @@ static int next_thing(struct vms_gdb *g, int64_t deadline)
 		g->pkt[n] = 0;
 		uint8_t hx[2];
 		for (int i = 0; i < 2; i++)
-			if ((r = next_byte(g, end, &hx[i])) <= 0)
+			if ((r = next_byte(g, end, &hx[i], false)) <= 0)
 				return r ? r : -ETIMEDOUT;
 		h1 = hexval(hx[0]);
 		h2 = hexval(hx[1]);
@@ -323,7 +329,7 @@ static int send_pkt(struct vms_gdb *g, const char *payload)
 		return err;
 	int64_t deadline = now_ms() + TIMEOUT_MS;
 	for (int tries = 0;;) {
-		int r = next_thing(g, deadline);
+		int r = next_thing(g, deadline, false);
 		if (r == GOT_ACK)
 			return 0;
 		if (r == GOT_NAK) {
@@ -364,7 +370,7 @@ int vms_gdb_cmd(struct vms_gdb *g, const char *pkt, char *reply, size_t max)
 		return err;
 	deadline = now_ms() + TIMEOUT_MS;
 	for (;;) {
-		int r = next_thing(g, deadline);
+		int r = next_thing(g, deadline, false);
 		if (r == 0)
 			return vms_err(g->ctx, -ETIMEDOUT, LAYER,
 				       "%s: no reply from the gdbstub to "
@@ -650,7 +656,7 @@ int vms_gdb_wait(struct vms_gdb *g, int timeout_ms, struct vms_gdb_stop *ret)
 			g->pending = false;
 			return 1;
 		}
-		r = next_thing(g, timeout_ms == 0 ? -1 : deadline);
+		r = next_thing(g, timeout_ms == 0 ? -1 : deadline, true);
 		if (r <= 0)
 			return r;
 		if (r != GOT_PKT)

@@ -10,6 +10,7 @@
 
 #include "../checks/checks.h"
 #include "../events/events.h"
+#include "../arch/mmu.h"
 #include "../linux/kernel.h"
 
 #define VMS_VERSION_STR "0.1.0"
@@ -406,6 +407,20 @@ VMS_API int vms_snapshot_write(struct vms_session *s, int fd,
 	if (!s || !s->src || fd < 0)
 		return -EINVAL;
 	return vms_source_write_elf(s->src, fd, ret_size);
+}
+
+VMS_API void vms_session_refresh(struct vms_session *s)
+{
+	if (!s)
+		return;
+	s->sys_read = false;
+	if (!s->kernel)
+		return;
+	vms_mmu_flush(&s->kernel->mmu);
+	free(s->kernel->carved);
+	s->kernel->carved = NULL;
+	s->kernel->ncarved = 0;
+	s->kernel->carved_done = false;
 }
 
 VMS_API int vms_watch_start(struct vms_session *s,

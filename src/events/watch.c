@@ -11,6 +11,12 @@
  *           status << 8, or the killing signal.
  *   module  do_init_module(mod): noinline since v3.7 (kernel/module.c,
  *           now kernel/module/main.c); mod is the new struct module.
+ *   syscall x64_sys_call(regs, nr), the dispatcher since v6.9
+ *           (1e3ad78334a6, backported to 6.1 and 6.6), else
+ *           do_syscall_64(regs, nr) (its argument order since v5.11);
+ *           which argument is the struct pt_regs comes from BTF. The
+ *           number is regs->orig_ax, the arguments regs->di, si, dx,
+ *           r10, r8, r9; the name is that of the sys_call_table entry.
  *
  * At a hit the vCPU runs in the kernel, so its GS base is its per-CPU
  * area, __per_cpu_offset[cpu], and the task it runs is its run queue's
@@ -43,18 +49,25 @@
 #define MAX_THREADS VMS_MAX_CPUS	/* vCPUs the stub may name */
 #define STOP_WAIT_MS 2000		/* for the stop of an interrupt */
 
-enum probe_kind { P_EXEC, P_EXIT, P_MODULE, NPROBES };
+#define MAX_SYSCALLS 4096
+
+enum probe_kind { P_EXEC, P_EXIT, P_MODULE, P_SYSCALL, NPROBES };
 
 static const struct {
-	const char *sym;
+	const char *sym;	/* NULL: chosen at start */
 	unsigned int event;
 } probe_defs[NPROBES] = {
 	[P_EXEC] = { "begin_new_exec", VMS_EVENT_EXEC },
 	[P_EXIT] = { "do_exit", VMS_EVENT_EXIT },
 	[P_MODULE] = { "do_init_module", VMS_EVENT_MODULE },
+	[P_SYSCALL] = { NULL, VMS_EVENT_SYSCALL },
 };
 
+/* The syscall dispatchers, newest first. */
+static const char *const syscall_fns[] = { "x64_sys_call", "do_syscall_64" };
+
 struct probe {
+	const char *sym;	/* the function */
 	bool wanted;
 	uint64_t va;
 	bool planted;		/* in the stub now */
@@ -74,6 +87,7 @@ struct vms_watch {
 	uint64_t stepping[MAX_THREADS + 1];
 	bool running;		/* a c or s is out and no stop came */
 	bool owner_stopped;	/* a stop we did not ask for */
+	bool attached;		/* a connection was made: it stopped the guest */
 	/* Linux CPU by per-CPU offset, from the run queues. */
 	struct vms_rq rqs[VMS_MAX_CPUS];
 	uint64_t rq_base;	/* the runqueues symbol */
@@ -81,6 +95,10 @@ struct vms_watch {
 	struct vms_mod_walk mw;	/* for vms_mod_read() */
 	bool mw_init;
 	size_t bprm_filename, bprm_argc, bprm_p, bprm_mm;
+	int regs_reg;		/* syscall: the register holding pt_regs */
+	size_t pt_orig_ax, pt_args[6];
+	char (*sys_names)[48];	/* by number, "" unknown */
+	size_t nsys;
 	int32_t pid;		/* filters */
 	char comm[64];
 	uint32_t max_rate;
@@ -179,6 +197,80 @@ static int wait_stopped(struct vms_watch *w)
 	}
 }
 
+/* Names of sys_call_table's entries: the table runs to the next
+ * symbol (NR_syscalls is not in BTF). A table that does not read leaves
+ * the names empty: the numbers still are right. */
+static void syscall_names(struct vms_watch *w)
+{
+	struct vms_kernel *k = w->k;
+	int64_t t = vms_ksyms_lookup(&k->ks, "sys_call_table");
+	uint64_t table, next, *ent;
+	size_t up, n;
+
+	if (t < 0 || vms_ksyms_sort_by_addr(&k->ks))
+		return;
+	table = k->ks.addr[t];
+	up = vms_ksyms_upper(&k->ks, table);
+	next = up < k->ks.n ? k->ks.addr[k->ks.by_addr[up]] : table;
+	n = VMS_MIN((next - table) / 8, MAX_SYSCALLS);
+	if (!n || !(ent = malloc(n * 8)))
+		return;
+	if (!(w->sys_names = calloc(n, sizeof(*w->sys_names))) ||
+	    vms_kernel_read(k, table, ent, n * 8)) {
+		vms_err_clear(w->ctx);
+		free(ent);
+		return;
+	}
+	w->nsys = n;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t fn = vms_le64(&ent[i]);
+		int64_t sym = vms_ksyms_floor(&k->ks, fn);
+		const char *name;
+
+		if (sym < 0 || k->ks.addr[sym] != fn)
+			continue;
+		name = k->ks.pool + k->ks.name[sym];
+		if (!strncmp(name, "__x64_sys_", 10))
+			name += 10;
+		snprintf(w->sys_names[i], sizeof(w->sys_names[i]), "%s", name);
+	}
+	free(ent);
+}
+
+static int syscall_setup(struct vms_watch *w)
+{
+	static const int arg_regs[] = { VMS_RDI, VMS_RSI, VMS_RDX, VMS_RCX,
+					VMS_R8, VMS_R9 };
+	static const char *const args[6] = { "di", "si", "dx", "r10", "r8",
+					      "r9" };
+	struct vms_kernel *k = w->k;
+	struct probe *pr = &w->probes[P_SYSCALL];
+	unsigned int idx = 0;
+	int err;
+
+	for (size_t i = 0; i < VMS_ARRAY_SIZE(syscall_fns) && !pr->sym; i++)
+		if (vms_ksyms_lookup(&k->ks, syscall_fns[i]) >= 0 &&
+		    !vms_btf_func_param(k->btf, syscall_fns[i], "pt_regs",
+					&idx) && idx < 6)
+			pr->sym = syscall_fns[i];
+	if (!pr->sym)
+		return vms_err(w->ctx, -ENOENT, LAYER, "neither x64_sys_call "
+			       "nor do_syscall_64 is in kallsyms with a "
+			       "struct pt_regs argument in BTF: no syscall "
+			       "events");
+	w->regs_reg = arg_regs[idx];
+	if ((err = vms_btf_member(k->btf, "pt_regs", "orig_ax",
+				  &w->pt_orig_ax, NULL)))
+		return vms_err(w->ctx, err, LAYER, "BTF has no pt_regs.orig_ax");
+	for (int i = 0; i < 6; i++)
+		if ((err = vms_btf_member(k->btf, "pt_regs", args[i],
+					  &w->pt_args[i], NULL)))
+			return vms_err(w->ctx, err, LAYER, "BTF has no "
+				       "pt_regs.%s", args[i]);
+	syscall_names(w);
+	return 0;
+}
+
 static int decode_setup(struct vms_watch *w)
 {
 	struct vms_kernel *k = w->k;
@@ -194,6 +286,8 @@ static int decode_setup(struct vms_watch *w)
 			return err;
 		w->mw_init = true;
 	}
+	if (w->probes[P_SYSCALL].wanted && (err = syscall_setup(w)))
+		return err;
 	if (w->probes[P_EXEC].wanted) {
 		struct { const char *m; size_t *off; } f[] = {
 			{ "filename", &w->bprm_filename },
@@ -295,7 +389,7 @@ static int decode(struct vms_watch *w, enum probe_kind p, uint32_t thread,
 	if ((err = current_task(w, thread, r, &task, &cpu)) ||
 	    (err = vms_task_read(k, task, &t))) {
 		vms_log(w->ctx, VMS_LOG_WARN, "%s hit on vCPU %u not decoded: "
-			"%s", probe_defs[p].sym, thread, w->ctx->err.msg);
+			"%s", w->probes[p].sym, thread, w->ctx->err.msg);
 		vms_err_clear(w->ctx);
 		return 0;
 	}
@@ -364,6 +458,24 @@ static int decode(struct vms_watch *w, enum probe_kind p, uint32_t thread,
 		ev->module_base = m.base;
 		break;
 	}
+	case P_SYSCALL: {
+		uint64_t regs = r->gpr[w->regs_reg], v;
+
+		ev->nr = -1;
+		if (vms_kernel_read_u64(k, regs + w->pt_orig_ax, &v)) {
+			vms_err_clear(w->ctx);
+			break;
+		}
+		ev->nr = (int64_t)v;
+		if (v < w->nsys)
+			snprintf(ev->name, sizeof(ev->name), "%s",
+				 w->sys_names[v]);
+		for (int i = 0; i < 6; i++)
+			if (vms_kernel_read_u64(k, regs + w->pt_args[i],
+						&ev->args[i]))
+				vms_err_clear(w->ctx);
+		break;
+	}
 	default:
 		break;
 	}
@@ -405,6 +517,7 @@ static int attach(struct vms_watch *w, bool leftover)
 {
 	int err;
 
+	w->attached = true;
 	if ((err = vms_gdb_open(w->ctx, w->addr, &w->gdb)))
 		return err;
 	if (leftover)
@@ -428,6 +541,11 @@ int vms_events_start(struct vms_ctx *ctx, struct vms_source *src,
 	unsigned int events = o && o->events ? o->events
 			      : VMS_EVENT_EXEC | VMS_EVENT_EXIT |
 				VMS_EVENT_MODULE;
+
+	if (events & ~(unsigned int)(VMS_EVENT_EXEC | VMS_EVENT_EXIT |
+				     VMS_EVENT_MODULE | VMS_EVENT_SYSCALL))
+		return vms_err(ctx, -EINVAL, LAYER, "unknown event bits %#x",
+			       events);
 	int err;
 
 	*ret = NULL;
@@ -443,14 +561,24 @@ int vms_events_start(struct vms_ctx *ctx, struct vms_source *src,
 	w->pid = o ? o->pid : 0;
 	if (o && o->comm)
 		snprintf(w->comm, sizeof(w->comm), "%s", o->comm);
+	if ((events & VMS_EVENT_SYSCALL) && !w->pid && !w->comm[0]) {
+		err = vms_err(ctx, -EINVAL, LAYER, "syscall events stop the "
+			      "guest at every system call: they need a pid or "
+			      "comm filter");
+		goto fail;
+	}
+	for (int i = 0; i < NPROBES; i++) {
+		w->probes[i].wanted = events & probe_defs[i].event;
+		w->probes[i].sym = probe_defs[i].sym;
+	}
+	if ((err = decode_setup(w)))
+		goto fail;
 	for (int i = 0; i < NPROBES; i++) {
 		struct probe *pr = &w->probes[i];
-		pr->wanted = events & probe_defs[i].event;
-		if (pr->wanted &&
-		    (err = vms_kernel_sym(k, probe_defs[i].sym, &pr->va)))
+		if (pr->wanted && (err = vms_kernel_sym(k, pr->sym, &pr->va)))
 			goto fail;
 	}
-	if ((err = decode_setup(w)) ||
+	if (
 	    (err = src->ops->run_state(src, state, sizeof(state))))
 		goto fail;
 	/* "debug": stopped at a breakpoint nobody serves, which only a
@@ -479,7 +607,7 @@ int vms_events_start(struct vms_ctx *ctx, struct vms_source *src,
 		if (w->probes[i].wanted)
 			vms_log(ctx, VMS_LOG_INFO, "events: %s breakpoint at "
 				"%s (%#llx)", w->probes[i].hw ? "hardware"
-				: "software", probe_defs[i].sym,
+				: "software", w->probes[i].sym,
 				(unsigned long long)w->probes[i].va);
 	if ((err = cont(w)))
 		goto fail;
@@ -606,10 +734,23 @@ int vms_events_stop(struct vms_watch *w)
 		if (!err && !w->owner_stopped)
 			err = vms_gdb_detach(w->gdb);
 		vms_gdb_close(w->gdb);
+		w->gdb = NULL;
+	}
+	/* If the stub could not be told (a broken or half-made connection,
+	 * which stopped the guest all the same), the guest must still not
+	 * stay stopped on vmsight's account: QMP lets it run. */
+	if (w->attached && !w->owner_stopped) {
+		char state[64];
+		if (!w->src->ops->run_state(w->src, state, sizeof(state)) &&
+		    strcmp(state, "running") && w->src->ops->resume &&
+		    !w->src->ops->resume(w->src))
+			vms_log(w->ctx, VMS_LOG_WARN, "%s: the gdbstub failed; "
+				"the guest was let run over QMP", w->src->path);
 	}
 	stop_stub(w);
 	if (w->mw_init)
 		vms_mod_walk_fini(&w->mw);
+	free(w->sys_names);
 	free(w);
 	return err;
 }

@@ -280,6 +280,35 @@ int vms_btf_member(struct btf *btf, const char *type, const char *member,
 	return member_path(btf, (uint32_t)id, member, ret_off, ret_size, NULL);
 }
 
+int vms_btf_func_param(struct btf *btf, const char *func,
+		       const char *pointee, unsigned int *ret)
+{
+	int32_t id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
+	const struct btf_type *fn, *proto;
+
+	if (id <= 0 || !(fn = btf__type_by_id(btf, (uint32_t)id)) ||
+	    !(proto = btf__type_by_id(btf, fn->type)) ||
+	    !btf_is_func_proto(proto))
+		return -ENOENT;
+	const struct btf_param *p = btf_params(proto);
+	for (unsigned int i = 0; i < btf_vlen(proto); i++) {
+		/* Through typedefs and qualifiers to a pointer, then to a
+		 * struct of that name. */
+		int32_t t = btf__resolve_type(btf, p[i].type);
+		const struct btf_type *pt = t > 0 ? btf__type_by_id(btf, t) : NULL;
+		if (!pt || !btf_is_ptr(pt))
+			continue;
+		t = btf__resolve_type(btf, pt->type);
+		pt = t > 0 ? btf__type_by_id(btf, t) : NULL;
+		if (pt && btf_is_struct(pt) &&
+		    !strcmp(btf__name_by_offset(btf, pt->name_off), pointee)) {
+			*ret = i;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int vms_btf_bitfield(struct btf *btf, const char *type, const char *member,
 		     size_t *ret_bit_off, size_t *ret_bits)
 {

@@ -286,6 +286,10 @@ int vms_btf_bitfield(struct btf *btf, const char *type, const char *member,
 int vms_btf_member_array(struct btf *btf, const char *type,
 			 const char *member, size_t *ret_off,
 			 size_t *ret_nelems, size_t *ret_elem_size);
+/* Which parameter (0 first) of function @func is a pointer to struct
+ * @pointee; -ENOENT if BTF has no such function or parameter. */
+int vms_btf_func_param(struct btf *btf, const char *func,
+		       const char *pointee, unsigned int *ret);
 int vms_btf_enum_value(struct btf *btf, const char *name, int64_t *ret);
 /* The name of value @val in enum @type, or NULL. */
 const char *vms_btf_enum_name(struct btf *btf, const char *type, int64_t val);

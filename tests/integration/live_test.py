@@ -182,6 +182,20 @@ def probe_bytes(a, src, mon, tmp):
     return got
 
 
+def loop_pids(vm, want, timeout=60):
+    """The pids the guest's loop printed, once they include @want (the
+    serial console lags the guest's programs) or after @timeout s."""
+    t0 = time.time()
+    while True:
+        with open(vm.console, errors="replace") as f:
+            con = f.read()
+        got = set(int(x) for x in re.findall(r"VMS-LOOP (\d+)\r?\n", con))
+        if (want <= got and "VMS-MOD" in con) or \
+                time.time() - t0 > timeout:
+            return got
+        time.sleep(0.5)
+
+
 def state(mon):
     return mon.cmd("query-status")["status"]
 
@@ -218,19 +232,10 @@ def watch_tests(a, name, src, mon, vm):
         events = [json.loads(line) for line in f if line.strip()]
     execs = [e for e in events if e["event"] == "exec" and
              e["path"] == "/bin/true"]
-    # The guest's serial console lags its programs: wait until it has
-    # printed every pid the events name, and the module line.
-    t0 = time.time()
-    while True:
-        with open(vm.console, errors="replace") as f:
-            con = f.read()
-        loop = set(int(x) for x in re.findall(r"VMS-LOOP (\d+)\r?\n", con))
+    loop = loop_pids(vm, set(e["pid"] for e in execs))
+    with open(vm.console, errors="replace") as f:
         mod = re.findall(r"VMS-MOD tcp_vegas \d+ \d+ \S+ \S+ "
-                         r"(0x[0-9a-f]+)", con)
-        if (mod and all(e["pid"] in loop for e in execs)) or \
-                time.time() - t0 > 60:
-            break
-        time.sleep(0.5)
+                         r"(0x[0-9a-f]+)", f.read())
     exits = {e["pid"]: e for e in events if e["event"] == "exit"}
     good = [e for e in execs if e["pid"] in loop and e["comm"] == "true"
             and e["argv"] == ["/bin/true"] and e["tid"] == e["pid"]]
@@ -255,6 +260,41 @@ def watch_tests(a, name, src, mon, vm):
           probe_bytes(a, src, mon, tmp) == before,
           "%s: after SIGINT the guest runs on, no breakpoint stops it, and "
           "the probes' bytes are the original ones" % name, state(mon))
+
+    # Syscalls of one program, the kernel log, and the checks every 2 s.
+    rc, out, _ = run([a.vmsight, "check", "--json", src])
+    static = set((f["check"], f["object"], f["evidence"])
+                 for f in jsonl(out)) if rc in (0, 3) else set()
+    out_path = os.path.join(tmp, "more.json")
+    w = subprocess.Popen([a.vmsight, "watch", "--json", "--events",
+                          "syscall", "--comm", "true", "--dmesg",
+                          "--checks", "2", "--duration", "10", "--out",
+                          out_path, src], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    vm.send("echo vmsight-kmsg-mark > /dev/kmsg")
+    _, err = w.communicate(timeout=120)
+    with open(out_path) as f:
+        events = [json.loads(line) for line in f if line.strip()]
+    calls = [e for e in events if e["event"] == "syscall"]
+    ends = [e for e in calls if e["name"] == "exit_group"]
+    loop = loop_pids(vm, set(e["pid"] for e in calls))
+    check(w.returncode == 0 and calls and
+          all(e["comm"] == "true" and e["pid"] in loop for e in calls) and
+          ends and all(e["args"][0] == "0x0" for e in ends),
+          "%s: watch traces the system calls of /bin/true only, ending in "
+          "exit_group(0) (%d calls)" % (name, len(calls)),
+          "exit %d: %s\n%s" % (w.returncode, err, calls[:4]))
+    logs = [e for e in events if e["event"] == "dmesg"]
+    check(any("vmsight-kmsg-mark" in e["text"] for e in logs) and
+          not any("VMS-TRUTH" in e["text"] for e in logs),
+          "%s: watch --dmesg reports the line the guest logged, and no "
+          "older one" % name, str(logs[:5]))
+    found = [(e["check"], e["object"], e["evidence"]) for e in events
+             if e["event"] == "finding"]
+    check(len(found) == len(set(found)) and static <= set(found),
+          "%s: watch --checks reports each finding of check once (%d)"
+          % (name, len(found)), "%s\n%s" % (found, static))
 
     w = subprocess.Popen([a.vmsight, "watch", src], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
