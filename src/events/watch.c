@@ -23,11 +23,15 @@
  * curr. The arguments are in rdi (the x86-64 calling convention).
  *
  * QEMU stops at a breakpoint before its instruction runs, and would stop
- * there again on "c". So each hit is stepped over as GDB itself does:
- * remove that breakpoint, step the vCPU one instruction ("s"; the other
- * vCPUs run meanwhile and may pass the spot unseen), plant it again,
- * continue. Hardware breakpoints come first: under KVM a software one is
- * an int3 written into guest memory, a hardware one touches nothing.
+ * there again on "c". So each hit is stepped over. Under KVM, as GDB
+ * itself does: remove that breakpoint, step the vCPU one instruction
+ * ("s"; the other vCPUs run meanwhile and may pass the spot unseen),
+ * plant it again, continue. Under TCG a single-stepping vCPU ignores
+ * breakpoints (check_for_breakpoints_slow(), QEMU 6.2+), and planting or
+ * removing one flushes every translated block (breakpoint_invalidate()):
+ * there the breakpoint stays and the vCPU is only stepped. Hardware
+ * breakpoints come first: under KVM a software one is an int3 written
+ * into guest memory, a hardware one touches nothing.
  *
  * Nothing is left behind: vms_events_stop() stops the guest, removes
  * every breakpoint, and lets it run unless its owner had stopped it.
@@ -48,6 +52,7 @@
 #define LAYER "events"
 #define MAX_THREADS VMS_MAX_CPUS	/* vCPUs the stub may name */
 #define STOP_WAIT_MS 2000		/* for the stop of an interrupt */
+#define MAX_STALLS 3			/* steps that do not move, per hit */
 
 #define MAX_SYSCALLS 4096
 
@@ -85,9 +90,11 @@ struct vms_watch {
 	/* Per vCPU (thread id): the probe address it is stepping over,
 	 * 0 when none. */
 	uint64_t stepping[MAX_THREADS + 1];
+	uint8_t stalls[MAX_THREADS + 1]; /* steps in a row that did not move */
 	bool running;		/* a c or s is out and no stop came */
 	bool owner_stopped;	/* a stop we did not ask for */
 	bool attached;		/* a connection was made: it stopped the guest */
+	bool tcg;		/* QEMU emulates the CPU: steps ignore breakpoints */
 	/* Linux CPU by per-CPU offset, from the run queues. */
 	struct vms_rq rqs[VMS_MAX_CPUS];
 	uint64_t rq_base;	/* the runqueues symbol */
@@ -589,6 +596,16 @@ int vms_events_start(struct vms_ctx *ctx, struct vms_source *src,
 			      "watch needs it running", src->path, state);
 		goto fail;
 	}
+	/* "kvm support: enabled" (hmp_info_kvm()); anything else is TCG,
+	 * and a monitor that does not answer is taken for KVM, whose way
+	 * works under both. */
+	if (src->ops->hmp) {
+		char *kvm = NULL;
+		if (!src->ops->hmp(src, "info kvm", 4096, &kvm))
+			w->tcg = !strstr(kvm, "kvm support: enabled");
+		vms_err_clear(ctx);
+		free(kvm);
+	}
 	if (o && o->gdb)
 		snprintf(w->addr, sizeof(w->addr), "%s", o->gdb);
 	else if ((err = start_stub(w)))
@@ -638,6 +655,7 @@ static int on_trap(struct vms_watch *w, uint32_t thread,
 		bool busy = false;
 
 		w->stepping[thread] = 0;
+		w->stalls[thread] = 0;
 		for (uint32_t i = 1; i <= MAX_THREADS; i++)
 			busy |= w->stepping[i] == va;
 		pr = probe_at(w, va);
@@ -646,11 +664,30 @@ static int on_trap(struct vms_watch *w, uint32_t thread,
 		return cont(w);
 	}
 	pr = probe_at(w, r.rip);
+	if (w->stepping[thread] && pr) {
+		/* A step that did not move: seen under TCG, with the
+		 * breakpoint left in place, now and then. Step again with
+		 * it removed, as under KVM; a vCPU that still does not move
+		 * is stuck, and the watch ends rather than spin. */
+		if (++w->stalls[thread] > MAX_STALLS)
+			return vms_err(w->ctx, -EIO, LAYER, "vCPU %u does not "
+				       "step past %s (%#llx)", thread, pr->sym,
+				       (unsigned long long)pr->va);
+		if (pr->planted) {
+			if ((err = vms_gdb_unbreak(w->gdb, pr->va, pr->hw)))
+				return err;
+			pr->planted = false;
+		}
+		if ((err = vms_gdb_step(w->gdb, thread)))
+			return err;
+		w->running = true;
+		return 0;
+	}
 	if (!pr || w->stepping[thread])
-		return cont(w);	/* not ours (or a step that did not move) */
+		return cont(w);	/* not ours */
 	*got = decode(w, (enum probe_kind)(pr - w->probes), thread, &r, ev)
 	       == 1;
-	if (pr->planted) {
+	if (pr->planted && !w->tcg) {
 		if ((err = vms_gdb_unbreak(w->gdb, pr->va, pr->hw)))
 			return err;
 		pr->planted = false;
