@@ -548,14 +548,13 @@ int vms_events_start(struct vms_ctx *ctx, struct vms_source *src,
 	unsigned int events = o && o->events ? o->events
 			      : VMS_EVENT_EXEC | VMS_EVENT_EXIT |
 				VMS_EVENT_MODULE;
+	int err;
 
+	*ret = NULL;
 	if (events & ~(unsigned int)(VMS_EVENT_EXEC | VMS_EVENT_EXIT |
 				     VMS_EVENT_MODULE | VMS_EVENT_SYSCALL))
 		return vms_err(ctx, -EINVAL, LAYER, "unknown event bits %#x",
 			       events);
-	int err;
-
-	*ret = NULL;
 	if (!src->ops || !src->ops->run_state)
 		return vms_err(ctx, -ENOTSUP, LAYER, "%s: events need a live "
 			       "QEMU source (qemu:QMP_SOCKET)", src->path);
@@ -585,8 +584,7 @@ int vms_events_start(struct vms_ctx *ctx, struct vms_source *src,
 		if (pr->wanted && (err = vms_kernel_sym(k, pr->sym, &pr->va)))
 			goto fail;
 	}
-	if (
-	    (err = src->ops->run_state(src, state, sizeof(state))))
+	if ((err = src->ops->run_state(src, state, sizeof(state))))
 		goto fail;
 	/* "debug": stopped at a breakpoint nobody serves, which only a
 	 * killed watch leaves. Any other stop is the owner's. */
@@ -720,7 +718,9 @@ int vms_events_next(struct vms_watch *w, int timeout_ms, struct vms_event *ev)
 				       "gone", w->src->path);
 		case VMS_GDB_INT:
 			/* Stopped over QMP by its owner: wait for their cont;
-			 * the breakpoints stay and report when it runs. */
+			 * the breakpoints stay and report when it runs. The
+			 * guest counts as running for vms_events_stop(),
+			 * which asks QEMU before it interrupts. */
 			w->owner_stopped = true;
 			w->running = true;
 			continue;
