@@ -345,7 +345,7 @@ static void exec_args(struct vms_watch *w, uint64_t bprm,
 		      struct vms_event *ev)
 {
 	struct vms_kernel *k = w->k;
-	uint64_t p = 0, mm = 0, pgd = 0, root;
+	uint64_t p = 0, mm = 0, root;
 	uint8_t b[4];
 	size_t got = 0, n = 0;
 	uint32_t argc;
@@ -353,9 +353,7 @@ static void exec_args(struct vms_watch *w, uint64_t bprm,
 	if (vms_kernel_read(k, bprm + w->bprm_argc, b, 4) ||
 	    vms_kernel_read_u64(k, bprm + w->bprm_p, &p) ||
 	    vms_kernel_read_u64(k, bprm + w->bprm_mm, &mm) ||
-	    !vms_is_kernel_addr(k, mm) ||
-	    vms_kernel_read_u64(k, mm + k->l.mm_pgd, &pgd) ||
-	    vms_mmu_translate(&k->mmu, k->pgd, pgd, &root, NULL, false)) {
+	    !vms_is_kernel_addr(k, mm) || vms_mm_root(k, mm, &root)) {
 		vms_err_clear(w->ctx);
 		return;
 	}

@@ -367,6 +367,8 @@ void vms_task_walk_fini(struct vms_task_walk *w);
 /* Physical address of a process's top-level page table. */
 int vms_task_pgd(struct vms_kernel *k, const struct vms_task *t,
 		 uint64_t *ret);
+/* The same for the mm_struct at @mm (a kernel address). */
+int vms_mm_root(struct vms_kernel *k, uint64_t mm, uint64_t *ret);
 /* Read user memory under page-table root @root until the first page that
  * is not resident; *@ret_got says how far it got. */
 int vms_task_read_user(struct vms_kernel *k, uint64_t root, uint64_t va,

@@ -305,22 +305,27 @@ int vms_task_read(struct vms_kernel *k, uint64_t task, struct vms_task *t)
 	return err;
 }
 
-int vms_task_pgd(struct vms_kernel *k, const struct vms_task *t,
-		 uint64_t *ret)
+int vms_mm_root(struct vms_kernel *k, uint64_t mm, uint64_t *ret)
 {
 	uint64_t pgd;
 	int err;
 
+	if ((err = vms_kernel_read_u64(k, mm + k->l.mm_pgd, &pgd)))
+		return err;
+	/* mm->pgd is a kernel virtual address of the top-level table. */
+	return vms_mmu_translate(&k->mmu, k->pgd, pgd, ret, NULL, false);
+}
+
+int vms_task_pgd(struct vms_kernel *k, const struct vms_task *t,
+		 uint64_t *ret)
+{
 	if (!t->mm)
 		return vms_err(k->ctx, -ENOENT, LAYER,
 			       "pid %d is a kernel thread: no user memory",
 			       t->pid);
 	if (!vms_is_kernel_addr(k, t->mm))
 		return bad_ptr(k, t->addr + k->l.task_mm, t->mm, "mm");
-	if ((err = vms_kernel_read_u64(k, t->mm + k->l.mm_pgd, &pgd)))
-		return err;
-	/* mm->pgd is a kernel virtual address of the top-level table. */
-	return vms_mmu_translate(&k->mmu, k->pgd, pgd, ret, NULL, false);
+	return vms_mm_root(k, t->mm, ret);
 }
 
 int vms_task_read_user(struct vms_kernel *k, uint64_t root, uint64_t va,
