@@ -93,36 +93,46 @@ VMS_API const char *vms_version(void)
 	return VMS_VERSION_STR;
 }
 
+/*
+ * Copy a caller's options struct (@sz bytes, its first member) into @dst
+ * (@dst_sz bytes, zeroed by the caller): fields the caller does not know
+ * of keep their defaults, and unknown, non-zero trailing fields of a
+ * newer caller are rejected. @opts may be NULL.
+ */
+static int copy_opts(const void *opts, void *dst, size_t dst_sz)
+{
+	size_t sz;
+
+	if (!opts)
+		return 0;
+	memcpy(&sz, opts, sizeof(sz));
+	if (sz < sizeof(size_t))
+		return -EINVAL;
+	for (size_t i = dst_sz; i < sz; i++)
+		if (((const uint8_t *)opts)[i])
+			return -EINVAL;
+	memcpy(dst, opts, VMS_MIN(sz, dst_sz));
+	return 0;
+}
+
 VMS_API int vms_session_create(const struct vms_session_opts *opts,
 			       struct vms_session **ret)
 {
+	struct vms_session_opts o = { 0 };
 	struct vms_session *s;
 
-	if (!ret)
+	if (!ret || copy_opts(opts, &o, sizeof(o)))
 		return -EINVAL;
-	if (opts && opts->sz < sizeof(size_t))
-		return -EINVAL;
-	/* Reject unknown, non-zero trailing fields of a newer caller. */
-	if (opts && opts->sz > sizeof(*opts)) {
-		const uint8_t *p = (const uint8_t *)opts;
-		for (size_t i = sizeof(*opts); i < opts->sz; i++)
-			if (p[i])
-				return -EINVAL;
-	}
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	vms_ctx_init(&s->ctx);
-	if (opts) {
-		struct vms_session_opts o = { 0 };
-		memcpy(&o, opts, VMS_MIN(opts->sz, sizeof(o)));
-		s->ctx.log = o.log;
-		s->ctx.log_arg = o.log_arg;
-		s->ctx.progress = o.progress;
-		s->ctx.progress_arg = o.progress_arg;
-		if (o.max_tasks)
-			s->ctx.max_tasks = o.max_tasks;
-	}
+	s->ctx.log = o.log;
+	s->ctx.log_arg = o.log_arg;
+	s->ctx.progress = o.progress;
+	s->ctx.progress_arg = o.progress_arg;
+	if (o.max_tasks)
+		s->ctx.max_tasks = o.max_tasks;
 	*ret = s;
 	return 0;
 }
@@ -433,14 +443,8 @@ VMS_API int vms_watch_start(struct vms_session *s,
 	if (!s || !s->src || !ret)
 		return -EINVAL;
 	*ret = NULL;
-	if (opts) {
-		if (opts->sz < sizeof(size_t))
-			return -EINVAL;
-		for (size_t i = sizeof(o); i < opts->sz; i++)
-			if (((const uint8_t *)opts)[i])
-				return -EINVAL;
-		memcpy(&o, opts, VMS_MIN(opts->sz, sizeof(o)));
-	}
+	if (copy_opts(opts, &o, sizeof(o)))
+		return -EINVAL;
 	if ((err = vms_kernel_load(s)))
 		return err;
 	return vms_events_start(&s->ctx, s->src, s->kernel, &o, ret);
