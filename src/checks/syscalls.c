@@ -70,7 +70,7 @@ static int check_table(struct vms_chk *c, const struct table *t)
 {
 	struct vms_kernel *k = c->k;
 	int64_t sym = vms_ksyms_lookup(&k->ks, t->sym);
-	uint64_t base, next, *tab = NULL;
+	uint64_t base, *tab = NULL;
 	char (*names)[64] = NULL;
 	size_t n;
 	int err = 0;
@@ -81,26 +81,13 @@ static int check_table(struct vms_chk *c, const struct table *t)
 					 "no %s symbol", t->sym)
 			       : 0;
 	base = k->ks.addr[sym];
-	next = vms_chk_sym_next(c, base);
-	if (!next || next - base < 8 || (next - base) / 8 > MAX_SYSCALLS)
-		return vms_err_at(k->ctx, -EBADMSG, LAYER, base,
-				  "%s at %#llx: cannot size it from the "
-				  "next symbol (%#llx)",
-				  t->sym, (unsigned long long)base,
-				  (unsigned long long)next);
-	n = (next - base) / 8;
-	tab = malloc(n * 8);
-	names = malloc(n * sizeof(*names));
-	if (!tab || !names) {
+	if ((err = vms_kernel_sym_table(k, base, t->sym, MAX_SYSCALLS, &tab,
+					&n)))
+		return err;
+	if (!(names = malloc((n ? n : 1) * sizeof(*names)))) {
 		err = -ENOMEM;
 		goto out;
 	}
-	if ((err = vms_kernel_read(k, base, tab, n * 8)))
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		tab[i] = vms_le64((const uint8_t *)&tab[i]);
-	while (n && !tab[n - 1])
-		n--; /* alignment padding after the last entry */
 	if (t == &tables[0])
 		boot_names(c, n, names);
 	else

@@ -204,37 +204,28 @@ static int wait_stopped(struct vms_watch *w)
 	}
 }
 
-/* Names of sys_call_table's entries: the table runs to the next
- * symbol (NR_syscalls is not in BTF). A table that does not read leaves
+/* Names of sys_call_table's entries. A table that does not read leaves
  * the names empty: the numbers still are right. */
 static void syscall_names(struct vms_watch *w)
 {
 	struct vms_kernel *k = w->k;
-	int64_t t = vms_ksyms_lookup(&k->ks, "sys_call_table");
-	uint64_t table, next, *ent;
-	size_t up, n;
+	uint64_t table, *ent = NULL;
+	size_t n = 0;
 
-	if (t < 0 || vms_ksyms_sort_by_addr(&k->ks))
-		return;
-	table = k->ks.addr[t];
-	up = vms_ksyms_upper(&k->ks, table);
-	next = up < k->ks.n ? k->ks.addr[k->ks.by_addr[up]] : table;
-	n = VMS_MIN((next - table) / 8, MAX_SYSCALLS);
-	if (!n || !(ent = malloc(n * 8)))
-		return;
-	if (!(w->sys_names = calloc(n, sizeof(*w->sys_names))) ||
-	    vms_kernel_read(k, table, ent, n * 8)) {
+	if (vms_kernel_sym(k, "sys_call_table", &table) ||
+	    vms_kernel_sym_table(k, table, "sys_call_table", MAX_SYSCALLS,
+				 &ent, &n) ||
+	    !n || !(w->sys_names = calloc(n, sizeof(*w->sys_names)))) {
 		vms_err_clear(w->ctx);
 		free(ent);
 		return;
 	}
 	w->nsys = n;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t fn = vms_le64(&ent[i]);
-		int64_t sym = vms_ksyms_floor(&k->ks, fn);
+		int64_t sym = vms_ksyms_floor(&k->ks, ent[i]);
 		const char *name;
 
-		if (sym < 0 || k->ks.addr[sym] != fn)
+		if (sym < 0 || k->ks.addr[sym] != ent[i])
 			continue;
 		name = k->ks.pool + k->ks.name[sym];
 		if (!strncmp(name, "__x64_sys_", 10))

@@ -244,6 +244,13 @@ int vms_kernel_load_impl(struct vms_ctx *ctx, struct vms_source *src,
 void vms_kernel_free(struct vms_kernel *k);
 
 int vms_kernel_sym(struct vms_kernel *k, const char *name, uint64_t *ret);
+/* The 8-byte entries of the table at @base (@what names it in errors),
+ * in host order: kallsyms has no sizes, so the table runs to the next
+ * symbol, less the zero slots of alignment padding at its end. At most
+ * @max entries, else -EBADMSG; *@ret is malloc'd. */
+int vms_kernel_sym_table(struct vms_kernel *k, uint64_t base,
+			 const char *what, size_t max, uint64_t **ret,
+			 size_t *ret_n);
 
 /* Is @va in the kernel half of the address space? Every pointer read
  * from a guest structure is checked with this before it is followed. */

@@ -366,6 +366,42 @@ int vms_kernel_sym(struct vms_kernel *k, const char *name, uint64_t *ret)
 	return 0;
 }
 
+int vms_kernel_sym_table(struct vms_kernel *k, uint64_t base,
+			 const char *what, size_t max, uint64_t **ret,
+			 size_t *ret_n)
+{
+	uint64_t next = 0, *tab;
+	size_t n, u;
+	int err;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (k->ks.n && !vms_ksyms_sort_by_addr(&k->ks)) {
+		u = vms_ksyms_upper(&k->ks, base);
+		next = u < k->ks.n ? k->ks.addr[k->ks.by_addr[u]] : 0;
+	}
+	if (!next || next - base < 8 || (next - base) / 8 > max)
+		return vms_err_at(k->ctx, -EBADMSG, LAYER, base,
+				  "%s at %#llx: cannot size it from the "
+				  "next symbol (%#llx)", what,
+				  (unsigned long long)base,
+				  (unsigned long long)next);
+	n = (next - base) / 8;
+	if (!(tab = malloc(n * 8)))
+		return -ENOMEM;
+	if ((err = vms_kernel_read(k, base, tab, n * 8))) {
+		free(tab);
+		return err;
+	}
+	for (size_t i = 0; i < n; i++)
+		tab[i] = vms_le64((const uint8_t *)&tab[i]);
+	while (n && !tab[n - 1])
+		n--; /* alignment padding after the last entry */
+	*ret = tab;
+	*ret_n = n;
+	return 0;
+}
+
 int vms_kernel_read(struct vms_kernel *k, uint64_t va, void *buf, size_t len)
 {
 	return vms_mmu_read(&k->mmu, k->pgd, va, buf, len);
