@@ -391,17 +391,6 @@ static int decode(struct vms_watch *w, enum probe_kind p, uint32_t thread,
 	}
 	if (w->pid && t.tgid != w->pid)
 		return 0;
-	if (p != P_EXEC && !comm_matches(w, t.comm))
-		return 0;
-	uint64_t sec = now_ns(CLOCK_MONOTONIC) / 1000000000u;
-	if (sec != w->second) {
-		w->second = sec;
-		w->in_second = 0;
-	}
-	if (++w->in_second > w->max_rate) {
-		w->dropped++;
-		return 0;
-	}
 
 	size_t sz = ev->sz;
 	memset(ev, 0, sz);
@@ -414,28 +403,40 @@ static int decode(struct vms_watch *w, enum probe_kind p, uint32_t thread,
 	ev->ppid = t.ppid;
 	ev->uid = t.uid;
 	snprintf(ev->comm, sizeof(ev->comm), "%s", t.comm);
-	switch (p) {
-	case P_EXEC: {
+	if (p == P_EXEC) {
+		/* The comm filter sees the new program's name:
+		 * begin_new_exec() names the task after the path's last
+		 * component (__set_task_comm(me, kbasename(filename))). */
 		uint64_t fn = 0;
 		const char *base;
 
 		if (vms_kernel_read_u64(k, arg + w->bprm_filename, &fn) ||
-		    !vms_is_kernel_addr(k, fn)) {
+		    !vms_is_kernel_addr(k, fn))
 			vms_err_clear(w->ctx);
-		} else {
+		else
 			vms_kernel_read_str(k, fn, ev->path, sizeof(ev->path));
-		}
-		/* begin_new_exec() names the task after the path's last
-		 * component (__set_task_comm(me, kbasename(filename))). */
 		base = strrchr(ev->path, '/');
 		base = base ? base + 1 : ev->path;
 		if (*base)
 			snprintf(ev->comm, sizeof(ev->comm), "%.15s", base);
-		if (!comm_matches(w, ev->comm))
-			return 0;
+	}
+	if (!comm_matches(w, ev->comm))
+		return 0;
+	/* The rate limit counts only what the filters let through. */
+	uint64_t sec = now_ns(CLOCK_MONOTONIC) / 1000000000u;
+	if (sec != w->second) {
+		w->second = sec;
+		w->in_second = 0;
+	}
+	if (++w->in_second > w->max_rate) {
+		w->dropped++;
+		return 0;
+	}
+
+	switch (p) {
+	case P_EXEC:
 		exec_args(w, arg, ev);
 		break;
-	}
 	case P_EXIT:
 		ev->code = (int64_t)arg;
 		break;
