@@ -1943,6 +1943,20 @@ static void clean(char *s)
 			*s = '?';
 }
 
+/* @ns since the epoch as "2026-11-22T17:48:47.776011Z" into @buf (at
+ * least 28 bytes). */
+static void iso_time(uint64_t ns, char *buf, size_t len)
+{
+	time_t sec = (time_t)(ns / 1000000000u);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&sec, &tm);
+	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%06uZ",
+		 (unsigned)(ns % 1000000000u / 1000));
+}
+
 static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 {
 	static const char *names[] = { [VMS_EVENT_EXEC] = "exec",
@@ -1951,12 +1965,8 @@ static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 				       [VMS_EVENT_SYSCALL] = "syscall" };
 	const char *name = names[ev->type];
 	char when[40], detail[4600] = "";
-	time_t sec = (time_t)(ev->time_ns / 1000000000u);
-	struct tm tm;
 
-	gmtime_r(&sec, &tm);
-	snprintf(when + strftime(when, 24, "%Y-%m-%dT%H:%M:%S", &tm), 16,
-		 ".%06uZ", (unsigned)(ev->time_ns % 1000000000u / 1000));
+	iso_time(ev->time_ns, when, sizeof(when));
 	if (o->json) {
 		static const struct out_col common[] = {
 			{ "event", NULL, OUT_STR, 0 },
@@ -1985,7 +1995,7 @@ static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 			{ "name", NULL, OUT_STR, 0 },
 			{ "args", NULL, OUT_STRV, 0 },
 		};
-		size_t nargv = 0, ncols = 9, n = 0;
+		size_t nargv = 0, n = 0;
 		char args[6 * 20];
 		for (size_t i = 0; i < ev->argv_len; i++)
 			nargv += !ev->argv[i];
@@ -2006,23 +2016,20 @@ static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 			{ .i = ev->nr }, { .s = ev->name },
 			{ .s = args, .n = 6 },
 		};
-		const struct out_col *cols = common;
-		struct out_val *vals = v;
-		struct out_col c[12];
-		struct out_val x[12];
-		/* The common keys, then the event's own. */
-		size_t from = ev->type == VMS_EVENT_EXEC ? 9
-			      : ev->type == VMS_EVENT_EXIT ? 12
-			      : ev->type == VMS_EVENT_MODULE ? 15 : 18;
-		memcpy(c, common, 9 * sizeof(*c));
-		memcpy(x, v, 9 * sizeof(*x));
-		memcpy(c + 9, common + from, 3 * sizeof(*c));
-		memcpy(x + 9, v + from, 3 * sizeof(*x));
-		cols = c;
-		vals = x;
-		ncols = 12;
-		struct out *out = out_new(f, true, cols, ncols);
-		out_row(out, vals);
+		/* The common keys, then the event's own three. */
+		enum { COMMON = 9, OWN = 3 };
+		size_t from = ev->type == VMS_EVENT_EXEC ? COMMON
+			      : ev->type == VMS_EVENT_EXIT ? COMMON + OWN
+			      : ev->type == VMS_EVENT_MODULE ? COMMON + 2 * OWN
+							    : COMMON + 3 * OWN;
+		struct out_col c[COMMON + OWN];
+		struct out_val x[COMMON + OWN];
+		memcpy(c, common, COMMON * sizeof(*c));
+		memcpy(x, v, COMMON * sizeof(*x));
+		memcpy(c + COMMON, common + from, OWN * sizeof(*c));
+		memcpy(x + COMMON, v + from, OWN * sizeof(*x));
+		struct out *out = out_new(f, true, c, COMMON + OWN);
+		out_row(out, x);
 		out_finish(out);
 	} else {
 		switch (ev->type) {
@@ -2083,15 +2090,14 @@ struct follow {
 	char when[40];
 };
 
+/* Now, as iso_time() writes it. */
 static void stamp(char *when, size_t len)
 {
 	struct timespec t;
-	struct tm tm;
 
 	clock_gettime(CLOCK_REALTIME, &t);
-	gmtime_r(&t.tv_sec, &tm);
-	snprintf(when + strftime(when, len, "%Y-%m-%dT%H:%M:%S", &tm), 16,
-		 ".%06uZ", (unsigned)(t.tv_nsec / 1000 % 1000000));
+	iso_time((uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec, when,
+		 len);
 }
 
 /* New kernel log records since the last call. The first call only finds
