@@ -6,7 +6,8 @@
  * The server greets with {"QMP": ...}; capabilities negotiation
  * (qmp_capabilities) enters command mode. Each command gets one reply,
  * {"return": ...} or {"error": {"class", "desc"}}; asynchronous
- * {"event": ...} lines may come before it and are skipped.
+ * {"event": ...} lines may come before it; they are skipped, except
+ * that RESET ones are counted (a watch must learn of a reboot).
  *
  * QEMU is the host's, but its replies are still parsed with bounds:
  * lines of at most 16 MiB and a deadline on every reply, so that a
@@ -36,6 +37,7 @@ struct vms_qmp {
 	int fd;
 	char *buf;		/* received, not yet consumed */
 	size_t len, cap;
+	uint64_t resets;	/* RESET events seen */
 };
 
 static int64_t now_ms(void)
@@ -44,6 +46,28 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* One read of what QEMU sent (at least the 64 KiB the buffer makes room
+ * for); a read cut short by a signal reads nothing. */
+static int fill(struct vms_qmp *q)
+{
+	ssize_t n;
+
+	if (q->cap - q->len < 65536) {
+		int r = vms_grow(&q->buf, &q->cap, q->len + 65536, 1, 131072,
+				 MAX_LINE + 65536);
+		if (r)
+			return r;
+	}
+	n = read(q->fd, q->buf + q->len, q->cap - q->len);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n <= 0)
+		return vms_err(q->ctx, n ? -errno : -ECONNRESET, LAYER,
+			       "%s: QEMU closed the QMP connection", q->path);
+	q->len += (size_t)n;
+	return 0;
 }
 
 /* The next line (without its newline) into *@ret, owned by the caller. */
@@ -67,12 +91,6 @@ static int read_line(struct vms_qmp *q, char **ret)
 			return vms_err(q->ctx, -E2BIG, LAYER,
 				       "%s: a QMP message longer than %u bytes",
 				       q->path, MAX_LINE);
-		if (q->cap - q->len < 65536) {
-			int r = vms_grow(&q->buf, &q->cap, q->len + 65536, 1,
-					 131072, MAX_LINE + 65536);
-			if (r)
-				return r;
-		}
 		int64_t left = deadline - now_ms();
 		struct pollfd p = { .fd = q->fd, .events = POLLIN };
 		int pr = left > 0 ? poll(&p, 1, (int)left) : 0;
@@ -82,15 +100,34 @@ static int read_line(struct vms_qmp *q, char **ret)
 			return vms_err(q->ctx, pr ? -errno : -ETIMEDOUT, LAYER,
 				       "%s: no reply from QEMU in %d s",
 				       q->path, TIMEOUT_MS / 1000);
-		ssize_t n = read(q->fd, q->buf + q->len, q->cap - q->len);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return vms_err(q->ctx, n ? -errno : -ECONNRESET, LAYER,
-				       "%s: QEMU closed the QMP connection",
-				       q->path);
-		q->len += (size_t)n;
+		int err = fill(q);
+		if (err)
+			return err;
 	}
+}
+
+/* @line parsed into *@ret; an event is noted and gives NULL. */
+static int parse_msg(struct vms_qmp *q, const char *line, json_object **ret)
+{
+	json_object *o = json_tokener_parse(line), *ev;
+
+	*ret = NULL;
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return vms_err(q->ctx, -EBADMSG, LAYER, "%s: QEMU sent a line "
+			       "that is not a JSON object", q->path);
+	}
+	if (json_object_object_get_ex(o, "event", &ev)) {
+		const char *name = json_object_get_string(ev);
+		/* Sent at every system reset but QEMU's first
+		 * (qemu_system_reset(), softmmu/runstate.c). */
+		if (name && !strcmp(name, "RESET"))
+			q->resets++;
+		json_object_put(o);
+		return 0;
+	}
+	*ret = o;
+	return 0;
 }
 
 /* The next message that is not an event, parsed. */
@@ -98,26 +135,50 @@ static int read_msg(struct vms_qmp *q, json_object **ret)
 {
 	for (;;) {
 		char *line = NULL;
-		json_object *o;
 		int err = read_line(q, &line);
 
 		if (err)
 			return err;
-		o = json_tokener_parse(line);
+		err = parse_msg(q, line, ret);
 		free(line);
-		if (!o || !json_object_is_type(o, json_type_object)) {
-			json_object_put(o);
-			return vms_err(q->ctx, -EBADMSG, LAYER,
-				       "%s: QEMU sent a line that is not a JSON "
-				       "object", q->path);
-		}
-		if (json_object_object_get_ex(o, "event", NULL)) {
-			json_object_put(o);
-			continue;
-		}
-		*ret = o;
-		return 0;
+		if (err || *ret)
+			return err;
 	}
+}
+
+int vms_qmp_resets(struct vms_qmp *q, uint64_t *ret)
+{
+	/* What has arrived, without waiting: events only, as no command
+	 * is out (a stray reply, such as that of resume_async's cont, is
+	 * dropped). At most 64 reads: a flood cannot hold the caller. */
+	for (int i = 0; i < 64; i++) {
+		struct pollfd p = { .fd = q->fd, .events = POLLIN };
+		char *nl;
+		int err;
+
+		/* Whole lines first: a command's read may have left some. */
+		while (q->len && (nl = memchr(q->buf, '\n', q->len))) {
+			json_object *o = NULL;
+
+			*nl = 0;
+			err = parse_msg(q, q->buf, &o);
+			json_object_put(o);
+			q->len -= (size_t)(nl + 1 - q->buf);
+			memmove(q->buf, nl + 1, q->len);
+			if (err)
+				return err;
+		}
+		if (q->len >= MAX_LINE)
+			return vms_err(q->ctx, -E2BIG, LAYER,
+				       "%s: a QMP message longer than %u bytes",
+				       q->path, MAX_LINE);
+		if (poll(&p, 1, 0) <= 0)
+			break;
+		if ((err = fill(q)))
+			return err;
+	}
+	*ret = q->resets;
+	return 0;
 }
 
 static int write_all(struct vms_qmp *q, const char *s, size_t n)

@@ -29,6 +29,10 @@ int vms_qmp_cmd(struct vms_qmp *q, const char *cmd, json_object *args,
 int vms_qmp_hmp(struct vms_qmp *q, const char *cmdline, size_t max,
 		char **ret);
 
+/* The number of RESET events QEMU has sent so far, reading without
+ * waiting what has arrived. */
+int vms_qmp_resets(struct vms_qmp *q, uint64_t *ret);
+
 /* The process at the other end of the socket (SO_PEERCRED). */
 int vms_qmp_peer_pid(struct vms_qmp *q, int *ret);
 

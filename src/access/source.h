@@ -101,6 +101,9 @@ struct vms_source_ops {
 	 * (malloc'd, at most @max bytes). */
 	int (*hmp)(struct vms_source *src, const char *cmdline, size_t max,
 		   char **ret);
+	/* Live sources: how many times the guest was reset since the
+	 * source was opened (a reboot), without waiting. */
+	int (*resets)(struct vms_source *src, uint64_t *ret);
 };
 
 struct vms_source {

@@ -238,9 +238,11 @@ struct vms_kernel {
 	bool carved_done;
 };
 
-/* Find everything; on failure the context says what is missing. */
+/* Find everything; on failure the context says what is missing. With
+ * @running, only an image that a vCPU's page tables map will do
+ * (-EAGAIN if none: the guest is still booting; locate.c, step 4). */
 int vms_kernel_load_impl(struct vms_ctx *ctx, struct vms_source *src,
-		    struct vms_kernel **ret);
+			 bool running, struct vms_kernel **ret);
 void vms_kernel_free(struct vms_kernel *k);
 
 int vms_kernel_sym(struct vms_kernel *k, const char *name, uint64_t *ret);

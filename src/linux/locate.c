@@ -16,11 +16,19 @@
  *     passes: a stale copy's tables do not map themselves.
  *  3. the paging mode is the one whose walk agreed; CR4.LA57 from dump
  *     notes, when present, only decides which is tried first.
+ *  4. the running image: a guest that rebooted still holds its earlier
+ *     kernel's image wherever the new one did not overwrite it (a reset
+ *     does not clear RAM, and KASLR places each boot elsewhere), and
+ *     that image maps itself just as well. With vCPU registers at hand,
+ *     the image that a vCPU's CR3 maps where its own tables do is the
+ *     one that runs, and it wins; without them (or if no vCPU maps
+ *     any), the first image that maps itself.
  *
  * No offset, address or kernel version is assumed beyond the x86-64
  * kernel map base (__START_KERNEL_map), used only with VMCOREINFO's
  * phys_base and to express the KASLR slide.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +159,29 @@ static bool maps_to(struct vms_mmu *mmu, uint64_t root, uint64_t va,
 	       got == pa;
 }
 
+/*
+ * Whether a vCPU with paging on maps the placed image's _text through
+ * its CR3 as the image's own tables do (step 4). A vCPU in user mode
+ * under page-table isolation runs on the user half of its 8 KiB PGD
+ * pair (PTI_USER_PGTABLE_BIT, bit 12), which maps no kernel text: its
+ * kernel half is tried too.
+ */
+static bool cpu_runs(struct vms_kernel *k)
+{
+	for (unsigned int i = 0; i < k->src->ncpus; i++) {
+		const struct vms_cpu *c = &k->src->cpus[i];
+		uint64_t root = c->cr3 & 0x000ffffffffff000ull;
+
+		if (!(c->cr0 & 0x80000000u) || !root)
+			continue;
+		if (maps_to(&k->mmu, root, k->text_va, k->text_pa) ||
+		    maps_to(&k->mmu, root & ~0x1000ull, k->text_va,
+			    k->text_pa))
+			return true;
+	}
+	return false;
+}
+
 /* Step 2 and 3 of the file comment, for the symbols just decoded. */
 static int place(struct vms_kernel *k)
 {
@@ -244,13 +275,26 @@ static int try_vmcoreinfo(struct vms_kernel *k)
 	return 0;
 }
 
-static int find_kernel(struct vms_kernel *k)
+static int find_kernel(struct vms_kernel *k, bool running)
 {
 	struct hits h = { .n = 0 };
+	size_t first = SIZE_MAX;	/* the first image that maps itself */
+	bool usable = false;		/* a vCPU with paging on */
 	int err;
 
 	if (!try_vmcoreinfo(k))
 		return 0;
+	for (unsigned int i = 0; i < k->src->ncpus; i++) {
+		const struct vms_cpu *c = &k->src->cpus[i];
+		/* While running, only a vCPU in the kernel half or in user
+		 * mode: firmware and the decompressor run low, and are not
+		 * worth a scan of all memory. */
+		usable |= (c->cr0 & 0x80000000u) && c->cr3 &&
+			  (!running || c->rip >> 63 || (c->cs & 3) == 3);
+	}
+	if (running && !usable)
+		return vms_err(k->ctx, -EAGAIN, LAYER, "%s: no vCPU runs a "
+			       "kernel with paging on yet", k->src->path);
 	err = vms_source_scan(k->src, 16u << 20, sizeof(vms_ksyms_digits),
 			      scan_cb, &h);
 	if (err)
@@ -267,12 +311,36 @@ static int find_kernel(struct vms_kernel *k)
 			"kallsyms: %u symbols, token table at physical %#llx",
 			k->ks.n, (unsigned long long)k->ks.token_table);
 		if (!place(k)) {
+			if (!usable || cpu_runs(k)) {
+				k->kallsyms_source = "memory-scan";
+				return 0;
+			}
+			vms_log(k->ctx, VMS_LOG_DEBUG, "the image at physical "
+				"%#llx maps itself, but no vCPU runs it (an "
+				"earlier boot's?)",
+				(unsigned long long)k->text_pa);
+			if (first == SIZE_MAX)
+				first = i;
+		} else {
+			vms_log(k->ctx, VMS_LOG_DEBUG, "%s", k->ctx->err.msg);
+			vms_err_clear(k->ctx);
+		}
+		vms_ksyms_fini(&k->ks);
+	}
+	if (running)
+		return vms_err(k->ctx, -EAGAIN, LAYER, "%s: no kernel image that "
+			       "a vCPU runs (%zu candidate%s checked): the "
+			       "kernel is not running yet", k->src->path, h.n,
+			       h.n == 1 ? "" : "s");
+	if (first != SIZE_MAX) {
+		vms_log(k->ctx, VMS_LOG_WARN, "no vCPU's page tables map a "
+			"kernel image found in %s; taking the first that maps "
+			"itself", k->src->path);
+		if (!(err = decode_at(k, h.pa[first])) && !(err = place(k))) {
 			k->kallsyms_source = "memory-scan";
 			return 0;
 		}
-		vms_log(k->ctx, VMS_LOG_DEBUG, "%s", k->ctx->err.msg);
-		vms_err_clear(k->ctx);
-		vms_ksyms_fini(&k->ks);
+		return err;
 	}
 	return vms_err(k->ctx, -ENOENT, LAYER,
 		       "no Linux kernel found: no kallsyms table in %s "
@@ -330,7 +398,7 @@ static void read_state_letters(struct vms_kernel *k)
 }
 
 int vms_kernel_load_impl(struct vms_ctx *ctx, struct vms_source *src,
-		    struct vms_kernel **ret)
+			 bool running, struct vms_kernel **ret)
 {
 	struct vms_kernel *k = calloc(1, sizeof(*k));
 	int err;
@@ -339,7 +407,7 @@ int vms_kernel_load_impl(struct vms_ctx *ctx, struct vms_source *src,
 		return -ENOMEM;
 	k->ctx = ctx;
 	k->src = src;
-	err = find_kernel(k);
+	err = find_kernel(k, running);
 	if (!err) {
 		read_banner(k);
 		read_state_letters(k);

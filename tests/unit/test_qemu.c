@@ -10,7 +10,10 @@
  * a hole, its exit an error; and every refusal: a map past the
  * backend's end, no backend, a gpa2hva reply for another region or an
  * address the server does not map, a peer that is not QMP, an error
- * reply, a peer that hangs up.
+ * reply, a peer that hangs up. RESET events are counted wherever they
+ * come: before a reply, after it in the same read, later on their own,
+ * and cut across two writes; other events and a RESET-named value that
+ * is not an event name are not.
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -156,6 +159,19 @@ static void serve(int lfd, enum scenario sc, const char *file)
 				: "{\"return\": [{\"name\": \"type\", \"type\": "
 				  "\"string\"}, {\"name\": \"ram\", \"type\": "
 				  "\"child<memory-backend-file>\"}]}\n");
+		} else if (!strcmp(cmd, "query-status")) {
+			/* One reset before the reply, one after it, one cut in
+			 * two, and look-alikes that are none. */
+			say(fd, "{\"event\": \"RESET\", \"data\": "
+				"{\"guest\": true}}\n");
+			say(fd, "{\"return\": {\"status\": \"running\", "
+				"\"running\": true}}\n{\"event\": \"RESET\"}\n"
+				"{\"event\": \"STOP\", \"data\": {\"RESET\": 1}}\n"
+				"{\"event\": 7, \"x\": \"RESET\"}\n");
+			usleep(100000);
+			say(fd, "{\"event\": \"RE");
+			usleep(100000);
+			say(fd, "SET\"}\n");
 		} else if (!strcmp(prop, "share")) {
 			say(fd, sc == SHARE_OFF ? "{\"return\": false}\n"
 						: "{\"return\": true}\n");
@@ -484,6 +500,32 @@ static void parses_qemus_registers(void **state)
 			 -EBADMSG);
 }
 
+static void counts_resets(void **state)
+{
+	struct live l;
+	uint64_t n = 99;
+	char st[32];
+
+	(void)state;
+	assert_int_equal(open_live(&l, GOOD), 0);
+	assert_int_equal(l.src->ops->resets(l.src, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(l.src->ops->run_state(l.src, st, sizeof(st)), 0);
+	assert_string_equal(st, "running");
+	/* The last comes in two writes 100 ms apart. */
+	for (int i = 0; i < 100 && n < 3; i++) {
+		assert_int_equal(l.src->ops->resets(l.src, &n), 0);
+		usleep(10000);
+	}
+	assert_int_equal(n, 3);
+	usleep(100000);
+	assert_int_equal(l.src->ops->resets(l.src, &n), 0);
+	assert_int_equal(n, 3);
+	/* Commands still get their replies after the events. */
+	assert_int_equal(l.src->ops->run_state(l.src, st, sizeof(st)), 0);
+	close_live(&l);
+}
+
 static void refusals(void **state)
 {
 	static const struct {
@@ -523,6 +565,7 @@ int main(void)
 		cmocka_unit_test(maps_the_backend_by_qemus_map),
 		cmocka_unit_test(reads_qemus_memory_without_a_file),
 		cmocka_unit_test(parses_qemus_registers),
+		cmocka_unit_test(counts_resets),
 		cmocka_unit_test(refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
