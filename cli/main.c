@@ -1962,11 +1962,47 @@ static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 	static const char *names[] = { [VMS_EVENT_EXEC] = "exec",
 				       [VMS_EVENT_EXIT] = "exit",
 				       [VMS_EVENT_MODULE] = "module",
-				       [VMS_EVENT_SYSCALL] = "syscall" };
-	const char *name = names[ev->type];
+				       [VMS_EVENT_SYSCALL] = "syscall",
+				       [VMS_EVENT_RESET] = "reset",
+				       [VMS_EVENT_KERNEL] = "kernel" };
+	const char *name = (size_t)ev->type < VMS_ARRAY_LEN(names) &&
+			   names[ev->type] ? names[ev->type] : "?";
 	char when[40], detail[4600] = "";
 
 	iso_time(ev->time_ns, when, sizeof(when));
+	if (ev->type == VMS_EVENT_RESET || ev->type == VMS_EVENT_KERNEL) {
+		/* The watch's own: no task. */
+		static const struct out_col cols[] = {
+			{ "event", NULL, OUT_STR, 0 },
+			{ "time", NULL, OUT_STR, 0 },
+			{ "release", NULL, OUT_STR, 0 },
+			{ "text_vaddr", NULL, OUT_HEX, 0 },
+			{ "kaslr_slide", NULL, OUT_HEX, 0 },
+		};
+		struct out_val v[] = {
+			{ .s = name }, { .s = when }, { .s = ev->release },
+			{ .u = ev->text_vaddr },
+			{ .u = (uint64_t)ev->kaslr_slide },
+		};
+		if (o->json) {
+			struct out *out = out_new(f, true, cols,
+						  ev->type == VMS_EVENT_RESET
+						  ? 2 : VMS_ARRAY_LEN(cols));
+			out_row(out, v);
+			out_finish(out);
+		} else if (ev->type == VMS_EVENT_RESET) {
+			fprintf(f, "%s %-6s %7s %7s %-16s %s\n", when, name,
+				"-", "-", "-", "the guest was reset; waiting "
+				"for its next kernel");
+		} else {
+			clean(ev->release);
+			fprintf(f, "%s %-6s %7s %7s %-16s %s, _text at 0x%"
+				PRIx64 " (KASLR slide 0x%" PRIx64 ")\n", when,
+				name, "-", "-", "-", ev->release,
+				ev->text_vaddr, (uint64_t)ev->kaslr_slide);
+		}
+		return fflush(f) ? -errno : 0;
+	}
 	if (o->json) {
 		static const struct out_col common[] = {
 			{ "event", NULL, OUT_STR, 0 },
@@ -2063,6 +2099,8 @@ static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 				 ev->name[0] ? ev->name : "?", ev->nr,
 				 ev->args[0], ev->args[1], ev->args[2],
 				 ev->args[3], ev->args[4], ev->args[5]);
+			break;
+		default:
 			break;
 		}
 		clean(ev->comm);
@@ -2264,6 +2302,7 @@ static int cmd_watch(struct opts *o, struct vms_session *s)
 	struct timespec t0;
 	FILE *f = stdout;
 	double next_log = 0, next_checks = 0;
+	bool rebooting = false;	/* between a reset and its kernel event */
 	int err, ret = 0;
 
 	if (o->out_dir && !(f = fopen(o->out_dir, "a"))) {
@@ -2319,8 +2358,9 @@ static int cmd_watch(struct opts *o, struct vms_session *s)
 
 		if (o->duration > 0 && t >= o->duration)
 			break;
-		/* The polled streams, between events. */
-		if (o->dmesg && t >= next_log) {
+		/* The polled streams, between events; not while the guest
+		 * reboots, when the session still models the old kernel. */
+		if (o->dmesg && t >= next_log && !rebooting) {
 			vms_session_refresh(s);
 			if (follow_dmesg(&fl, s)) {
 				fprintf(stderr, "%s: warning: kernel log: %s\n",
@@ -2329,7 +2369,7 @@ static int cmd_watch(struct opts *o, struct vms_session *s)
 			}
 			next_log = t + 1;
 		}
-		if (o->checks > 0 && t >= next_checks) {
+		if (o->checks > 0 && t >= next_checks && !rebooting) {
 			follow_checks(&fl, s);
 			next_checks = t + o->checks;
 		}
@@ -2339,6 +2379,19 @@ static int cmd_watch(struct opts *o, struct vms_session *s)
 		if (r < 0) {
 			ret = fail(s, r);
 			break;
+		}
+		if (ev.type == VMS_EVENT_RESET)
+			rebooting = true;
+		if (ev.type == VMS_EVENT_KERNEL) {
+			/* A new boot: its log from the start, and its findings
+			 * reported afresh. */
+			rebooting = false;
+			fl.log_next = 0;
+			for (size_t i = 0; i < fl.nseen; i++)
+				free(fl.seen[i]);
+			fl.nseen = 0;
+			fl.seen_full = false;
+			next_log = next_checks = 0;
 		}
 		if ((err = watch_print(o, f, &ev))) {
 			if (!watch_signal)

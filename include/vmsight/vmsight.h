@@ -891,6 +891,14 @@ enum vms_event_type {
 	 *  every call of every process stops the guest, so it needs a
 	 *  pid or comm filter, and is not among the default events */
 	VMS_EVENT_SYSCALL = 8,
+	/** the guest was reset (a reboot): the watch has removed its
+	 *  breakpoints and waits for the next kernel. Always reported. */
+	VMS_EVENT_RESET = 16,
+	/** after a reset, the watch found the kernel that now runs (its
+	 *  KASLR slide and symbols resolved anew; the session's views and
+	 *  checks read it from now on) and planted its breakpoints again.
+	 *  Always reported. */
+	VMS_EVENT_KERNEL = 32,
 };
 
 /** Options for vms_watch_start(); @sz as for vms_session_opts. */
@@ -912,7 +920,9 @@ struct vms_watch_opts {
 	const char *comm;
 };
 
-/** One event. Strings are NUL-terminated and cut to their buffer. */
+/** One event. Strings are NUL-terminated and cut to their buffer. A
+ *  caller built with an older header (a smaller @sz, at least up to
+ *  @args) gets the fields it knows of. */
 struct vms_event {
 	size_t sz;		/**< set by the caller: sizeof(*ret) */
 	enum vms_event_type type;
@@ -939,6 +949,10 @@ struct vms_event {
 	int64_t nr;		/**< the number (orig_ax) */
 	char name[64];		/**< its entry's name without __x64_sys_, or "" */
 	uint64_t args[6];	/**< di, si, dx, r10, r8, r9 as the caller set them */
+	/* kernel */
+	char release[65];	/**< its release, as uname -r prints it */
+	uint64_t text_vaddr;	/**< _text: where this boot's KASLR put it */
+	int64_t kaslr_slide;	/**< _text less 0xffffffff81000000 */
 };
 
 struct vms_watch;
@@ -960,6 +974,11 @@ VMS_API int vms_watch_start(struct vms_session *s,
  * *@ret filled, 0 if none came, -EINTR if a signal arrived (the watch is
  * intact: call again, or stop). Hits that the filters reject are
  * resumed without a decode and never returned.
+ *
+ * A guest that reboots gives VMS_EVENT_RESET, then, once its new kernel
+ * runs, VMS_EVENT_KERNEL; between the two the session's kernel model is
+ * the old boot's and must not be read. The new kernel replaces the
+ * session's (handles from the old one must be gone by then).
  */
 VMS_API int vms_watch_next(struct vms_watch *w, int timeout_ms,
 			   struct vms_event *ret);

@@ -4,6 +4,7 @@
  * layer. This is the only file that sees every layer; it holds no logic
  * of its own beyond argument checks and lazy kernel loading.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -305,7 +306,7 @@ VMS_API int vms_kernel_load(struct vms_session *s)
 		return err;
 	if (!s->kernel_tried) {
 		s->kernel_tried = true;
-		s->kernel_err = vms_kernel_load_impl(&s->ctx, s->src,
+		s->kernel_err = vms_kernel_load_impl(&s->ctx, s->src, false,
 						     &s->kernel);
 	} else if (s->kernel_err && !s->ctx.err.code) {
 		vms_err(&s->ctx, s->kernel_err, "linux",
@@ -433,6 +434,31 @@ VMS_API void vms_session_refresh(struct vms_session *s)
 	s->kernel->carved_done = false;
 }
 
+/*
+ * The watch's way to follow a reboot: the kernel that the guest's vCPUs
+ * run now, found anew, replaces the session's (an earlier boot's image,
+ * still in RAM, is not taken). The old one is kept until then.
+ */
+static int session_reload(void *arg, struct vms_kernel **ret)
+{
+	struct vms_session *s = arg;
+	struct vms_kernel *k = NULL;
+	int err;
+
+	if (s->src->ops && s->src->ops->read_cpus &&
+	    (err = s->src->ops->read_cpus(s->src)))
+		return err;
+	if ((err = vms_kernel_load_impl(&s->ctx, s->src, true, &k)))
+		return err;
+	vms_kernel_free(s->kernel);
+	s->kernel = k;
+	s->kernel_tried = true;
+	s->kernel_err = 0;
+	s->sys_read = false;
+	*ret = k;
+	return 0;
+}
+
 VMS_API int vms_watch_start(struct vms_session *s,
 			    const struct vms_watch_opts *opts,
 			    struct vms_watch **ret)
@@ -447,15 +473,25 @@ VMS_API int vms_watch_start(struct vms_session *s,
 		return -EINVAL;
 	if ((err = vms_kernel_load(s)))
 		return err;
-	return vms_events_start(&s->ctx, s->src, s->kernel, &o, ret);
+	return vms_events_start(&s->ctx, s->src, s->kernel, session_reload, s,
+				&o, ret);
 }
 
 VMS_API int vms_watch_next(struct vms_watch *w, int timeout_ms,
 			   struct vms_event *ret)
 {
-	if (!w || !ret || ret->sz != sizeof(*ret))
+	struct vms_event e = { .sz = sizeof(e) };
+	size_t sz;
+	int r;
+
+	if (!w || !ret || ret->sz < offsetof(struct vms_event, release))
 		return -EINVAL;
-	return vms_events_next(w, timeout_ms, ret);
+	sz = VMS_MIN(ret->sz, sizeof(e));
+	if ((r = vms_events_next(w, timeout_ms, &e)) == 1) {
+		e.sz = sz;
+		memcpy(ret, &e, sz);
+	}
+	return r;
 }
 
 VMS_API int vms_watch_stop(struct vms_watch *w)

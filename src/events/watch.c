@@ -39,6 +39,16 @@
  * and the first hit after leaves the guest stopped ("debug"). The next
  * watch finds that state, and its "D" removes every breakpoint of the
  * stub and lets the guest run.
+ *
+ * A reboot is a QMP RESET event, looked for after every stop and every
+ * 200 ms. The breakpoints go at once (the next kernel will put other
+ * code at their addresses), the gdbstub connection with them, and the
+ * guest runs on. Then, once a second, the caller's reload finds the
+ * kernel a vCPU runs (an earlier boot's image stays in RAM, and is not
+ * taken): its symbols, types and KASLR slide are resolved again, and
+ * the probes planted anew, early enough to see init's exec. The run
+ * queues' addresses are read again whenever a GS base matches none:
+ * so early in boot, the per-CPU offsets are not yet final.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +63,8 @@
 #define MAX_THREADS VMS_MAX_CPUS	/* vCPUs the stub may name */
 #define STOP_WAIT_MS 2000		/* for the stop of an interrupt */
 #define MAX_STALLS 3			/* steps that do not move, per hit */
+#define SLICE_MS 200			/* reset checks while waiting */
+#define RELOAD_MS 1000			/* after a reset, kernel searches */
 
 #define MAX_SYSCALLS 4096
 
@@ -83,6 +95,11 @@ struct vms_watch {
 	struct vms_ctx *ctx;
 	struct vms_source *src;
 	struct vms_kernel *k;
+	vms_events_reload_fn reload;
+	void *reload_arg;
+	uint64_t resets;	/* QMP RESETs seen when last looked */
+	bool rebooting;		/* reset, no kernel found since */
+	uint64_t next_reload;	/* CLOCK_MONOTONIC ns of the next search */
 	struct vms_gdb *gdb;
 	char dir[64];		/* our stub's socket directory, or "" */
 	char addr[128];		/* "unix:DIR/gdb.sock", or the caller's */
@@ -269,6 +286,19 @@ static int syscall_setup(struct vms_watch *w)
 	return 0;
 }
 
+/* What decode_setup() made from the kernel model. */
+static void decode_teardown(struct vms_watch *w)
+{
+	if (w->mw_init)
+		vms_mod_walk_fini(&w->mw);
+	w->mw_init = false;
+	free(w->sys_names);
+	w->sys_names = NULL;
+	w->nsys = 0;
+	w->nrqs = 0;
+	w->probes[P_SYSCALL].sym = NULL;
+}
+
 static int decode_setup(struct vms_watch *w)
 {
 	struct vms_kernel *k = w->k;
@@ -313,6 +343,16 @@ static int current_task(struct vms_watch *w, uint32_t thread,
 	for (size_t i = 0; i < w->nrqs && r->gs_base; i++)
 		if (w->rqs[i].addr - w->rq_base == r->gs_base)
 			rq = &w->rqs[i];
+	/* Per-CPU areas move once, early in boot (setup_per_cpu_areas()),
+	 * and CPUs come and go: read the run queues again and look once
+	 * more. */
+	if (!rq && r->gs_base &&
+	    !vms_sched_runqueues(w->k, w->rqs, VMS_ARRAY_SIZE(w->rqs),
+				 &w->nrqs))
+		for (size_t i = 0; i < w->nrqs; i++)
+			if (w->rqs[i].addr - w->rq_base == r->gs_base)
+				rq = &w->rqs[i];
+	vms_err_clear(w->ctx);
 	/* A stub without segment bases: QEMU numbers vCPUs as Linux
 	 * numbers CPUs unless CPUs were hot-plugged out of order. */
 	for (size_t i = 0; i < w->nrqs && !rq && !r->gs_base; i++)
@@ -529,8 +569,81 @@ static int attach(struct vms_watch *w, bool leftover)
 	return vms_gdb_open(w->ctx, w->addr, &w->gdb);
 }
 
+/* The probes' addresses in the kernel model. */
+static int resolve(struct vms_watch *w)
+{
+	int err;
+
+	for (int i = 0; i < NPROBES; i++) {
+		struct probe *pr = &w->probes[i];
+		if (pr->wanted && (err = vms_kernel_sym(w->k, pr->sym, &pr->va)))
+			return err;
+	}
+	return 0;
+}
+
+/* Attach, plant every probe, let the guest run. */
+static int arm(struct vms_watch *w, bool leftover)
+{
+	int err;
+
+	if ((err = attach(w, leftover)))
+		return err;
+	/* The connection stopped the guest: take that stop, plant, run. */
+	if (vms_gdb_stop_pending(w->gdb)) {
+		struct vms_gdb_stop st;
+		vms_gdb_wait(w->gdb, 0, &st);
+	}
+	for (int i = 0; i < NPROBES; i++)
+		if (w->probes[i].wanted && (err = plant(w, &w->probes[i])))
+			return err;
+	for (int i = 0; i < NPROBES; i++)
+		if (w->probes[i].wanted)
+			vms_log(w->ctx, VMS_LOG_INFO, "events: %s breakpoint at "
+				"%s (%#llx)", w->probes[i].hw ? "hardware"
+				: "software", w->probes[i].sym,
+				(unsigned long long)w->probes[i].va);
+	return cont(w);
+}
+
+/*
+ * Stop the guest if it runs, remove every breakpoint, detach (the guest
+ * runs again unless its owner stopped it) and close the connection.
+ * The first failure is returned, after the connection is closed.
+ */
+static int disarm(struct vms_watch *w)
+{
+	int err = 0, e;
+
+	if (!w->gdb)
+		return 0;
+	if (w->running && !w->owner_stopped) {
+		if (!(err = vms_gdb_interrupt(w->gdb)))
+			err = wait_stopped(w);
+	}
+	/* Each breakpoint removed by name, so that a failure is seen; then
+	 * D removes whatever else the stub holds and lets the guest run,
+	 * unless its owner stopped it. */
+	for (int i = 0; i < NPROBES && !err; i++) {
+		struct probe *pr = &w->probes[i];
+		if (pr->planted && !(e = vms_gdb_unbreak(w->gdb, pr->va, pr->hw)))
+			pr->planted = false;
+		else if (pr->planted && !err)
+			err = e;
+	}
+	if (!err && !w->owner_stopped)
+		err = vms_gdb_detach(w->gdb);
+	vms_gdb_close(w->gdb);
+	w->gdb = NULL;
+	w->running = false;
+	memset(w->stepping, 0, sizeof(w->stepping));
+	memset(w->stalls, 0, sizeof(w->stalls));
+	return err;
+}
+
 int vms_events_start(struct vms_ctx *ctx, struct vms_source *src,
-		     struct vms_kernel *k, const struct vms_watch_opts *o,
+		     struct vms_kernel *k, vms_events_reload_fn reload,
+		     void *reload_arg, const struct vms_watch_opts *o,
 		     struct vms_watch **ret)
 {
 	struct vms_watch *w;
@@ -553,6 +666,8 @@ int vms_events_start(struct vms_ctx *ctx, struct vms_source *src,
 	w->ctx = ctx;
 	w->src = src;
 	w->k = k;
+	w->reload = reload;
+	w->reload_arg = reload_arg;
 	w->max_rate = o && o->max_rate ? o->max_rate : 1000;
 	w->pid = o ? o->pid : 0;
 	if (o && o->comm)
@@ -567,13 +682,11 @@ int vms_events_start(struct vms_ctx *ctx, struct vms_source *src,
 		w->probes[i].wanted = events & probe_defs[i].event;
 		w->probes[i].sym = probe_defs[i].sym;
 	}
-	if ((err = decode_setup(w)))
+	if ((err = decode_setup(w)) || (err = resolve(w)))
 		goto fail;
-	for (int i = 0; i < NPROBES; i++) {
-		struct probe *pr = &w->probes[i];
-		if (pr->wanted && (err = vms_kernel_sym(k, pr->sym, &pr->va)))
-			goto fail;
-	}
+	/* Resets from here on are reboots to follow. */
+	if (src->ops->resets && (err = src->ops->resets(src, &w->resets)))
+		goto fail;
 	if ((err = src->ops->run_state(src, state, sizeof(state))))
 		goto fail;
 	/* "debug": stopped at a breakpoint nobody serves, which only a
@@ -598,23 +711,7 @@ int vms_events_start(struct vms_ctx *ctx, struct vms_source *src,
 		snprintf(w->addr, sizeof(w->addr), "%s", o->gdb);
 	else if ((err = start_stub(w)))
 		goto fail;
-	if ((err = attach(w, leftover)))
-		goto fail;
-	/* The connection stopped the guest: take that stop, plant, run. */
-	if (vms_gdb_stop_pending(w->gdb)) {
-		struct vms_gdb_stop st;
-		vms_gdb_wait(w->gdb, 0, &st);
-	}
-	for (int i = 0; i < NPROBES; i++)
-		if (w->probes[i].wanted && (err = plant(w, &w->probes[i])))
-			goto fail;
-	for (int i = 0; i < NPROBES; i++)
-		if (w->probes[i].wanted)
-			vms_log(ctx, VMS_LOG_INFO, "events: %s breakpoint at "
-				"%s (%#llx)", w->probes[i].hw ? "hardware"
-				: "software", w->probes[i].sym,
-				(unsigned long long)w->probes[i].va);
-	if ((err = cont(w)))
+	if ((err = arm(w, leftover)))
 		goto fail;
 	*ret = w;
 	return 0;
@@ -687,6 +784,86 @@ static int on_trap(struct vms_watch *w, uint32_t thread,
 	return 0;
 }
 
+/* An event of the watch itself (reset, kernel), with no task. */
+static void watch_event(struct vms_event *ev, enum vms_event_type type)
+{
+	size_t sz = ev->sz;
+
+	memset(ev, 0, sz);
+	ev->sz = sz;
+	ev->type = type;
+	ev->time_ns = now_ns(CLOCK_REALTIME);
+	ev->pid = ev->tid = ev->ppid = -1;
+}
+
+/* 1 with a RESET event if the guest was reset since the last look, and
+ * then nothing of the old kernel stays planted; 0 if it was not. */
+static int check_reset(struct vms_watch *w, struct vms_event *ev)
+{
+	uint64_t n = w->resets;
+	int err;
+
+	if (!w->src->ops->resets || (err = w->src->ops->resets(w->src, &n)))
+		return w->src->ops->resets ? err : 0;
+	if (n == w->resets)
+		return 0;
+	w->resets = n;
+	vms_log(w->ctx, VMS_LOG_INFO, "%s: the guest was reset; breakpoints "
+		"removed until its next kernel runs", w->src->path);
+	if ((err = disarm(w)))
+		return err;
+	decode_teardown(w);
+	w->owner_stopped = false;
+	w->rebooting = true;
+	w->next_reload = now_ns(CLOCK_MONOTONIC);
+	watch_event(ev, VMS_EVENT_RESET);
+	return 1;
+}
+
+/* After a reset: 1 with a KERNEL event once the new kernel is found and
+ * the probes are planted in it, 0 while it is not running yet. */
+static int try_rearm(struct vms_watch *w, struct vms_event *ev)
+{
+	struct vms_kernel *k = NULL;
+	uint64_t n;
+	int err;
+
+	w->next_reload = now_ns(CLOCK_MONOTONIC) + RELOAD_MS * 1000000ull;
+	/* A reset while rebooting is part of the same reboot. */
+	if (w->src->ops->resets && (err = w->src->ops->resets(w->src, &n)))
+		return err;
+	w->resets = n;
+	err = w->reload(w->reload_arg, &k);
+	if (err == -ENOMEM)
+		return err;
+	if (err) {
+		vms_log(w->ctx, VMS_LOG_DEBUG, "no kernel yet: %s",
+			w->ctx->err.msg);
+		vms_err_clear(w->ctx);
+		return 0;
+	}
+	w->k = k;
+	/* So early in boot, nr_cpu_ids may still be NR_CPUS: try again. */
+	if ((err = decode_setup(w)) || (err = resolve(w))) {
+		vms_log(w->ctx, VMS_LOG_DEBUG, "the new kernel is not ready: "
+			"%s", w->ctx->err.msg);
+		vms_err_clear(w->ctx);
+		decode_teardown(w);
+		return err == -ENOMEM ? err : 0;
+	}
+	if ((err = arm(w, false)))
+		return err;
+	w->rebooting = false;
+	watch_event(ev, VMS_EVENT_KERNEL);
+	snprintf(ev->release, sizeof(ev->release), "%s", k->release);
+	ev->text_vaddr = k->text_va;
+	ev->kaslr_slide = (int64_t)(k->text_va - 0xffffffff81000000ull);
+	vms_log(w->ctx, VMS_LOG_INFO, "%s: kernel %s runs, _text at %#llx; "
+		"breakpoints planted again", w->src->path, k->release,
+		(unsigned long long)k->text_va);
+	return 1;
+}
+
 int vms_events_next(struct vms_watch *w, int timeout_ms, struct vms_event *ev)
 {
 	uint64_t end = now_ns(CLOCK_MONOTONIC) +
@@ -697,11 +874,43 @@ int vms_events_next(struct vms_watch *w, int timeout_ms, struct vms_event *ev)
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		int left = now >= end ? 0 : (int)((end - now) / 1000000u);
 		bool got = false;
-		int r = vms_gdb_wait(w->gdb, left, &st);
+		int r, stop;
 
-		if (r <= 0)
+		if (w->rebooting) {
+			if (now >= w->next_reload &&
+			    (r = try_rearm(w, ev)) != 0)
+				return r;
+			if (w->rebooting) {
+				uint64_t wake = VMS_MIN(end, w->next_reload);
+				if (now >= end)
+					return 0;
+				if (wake > now) {
+					struct timespec d = {
+						.tv_sec = (time_t)((wake - now) / 1000000000u),
+						.tv_nsec = (long)((wake - now) % 1000000000u),
+					};
+					if (nanosleep(&d, NULL))
+						return -EINTR;
+				}
+				continue;
+			}
+		}
+		stop = vms_gdb_wait(w->gdb, VMS_MIN(left, SLICE_MS), &st);
+		if (stop < 0)
+			return stop;
+		if (stop)
+			w->running = false;
+		/* Before anything of the stop is read: after a reset, the
+		 * old kernel's model means nothing. (A QEMU that quit is
+		 * told as such, not as a lost QMP connection.) */
+		if ((!stop || st.why != VMS_GDB_GONE) &&
+		    (r = check_reset(w, ev)) != 0)
 			return r;
-		w->running = false;
+		if (!stop) {
+			if (!left)
+				return 0;
+			continue;
+		}
 		switch (st.why) {
 		case VMS_GDB_GONE:
 			return vms_err(w->ctx, -ESRCH, LAYER, "%s: the guest is "
@@ -731,38 +940,19 @@ int vms_events_next(struct vms_watch *w, int timeout_ms, struct vms_event *ev)
 
 int vms_events_stop(struct vms_watch *w)
 {
-	int err = 0, e;
+	int err;
 
 	if (!w)
 		return 0;
-	if (w->gdb) {
+	if (w->gdb && w->owner_stopped) {
 		char state[64];
 
 		/* An owner who stopped the guest may have let it run since. */
-		if (w->owner_stopped &&
-		    !w->src->ops->run_state(w->src, state, sizeof(state)) &&
+		if (!w->src->ops->run_state(w->src, state, sizeof(state)) &&
 		    !strcmp(state, "running"))
 			w->owner_stopped = false;
-		if (w->running && !w->owner_stopped) {
-			if (!(err = vms_gdb_interrupt(w->gdb)))
-				err = wait_stopped(w);
-		}
-		/* Each breakpoint removed by name, so that a failure is
-		 * seen; then D removes whatever else the stub holds and
-		 * lets the guest run, unless its owner stopped it. */
-		for (int i = 0; i < NPROBES && !err; i++) {
-			struct probe *pr = &w->probes[i];
-			if (pr->planted &&
-			    !(e = vms_gdb_unbreak(w->gdb, pr->va, pr->hw)))
-				pr->planted = false;
-			else if (pr->planted && !err)
-				err = e;
-		}
-		if (!err && !w->owner_stopped)
-			err = vms_gdb_detach(w->gdb);
-		vms_gdb_close(w->gdb);
-		w->gdb = NULL;
 	}
+	err = disarm(w);
 	/* If the stub could not be told (a broken or half-made connection,
 	 * which stopped the guest all the same), the guest must still not
 	 * stay stopped on vmsight's account: QMP lets it run. */
@@ -775,9 +965,7 @@ int vms_events_stop(struct vms_watch *w)
 				"the guest was let run over QMP", w->src->path);
 	}
 	stop_stub(w);
-	if (w->mw_init)
-		vms_mod_walk_fini(&w->mw);
-	free(w->sys_names);
+	decode_teardown(w);
 	free(w);
 	return err;
 }
