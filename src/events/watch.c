@@ -613,7 +613,7 @@ static int arm(struct vms_watch *w, bool leftover)
  */
 static int disarm(struct vms_watch *w)
 {
-	int err = 0, e;
+	int err = 0, zerr = 0, e;
 
 	if (!w->gdb)
 		return 0;
@@ -623,16 +623,24 @@ static int disarm(struct vms_watch *w)
 	}
 	/* Each breakpoint removed by name, so that a failure is seen; then
 	 * D removes whatever else the stub holds and lets the guest run,
-	 * unless its owner stopped it. */
+	 * unless its owner stopped it. A removal QEMU refuses (under KVM, a
+	 * software breakpoint whose address no longer maps, after a reset)
+	 * is one D still removes. */
 	for (int i = 0; i < NPROBES && !err; i++) {
 		struct probe *pr = &w->probes[i];
 		if (pr->planted && !(e = vms_gdb_unbreak(w->gdb, pr->va, pr->hw)))
 			pr->planted = false;
-		else if (pr->planted && !err)
-			err = e;
+		else if (pr->planted && !zerr)
+			zerr = e;
 	}
-	if (!err && !w->owner_stopped)
-		err = vms_gdb_detach(w->gdb);
+	if (!err && !w->owner_stopped && !(err = vms_gdb_detach(w->gdb))) {
+		for (int i = 0; i < NPROBES; i++)
+			w->probes[i].planted = false;
+		if (zerr)
+			vms_err_clear(w->ctx);
+		zerr = 0;
+	}
+	err = err ? err : zerr;
 	vms_gdb_close(w->gdb);
 	w->gdb = NULL;
 	w->running = false;
