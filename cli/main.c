@@ -2190,6 +2190,15 @@ static int follow_dmesg(struct follow *fl, struct vms_session *s)
 	return r < 0 ? r : 0;
 }
 
+/* Forget the findings reported: they are new again. */
+static void forget_findings(struct follow *fl)
+{
+	for (size_t i = 0; i < fl->nseen; i++)
+		free(fl->seen[i]);
+	fl->nseen = 0;
+	fl->seen_full = false;
+}
+
 static int on_watch_finding(const struct vms_finding *f, void *arg)
 {
 	static const struct out_col cols[] = {
@@ -2387,10 +2396,7 @@ static int cmd_watch(struct opts *o, struct vms_session *s)
 			 * reported afresh. */
 			rebooting = false;
 			fl.log_next = 0;
-			for (size_t i = 0; i < fl.nseen; i++)
-				free(fl.seen[i]);
-			fl.nseen = 0;
-			fl.seen_full = false;
+			forget_findings(&fl);
 			next_log = next_checks = 0;
 		}
 		if ((err = watch_print(o, f, &ev))) {
@@ -2413,8 +2419,7 @@ out:
 		signal(sigs[i], SIG_DFL);
 	if (f != stdout)
 		fclose(f);
-	for (size_t i = 0; i < fl.nseen; i++)
-		free(fl.seen[i]);
+	forget_findings(&fl);
 	free(fl.seen);
 	vms_session_set_yara(s, NULL);
 	vms_yara_destroy(rules);

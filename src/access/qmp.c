@@ -70,27 +70,39 @@ static int fill(struct vms_qmp *q)
 	return 0;
 }
 
+/* A whole line that has arrived (without its newline) into *@ret, owned
+ * by the caller: 1, or 0 if none has yet. */
+static int take_line(struct vms_qmp *q, char **ret)
+{
+	char *nl = q->len ? memchr(q->buf, '\n', q->len) : NULL;
+	size_t n;
+
+	if (!nl) {
+		if (q->len >= MAX_LINE)
+			return vms_err(q->ctx, -E2BIG, LAYER,
+				       "%s: a QMP message longer than %u bytes",
+				       q->path, MAX_LINE);
+		return 0;
+	}
+	n = (size_t)(nl - q->buf);
+	if (!(*ret = malloc(n + 1)))
+		return -ENOMEM;
+	memcpy(*ret, q->buf, n);
+	(*ret)[n] = 0;
+	memmove(q->buf, nl + 1, q->len - n - 1);
+	q->len -= n + 1;
+	return 1;
+}
+
 /* The next line (without its newline) into *@ret, owned by the caller. */
 static int read_line(struct vms_qmp *q, char **ret)
 {
 	int64_t deadline = now_ms() + TIMEOUT_MS;
 
 	for (;;) {
-		char *nl = q->len ? memchr(q->buf, '\n', q->len) : NULL;
-		if (nl) {
-			size_t n = (size_t)(nl - q->buf);
-			if (!(*ret = malloc(n + 1)))
-				return -ENOMEM;
-			memcpy(*ret, q->buf, n);
-			(*ret)[n] = 0;
-			memmove(q->buf, nl + 1, q->len - n - 1);
-			q->len -= n + 1;
-			return 0;
-		}
-		if (q->len >= MAX_LINE)
-			return vms_err(q->ctx, -E2BIG, LAYER,
-				       "%s: a QMP message longer than %u bytes",
-				       q->path, MAX_LINE);
+		int got = take_line(q, ret);
+		if (got)
+			return got < 0 ? got : 0;
 		int64_t left = deadline - now_ms();
 		struct pollfd p = { .fd = q->fd, .events = POLLIN };
 		int pr = left > 0 ? poll(&p, 1, (int)left) : 0;
@@ -153,25 +165,21 @@ int vms_qmp_resets(struct vms_qmp *q, uint64_t *ret)
 	 * dropped). At most 64 reads: a flood cannot hold the caller. */
 	for (int i = 0; i < 64; i++) {
 		struct pollfd p = { .fd = q->fd, .events = POLLIN };
-		char *nl;
+		char *line = NULL;
 		int err;
 
 		/* Whole lines first: a command's read may have left some. */
-		while (q->len && (nl = memchr(q->buf, '\n', q->len))) {
+		while ((err = take_line(q, &line)) == 1) {
 			json_object *o = NULL;
 
-			*nl = 0;
-			err = parse_msg(q, q->buf, &o);
+			err = parse_msg(q, line, &o);
 			json_object_put(o);
-			q->len -= (size_t)(nl + 1 - q->buf);
-			memmove(q->buf, nl + 1, q->len);
+			free(line);
 			if (err)
 				return err;
 		}
-		if (q->len >= MAX_LINE)
-			return vms_err(q->ctx, -E2BIG, LAYER,
-				       "%s: a QMP message longer than %u bytes",
-				       q->path, MAX_LINE);
+		if (err)
+			return err;
 		if (poll(&p, 1, 0) <= 0)
 			break;
 		if ((err = fill(q)))

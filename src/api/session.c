@@ -333,7 +333,7 @@ VMS_API int vms_kernel_info_get(struct vms_session *s,
 	i.release = k->release;
 	i.text_vaddr = k->text_va;
 	i.text_paddr = k->text_pa;
-	i.kaslr_slide = (int64_t)(k->text_va - 0xffffffff81000000ull);
+	i.kaslr_slide = vms_kaslr_slide(k);
 	i.pgd_paddr = k->pgd;
 	i.paging_levels = k->mmu.mode->levels;
 	i.pgd_source = k->pgd_source;

@@ -333,6 +333,15 @@ static int decode_setup(struct vms_watch *w)
 	return 0;
 }
 
+/* The run queue whose CPU's per-CPU area is at @gs_base, or NULL. */
+static const struct vms_rq *rq_at(const struct vms_watch *w, uint64_t gs_base)
+{
+	for (size_t i = 0; i < w->nrqs; i++)
+		if (w->rqs[i].addr - w->rq_base == gs_base)
+			return &w->rqs[i];
+	return NULL;
+}
+
 /* The task the vCPU @thread runs, and its Linux CPU number. */
 static int current_task(struct vms_watch *w, uint32_t thread,
 			const struct vms_gdb_regs *r, uint64_t *task,
@@ -340,18 +349,15 @@ static int current_task(struct vms_watch *w, uint32_t thread,
 {
 	const struct vms_rq *rq = NULL;
 
-	for (size_t i = 0; i < w->nrqs && r->gs_base; i++)
-		if (w->rqs[i].addr - w->rq_base == r->gs_base)
-			rq = &w->rqs[i];
+	if (r->gs_base)
+		rq = rq_at(w, r->gs_base);
 	/* Per-CPU areas move once, early in boot (setup_per_cpu_areas()),
 	 * and CPUs come and go: read the run queues again and look once
 	 * more. */
 	if (!rq && r->gs_base &&
 	    !vms_sched_runqueues(w->k, w->rqs, VMS_ARRAY_SIZE(w->rqs),
 				 &w->nrqs))
-		for (size_t i = 0; i < w->nrqs; i++)
-			if (w->rqs[i].addr - w->rq_base == r->gs_base)
-				rq = &w->rqs[i];
+		rq = rq_at(w, r->gs_base);
 	vms_err_clear(w->ctx);
 	/* A stub without segment bases: QEMU numbers vCPUs as Linux
 	 * numbers CPUs unless CPUs were hot-plugged out of order. */
@@ -569,6 +575,13 @@ static int attach(struct vms_watch *w, bool leftover)
 	return vms_gdb_open(w->ctx, w->addr, &w->gdb);
 }
 
+/* The source's count of resets into *@n; a source that cannot tell
+ * leaves it as it is. */
+static int resets_now(struct vms_watch *w, uint64_t *n)
+{
+	return w->src->ops->resets ? w->src->ops->resets(w->src, n) : 0;
+}
+
 /* The probes' addresses in the kernel model. */
 static int resolve(struct vms_watch *w)
 {
@@ -693,7 +706,7 @@ int vms_events_start(struct vms_ctx *ctx, struct vms_source *src,
 	if ((err = decode_setup(w)) || (err = resolve(w)))
 		goto fail;
 	/* Resets from here on are reboots to follow. */
-	if (src->ops->resets && (err = src->ops->resets(src, &w->resets)))
+	if ((err = resets_now(w, &w->resets)))
 		goto fail;
 	if ((err = src->ops->run_state(src, state, sizeof(state))))
 		goto fail;
@@ -811,10 +824,8 @@ static int check_reset(struct vms_watch *w, struct vms_event *ev)
 	uint64_t n = w->resets;
 	int err;
 
-	if (!w->src->ops->resets || (err = w->src->ops->resets(w->src, &n)))
-		return w->src->ops->resets ? err : 0;
-	if (n == w->resets)
-		return 0;
+	if ((err = resets_now(w, &n)) || n == w->resets)
+		return err;
 	w->resets = n;
 	vms_log(w->ctx, VMS_LOG_INFO, "%s: the guest was reset; breakpoints "
 		"removed until its next kernel runs", w->src->path);
@@ -833,14 +844,12 @@ static int check_reset(struct vms_watch *w, struct vms_event *ev)
 static int try_rearm(struct vms_watch *w, struct vms_event *ev)
 {
 	struct vms_kernel *k = NULL;
-	uint64_t n;
 	int err;
 
 	w->next_reload = now_ns(CLOCK_MONOTONIC) + RELOAD_MS * 1000000ull;
 	/* A reset while rebooting is part of the same reboot. */
-	if (w->src->ops->resets && (err = w->src->ops->resets(w->src, &n)))
+	if ((err = resets_now(w, &w->resets)))
 		return err;
-	w->resets = n;
 	err = w->reload(w->reload_arg, &k);
 	if (err == -ENOMEM)
 		return err;
@@ -865,7 +874,7 @@ static int try_rearm(struct vms_watch *w, struct vms_event *ev)
 	watch_event(ev, VMS_EVENT_KERNEL);
 	snprintf(ev->release, sizeof(ev->release), "%s", k->release);
 	ev->text_vaddr = k->text_va;
-	ev->kaslr_slide = (int64_t)(k->text_va - 0xffffffff81000000ull);
+	ev->kaslr_slide = vms_kaslr_slide(k);
 	vms_log(w->ctx, VMS_LOG_INFO, "%s: kernel %s runs, _text at %#llx; "
 		"breakpoints planted again", w->src->path, k->release,
 		(unsigned long long)k->text_va);
@@ -889,17 +898,17 @@ int vms_events_next(struct vms_watch *w, int timeout_ms, struct vms_event *ev)
 			    (r = try_rearm(w, ev)) != 0)
 				return r;
 			if (w->rebooting) {
-				uint64_t wake = VMS_MIN(end, w->next_reload);
 				if (now >= end)
 					return 0;
-				if (wake > now) {
-					struct timespec d = {
-						.tv_sec = (time_t)((wake - now) / 1000000000u),
-						.tv_nsec = (long)((wake - now) % 1000000000u),
-					};
-					if (nanosleep(&d, NULL))
-						return -EINTR;
-				}
+				/* Asleep until the next search or the caller's
+				 * deadline, both ahead of now. */
+				uint64_t nap = VMS_MIN(end, w->next_reload) - now;
+				struct timespec d = {
+					.tv_sec = (time_t)(nap / 1000000000u),
+					.tv_nsec = (long)(nap % 1000000000u),
+				};
+				if (nanosleep(&d, NULL))
+					return -EINTR;
 				continue;
 			}
 		}

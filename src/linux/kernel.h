@@ -254,6 +254,13 @@ int vms_kernel_sym_table(struct vms_kernel *k, uint64_t base,
 			 const char *what, size_t max, uint64_t **ret,
 			 size_t *ret_n);
 
+/* How far KASLR moved the kernel: _text less where it is linked without
+ * it (__START_KERNEL_map + CONFIG_PHYSICAL_START's 16 MiB default). */
+static inline int64_t vms_kaslr_slide(const struct vms_kernel *k)
+{
+	return (int64_t)(k->text_va - 0xffffffff81000000ull);
+}
+
 /* Is @va in the kernel half of the address space? Every pointer read
  * from a guest structure is checked with this before it is followed. */
 static inline bool vms_is_kernel_addr(const struct vms_kernel *k, uint64_t va)

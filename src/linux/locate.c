@@ -166,13 +166,19 @@ static bool maps_to(struct vms_mmu *mmu, uint64_t root, uint64_t va,
  * pair (PTI_USER_PGTABLE_BIT, bit 12), which maps no kernel text: its
  * kernel half is tried too.
  */
+/* The physical address of @c's top page table: CR3 less its PCID and
+ * flag bits, or 0 with paging off (CR0.PG, bit 31). */
+static uint64_t paging_root(const struct vms_cpu *c)
+{
+	return c->cr0 & 0x80000000u ? c->cr3 & 0x000ffffffffff000ull : 0;
+}
+
 static bool cpu_runs(struct vms_kernel *k)
 {
 	for (unsigned int i = 0; i < k->src->ncpus; i++) {
-		const struct vms_cpu *c = &k->src->cpus[i];
-		uint64_t root = c->cr3 & 0x000ffffffffff000ull;
+		uint64_t root = paging_root(&k->src->cpus[i]);
 
-		if (!(c->cr0 & 0x80000000u) || !root)
+		if (!root)
 			continue;
 		if (maps_to(&k->mmu, root, k->text_va, k->text_pa) ||
 		    maps_to(&k->mmu, root & ~0x1000ull, k->text_va,
@@ -289,7 +295,7 @@ static int find_kernel(struct vms_kernel *k, bool running)
 		/* While running, only a vCPU in the kernel half or in user
 		 * mode: firmware and the decompressor run low, and are not
 		 * worth a scan of all memory. */
-		usable |= (c->cr0 & 0x80000000u) && c->cr3 &&
+		usable |= paging_root(c) &&
 			  (!running || c->rip >> 63 || (c->cs & 3) == 3);
 	}
 	if (running && !usable)

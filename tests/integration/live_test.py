@@ -202,6 +202,24 @@ def state(mon):
     return mon.cmd("query-status")["status"]
 
 
+def interrupt(w, timeout):
+    """End the watch @w as Ctrl-C does; its stderr (killed if it takes
+    more than @timeout s)."""
+    w.send_signal(signal.SIGINT)
+    try:
+        _, err = w.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        w.kill()
+        _, err = w.communicate()
+    return err
+
+
+def read_events(path):
+    """The JSON lines a watch wrote to @path."""
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def watch_tests(a, name, src, mon, vm):
     """watch: the exec and exit of a program the guest runs every second
     and the load of a module, with the pids, names and addresses the
@@ -224,14 +242,8 @@ def watch_tests(a, name, src, mon, vm):
     vm.send("rmmod tcp_vegas; insmod /late/tcp_vegas.ko && "
             "grep tcp_vegas /proc/modules | sed 's/^/VMS-MOD /'")
     time.sleep(8)
-    w.send_signal(signal.SIGINT)
-    try:
-        _, err = w.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        w.kill()
-        _, err = w.communicate()
-    with open(out_path) as f:
-        events = [json.loads(line) for line in f if line.strip()]
+    err = interrupt(w, 30)
+    events = read_events(out_path)
     execs = [e for e in events if e["event"] == "exec" and
              e["path"] == "/bin/true"]
     loop = loop_pids(vm, set(e["pid"] for e in execs))
@@ -276,8 +288,7 @@ def watch_tests(a, name, src, mon, vm):
     time.sleep(4)
     vm.send("echo vmsight-kmsg-mark > /dev/kmsg")
     _, err = w.communicate(timeout=120)
-    with open(out_path) as f:
-        events = [json.loads(line) for line in f if line.strip()]
+    events = read_events(out_path)
     calls = [e for e in events if e["event"] == "syscall"]
     ends = [e for e in calls if e["name"] == "exit_group"]
     loop = loop_pids(vm, set(e["pid"] for e in calls))
@@ -329,8 +340,7 @@ def watch_tests(a, name, src, mon, vm):
         n_resumed = len(f.readlines())
     mon.cmd("stop")
     time.sleep(1)
-    w.send_signal(signal.SIGINT)
-    _, err = w.communicate(timeout=30)
+    err = interrupt(w, 30)
     after = state(mon)
     same = probe_bytes(a, src, mon, tmp) == before
     mon.cmd("cont")
@@ -397,14 +407,8 @@ def reboot_tests(a, g, name, src, mon, vm):
                 'sleep 1; done')
         time.sleep(8)
     finally:
-        w.send_signal(signal.SIGINT)
-        try:
-            _, err = w.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            w.kill()
-            _, err = w.communicate()
-    with open(out_path) as f:
-        events = [json.loads(line) for line in f if line.strip()]
+        err = interrupt(w, 60)
+    events = read_events(out_path)
     kinds = [e["event"] for e in events]
     resets = [i for i, k in enumerate(kinds) if k == "reset"]
     kernels = [i for i, k in enumerate(kinds) if k == "kernel"]
