@@ -1964,36 +1964,52 @@ static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 				       [VMS_EVENT_MODULE] = "module",
 				       [VMS_EVENT_SYSCALL] = "syscall",
 				       [VMS_EVENT_RESET] = "reset",
-				       [VMS_EVENT_KERNEL] = "kernel" };
+				       [VMS_EVENT_KERNEL] = "kernel",
+				       [VMS_EVENT_SHUTDOWN] = "shutdown" };
 	const char *name = (size_t)ev->type < VMS_ARRAY_LEN(names) &&
 			   names[ev->type] ? names[ev->type] : "?";
 	char when[40], detail[4600] = "";
 
 	iso_time(ev->time_ns, when, sizeof(when));
-	if (ev->type == VMS_EVENT_RESET || ev->type == VMS_EVENT_KERNEL) {
-		/* The watch's own: no task. */
+	if (ev->type == VMS_EVENT_RESET || ev->type == VMS_EVENT_KERNEL ||
+	    ev->type == VMS_EVENT_SHUTDOWN) {
+		/* The watch's own: no task. event and time, then reason
+		 * (shutdown) or the last three (kernel). */
 		static const struct out_col cols[] = {
 			{ "event", NULL, OUT_STR, 0 },
 			{ "time", NULL, OUT_STR, 0 },
+			{ "reason", NULL, OUT_STR, 0 },
 			{ "release", NULL, OUT_STR, 0 },
 			{ "text_vaddr", NULL, OUT_HEX, 0 },
 			{ "kaslr_slide", NULL, OUT_HEX, 0 },
 		};
 		struct out_val v[] = {
-			{ .s = name }, { .s = when }, { .s = ev->release },
-			{ .u = ev->text_vaddr },
+			{ .s = name }, { .s = when }, { .s = ev->reason },
+			{ .s = ev->release }, { .u = ev->text_vaddr },
 			{ .u = (uint64_t)ev->kaslr_slide },
 		};
 		if (o->json) {
-			struct out *out = out_new(f, true, cols,
-						  ev->type == VMS_EVENT_RESET
-						  ? 2 : VMS_ARRAY_LEN(cols));
-			out_row(out, v);
+			struct out_col c[5];
+			struct out_val x[5];
+			size_t from = ev->type == VMS_EVENT_KERNEL ? 3 : 2,
+			       n = ev->type == VMS_EVENT_KERNEL ? 3
+				   : ev->type == VMS_EVENT_SHUTDOWN ? 1 : 0;
+			memcpy(c, cols, 2 * sizeof(*c));
+			memcpy(x, v, 2 * sizeof(*x));
+			memcpy(c + 2, cols + from, n * sizeof(*c));
+			memcpy(x + 2, v + from, n * sizeof(*x));
+			struct out *out = out_new(f, true, c, 2 + n);
+			out_row(out, x);
 			out_finish(out);
 		} else if (ev->type == VMS_EVENT_RESET) {
 			fprintf(f, "%s %-6s %7s %7s %-16s %s\n", when, name,
 				"-", "-", "-", "the guest was reset; waiting "
 				"for its next kernel");
+		} else if (ev->type == VMS_EVENT_SHUTDOWN) {
+			clean(ev->reason);
+			fprintf(f, "%s %-6s %7s %7s %-16s %s%s%s\n", when, name,
+				"-", "-", "-", "the guest powered off",
+				ev->reason[0] ? ": " : "", ev->reason);
 		} else {
 			clean(ev->release);
 			fprintf(f, "%s %-6s %7s %7s %-16s %s, _text at 0x%"
@@ -2312,6 +2328,8 @@ static int cmd_watch(struct opts *o, struct vms_session *s)
 	FILE *f = stdout;
 	double next_log = 0, next_checks = 0;
 	bool rebooting = false;	/* between a reset and its kernel event */
+	bool off = false;	/* between a shutdown and a reset */
+	bool gone = false;	/* QEMU quit */
 	int err, ret = 0;
 
 	if (o->out_dir && !(f = fopen(o->out_dir, "a"))) {
@@ -2385,11 +2403,24 @@ static int cmd_watch(struct opts *o, struct vms_session *s)
 		r = vms_watch_next(w, 200, &ev);
 		if (r == -EINTR || r == 0)
 			continue;
+		if (r == -ESRCH)
+			gone = true;
+		if (r == -ESRCH && off) {
+			/* Powered off, and QEMU quit: the watch is over. */
+			fprintf(stderr, "%s: the guest powered off and QEMU "
+				"quit; the watch ends\n", prog);
+			break;
+		}
 		if (r < 0) {
 			ret = fail(s, r);
 			break;
 		}
-		if (ev.type == VMS_EVENT_RESET)
+		/* A power-off is a reboot that may never end: the streams
+		 * pause until a reset and the next kernel, or QEMU's end. */
+		off = ev.type == VMS_EVENT_SHUTDOWN ||
+		      (off && ev.type != VMS_EVENT_RESET);
+		if (ev.type == VMS_EVENT_RESET ||
+		    ev.type == VMS_EVENT_SHUTDOWN)
 			rebooting = true;
 		if (ev.type == VMS_EVENT_KERNEL) {
 			/* A new boot: its log from the start, and its findings
@@ -2412,7 +2443,7 @@ out:
 	 * must not cut the cleanup short. */
 	if (w && (err = vms_watch_stop(w)) && !ret)
 		ret = fail(s, err);
-	else if (w)
+	else if (w && !gone)
 		fprintf(stderr, "%s: breakpoints removed; the guest runs "
 			"on\n", prog);
 	for (size_t i = 0; i < VMS_ARRAY_LEN(sigs); i++)
@@ -2707,6 +2738,14 @@ int main(int argc, char **argv)
 	progress_clear();
 	if (o.pause)
 		ret = resume_guest(s, ret);
+	if (s && vms_session_torn(s))
+		fprintf(stderr,
+			"%s: %u object%s changed while %s read and %s left "
+			"out (--pause reads one consistent state)\n",
+			prog, vms_session_torn(s),
+			vms_session_torn(s) == 1 ? "" : "s",
+			vms_session_torn(s) == 1 ? "it was" : "they were",
+			vms_session_torn(s) == 1 ? "is" : "are");
 	vms_session_destroy(s);
 	return ret;
 }

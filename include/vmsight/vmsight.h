@@ -132,6 +132,20 @@ VMS_API int vms_session_resume(struct vms_session *s, uint64_t *paused_ns);
 VMS_API void vms_session_resume_async(struct vms_session *s);
 
 /**
+ * How many objects the session's walks have left out so far because they
+ * changed while they were read. Only a live guest that is not paused
+ * races the reads: there a task, module, socket, open file, mount or
+ * memory area that is freed, reused or half-written under the read is
+ * left out with a warning (VMS_LOG_WARN, naming its address), and a list
+ * that breaks under the read ends early with one, where a dump or a
+ * paused guest gives an error. vms_session_pause() gives a consistent
+ * view. Checks, measurements and baselines always read strictly: an
+ * object left out of one view of a cross-view check would look hidden,
+ * so there a torn read fails the check instead.
+ */
+VMS_API uint32_t vms_session_torn(const struct vms_session *s);
+
+/**
  * Forget what the session cached from guest memory (translations, the
  * module memory it searched, system facts), so that the next calls see
  * a live guest as it is now. A dump never changes: there it only costs.
@@ -899,6 +913,13 @@ enum vms_event_type {
 	 *  checks read it from now on) and planted its breakpoints again.
 	 *  Always reported. */
 	VMS_EVENT_KERNEL = 32,
+	/** the guest powered off, or QEMU was told to quit (@reason says
+	 *  which): the watch has removed its breakpoints. A QEMU that keeps
+	 *  the guest (-no-shutdown) may reset it: a RESET event follows,
+	 *  and the watch goes on as after a reboot. A QEMU that quits ends
+	 *  the watch: vms_watch_next() then fails with -ESRCH. Always
+	 *  reported. */
+	VMS_EVENT_SHUTDOWN = 64,
 };
 
 /** Options for vms_watch_start(); @sz as for vms_session_opts. */
@@ -953,6 +974,10 @@ struct vms_event {
 	char release[65];	/**< its release, as uname -r prints it */
 	uint64_t text_vaddr;	/**< _text: where this boot's KASLR put it */
 	int64_t kaslr_slide;	/**< _text less 0xffffffff81000000 */
+	/* shutdown */
+	char reason[32];	/**< QEMU's: "guest-shutdown", "host-qmp-quit",
+				 *   "host-signal", "guest-reset" (a reboot
+				 *   under -no-reboot)...; "" if it gave none */
 };
 
 struct vms_watch;
@@ -978,7 +1003,11 @@ VMS_API int vms_watch_start(struct vms_session *s,
  * A guest that reboots gives VMS_EVENT_RESET, then, once its new kernel
  * runs, VMS_EVENT_KERNEL; between the two the session's kernel model is
  * the old boot's and must not be read. The new kernel replaces the
- * session's (handles from the old one must be gone by then).
+ * session's (handles from the old one must be gone by then). A guest
+ * that powers off gives VMS_EVENT_SHUTDOWN, after which the same holds
+ * until a VMS_EVENT_KERNEL; if QEMU quits, the next call fails with
+ * -ESRCH ("the guest powered off and QEMU is gone"), as it does when
+ * QEMU dies without a word.
  */
 VMS_API int vms_watch_next(struct vms_watch *w, int timeout_ms,
 			   struct vms_event *ret);

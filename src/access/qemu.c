@@ -308,15 +308,15 @@ static int qemu_hmp(struct vms_source *src, const char *cmdline, size_t max,
 	return vms_qmp_hmp(p->qmp, cmdline, max, ret);
 }
 
-static int qemu_resets(struct vms_source *src, uint64_t *ret)
+static int qemu_lifecycle(struct vms_source *src, struct vms_lifecycle *ret)
 {
 	struct qemu_priv *p = src->priv;
 
-	return vms_qmp_resets(p->qmp, ret);
+	return vms_qmp_lifecycle(p->qmp, ret);
 }
 
 static const struct vms_source_ops qemu_ops = {
-	.resets = qemu_resets,
+	.lifecycle = qemu_lifecycle,
 	.run_state = qemu_run_state,
 	.hmp = qemu_hmp,
 	.read_cpus = qemu_read_cpus,

@@ -37,7 +37,7 @@ struct vms_qmp {
 	int fd;
 	char *buf;		/* received, not yet consumed */
 	size_t len, cap;
-	uint64_t resets;	/* RESET events seen */
+	struct vms_lifecycle life; /* RESET and SHUTDOWN events seen */
 };
 
 static int64_t now_ms(void)
@@ -131,10 +131,27 @@ static int parse_msg(struct vms_qmp *q, const char *line, json_object **ret)
 	}
 	if (json_object_object_get_ex(o, "event", &ev)) {
 		const char *name = json_object_get_string(ev);
-		/* Sent at every system reset but QEMU's first
-		 * (qemu_system_reset(), softmmu/runstate.c). */
-		if (name && !strcmp(name, "RESET"))
-			q->resets++;
+		json_object *data, *reason;
+		/* RESET: sent at every system reset but QEMU's first
+		 * (qemu_system_reset(), softmmu/runstate.c). SHUTDOWN: the
+		 * guest powered off, or QEMU was told to quit (a signal,
+		 * QMP quit), or a guest reset under -no-reboot; its
+		 * "reason" says which (QEMU 4.0+). */
+		if (name && !strcmp(name, "RESET")) {
+			q->life.resets++;
+		} else if (name && !strcmp(name, "SHUTDOWN")) {
+			q->life.shutdowns++;
+			snprintf(q->life.reason, sizeof(q->life.reason), "%s",
+				 json_object_object_get_ex(o, "data", &data) &&
+						 json_object_object_get_ex(
+							 data, "reason",
+							 &reason) &&
+						 json_object_is_type(
+							 reason,
+							 json_type_string)
+					 ? json_object_get_string(reason)
+					 : "");
+		}
 		json_object_put(o);
 		return 0;
 	}
@@ -158,15 +175,16 @@ static int read_msg(struct vms_qmp *q, json_object **ret)
 	}
 }
 
-int vms_qmp_resets(struct vms_qmp *q, uint64_t *ret)
+int vms_qmp_lifecycle(struct vms_qmp *q, struct vms_lifecycle *ret)
 {
+	int err = 0;
+
 	/* What has arrived, without waiting: events only, as no command
 	 * is out (a stray reply, such as that of resume_async's cont, is
 	 * dropped). At most 64 reads: a flood cannot hold the caller. */
-	for (int i = 0; i < 64; i++) {
+	for (int i = 0; i < 64 && !err; i++) {
 		struct pollfd p = { .fd = q->fd, .events = POLLIN };
 		char *line = NULL;
-		int err;
 
 		/* Whole lines first: a command's read may have left some. */
 		while ((err = take_line(q, &line)) == 1) {
@@ -176,17 +194,14 @@ int vms_qmp_resets(struct vms_qmp *q, uint64_t *ret)
 			json_object_put(o);
 			free(line);
 			if (err)
-				return err;
+				break;
 		}
-		if (err)
-			return err;
-		if (poll(&p, 1, 0) <= 0)
+		if (err || poll(&p, 1, 0) <= 0)
 			break;
-		if ((err = fill(q)))
-			return err;
+		err = fill(q);
 	}
-	*ret = q->resets;
-	return 0;
+	*ret = q->life;
+	return err;
 }
 
 static int write_all(struct vms_qmp *q, const char *s, size_t n)

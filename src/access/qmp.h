@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 
 #include "../core/core.h"
+#include "source.h"
 
 struct vms_qmp;
 
@@ -29,9 +30,9 @@ int vms_qmp_cmd(struct vms_qmp *q, const char *cmd, json_object *args,
 int vms_qmp_hmp(struct vms_qmp *q, const char *cmdline, size_t max,
 		char **ret);
 
-/* The number of RESET events QEMU has sent so far, reading without
- * waiting what has arrived. */
-int vms_qmp_resets(struct vms_qmp *q, uint64_t *ret);
+/* The RESET and SHUTDOWN events QEMU has sent so far, reading without
+ * waiting what has arrived; *@ret is filled even when that fails. */
+int vms_qmp_lifecycle(struct vms_qmp *q, struct vms_lifecycle *ret);
 
 /* The process at the other end of the socket (SO_PEERCRED). */
 int vms_qmp_peer_pid(struct vms_qmp *q, int *ret);

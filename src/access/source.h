@@ -77,6 +77,14 @@ enum { VMS_QEMU_CS, VMS_QEMU_DS, VMS_QEMU_ES, VMS_QEMU_FS, VMS_QEMU_GS,
 
 struct vms_source;
 
+/* QEMU's account of the guest's life (its QMP events). */
+struct vms_lifecycle {
+	uint64_t resets;	/* RESET: a reboot, or system_reset */
+	uint64_t shutdowns;	/* SHUTDOWN: powered off, or QEMU told to quit */
+	char reason[32];	/* the last SHUTDOWN's reason ("guest-shutdown",
+				 * "host-qmp-quit", ...; QEMU 4.0+) */
+};
+
 struct vms_source_ops {
 	/* Produce page @pfn of a VMS_SEG_PAGED segment into @page
 	 * (VMS_PAGE_SIZE bytes). -EFAULT if the dump does not hold it. */
@@ -101,9 +109,11 @@ struct vms_source_ops {
 	 * (malloc'd, at most @max bytes). */
 	int (*hmp)(struct vms_source *src, const char *cmdline, size_t max,
 		   char **ret);
-	/* Live sources: how many times the guest was reset since the
-	 * source was opened (a reboot), without waiting. */
-	int (*resets)(struct vms_source *src, uint64_t *ret);
+	/* Live sources: what QEMU has said of the guest's life since the
+	 * source was opened, without waiting. *@ret is filled even when
+	 * the call fails (QEMU closed the connection): what it said last
+	 * comes before it went. */
+	int (*lifecycle)(struct vms_source *src, struct vms_lifecycle *ret);
 };
 
 struct vms_source {

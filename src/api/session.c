@@ -183,6 +183,8 @@ static int open_source(struct vms_session *s, const char *source, bool live)
 		return -ENOMEM;
 	err = live ? vms_qemu_open(&s->ctx, s->path, &s->src)
 		   : vms_source_open(&s->ctx, s->path, &s->src);
+	/* A running guest changes under the reads until a pause. */
+	s->ctx.racing = live && !err;
 	return err ? err : source_ranges(s);
 }
 
@@ -219,6 +221,7 @@ VMS_API int vms_session_pause(struct vms_session *s)
 	if ((err = s->src->ops->pause(s->src, &was_running)))
 		return err;
 	s->paused = was_running;
+	s->ctx.racing = false; /* stopped, by vmsight or by its owner */
 	clock_gettime(CLOCK_MONOTONIC, &s->paused_at);
 	return 0;
 }
@@ -238,8 +241,10 @@ VMS_API int vms_session_resume(struct vms_session *s, uint64_t *paused_ns)
 		*paused_ns = (uint64_t)(now.tv_sec - s->paused_at.tv_sec) *
 				     1000000000u +
 			     (uint64_t)(now.tv_nsec - s->paused_at.tv_nsec);
-	if (!err)
+	if (!err) {
 		s->paused = false;
+		s->ctx.racing = true;
+	}
 	return err;
 }
 
@@ -247,6 +252,11 @@ VMS_API void vms_session_resume_async(struct vms_session *s)
 {
 	if (s && s->paused && s->src->ops->resume_async)
 		s->src->ops->resume_async(s->src);
+}
+
+VMS_API uint32_t vms_session_torn(const struct vms_session *s)
+{
+	return s ? s->ctx.torn : 0;
 }
 
 VMS_API const char *vms_errmsg(const struct vms_session *s)
@@ -1280,6 +1290,19 @@ VMS_API int vms_check_get(size_t i, struct vms_check_desc *ret)
 	return 0;
 }
 
+/* Checks and measurements read strictly even while the guest runs: a
+ * task left out of one view of a cross-view check as torn would look
+ * hidden, and a baseline must not miss an object. One that a running
+ * guest tears fails instead (vmsight watch warns and runs it again next
+ * time). Returns the racing flag to put back. */
+static bool strict(struct vms_session *s)
+{
+	bool racing = s->ctx.racing;
+
+	s->ctx.racing = false;
+	return racing;
+}
+
 VMS_API int vms_check_run(struct vms_session *s, const char *name,
 			  vms_finding_fn fn, void *arg)
 {
@@ -1289,7 +1312,10 @@ VMS_API int vms_check_run(struct vms_session *s, const char *name,
 		return -EINVAL;
 	if ((err = vms_kernel_load(s)))
 		return err;
-	return vms_chk_run(s->kernel, s->policy, s->yara, name, fn, arg);
+	bool racing = strict(s);
+	err = vms_chk_run(s->kernel, s->policy, s->yara, name, fn, arg);
+	s->ctx.racing = racing;
+	return err;
 }
 
 VMS_API void vms_session_set_policy(struct vms_session *s,
@@ -1308,7 +1334,10 @@ VMS_API int vms_measure(struct vms_session *s, vms_measurement_fn fn,
 		return -EINVAL;
 	if ((err = vms_kernel_load(s)))
 		return err;
-	return vms_chk_measure_run(s->kernel, fn, arg);
+	bool racing = strict(s);
+	err = vms_chk_measure_run(s->kernel, fn, arg);
+	s->ctx.racing = racing;
+	return err;
 }
 
 VMS_API int vms_baseline_write(struct vms_session *s, FILE *f,
@@ -1319,8 +1348,12 @@ VMS_API int vms_baseline_write(struct vms_session *s, FILE *f,
 	if (!s || !f)
 		return -EINVAL;
 	if ((err = vms_kernel_load(s)) ||
-	    (err = vms_chk_baseline_header(f, source)) ||
-	    (err = vms_chk_measure_run(s->kernel, vms_chk_baseline_line, f)))
+	    (err = vms_chk_baseline_header(f, source)))
+		return err;
+	bool racing = strict(s);
+	err = vms_chk_measure_run(s->kernel, vms_chk_baseline_line, f);
+	s->ctx.racing = racing;
+	if (err)
 		return err;
 	return fflush(f) || ferror(f) ? -EIO : 0;
 }
@@ -1338,7 +1371,9 @@ VMS_API int vms_baseline_diff(struct vms_session *s,
 		return err;
 	if (!(now = vms_chk_baseline_new()))
 		return -ENOMEM;
+	bool racing = strict(s);
 	err = vms_chk_measure_run(s->kernel, vms_chk_baseline_add, now);
+	s->ctx.racing = racing;
 	/* A parsed baseline is sorted already: comparing does not change
 	 * it. */
 	if (!err)

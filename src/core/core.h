@@ -38,6 +38,8 @@ struct vms_ctx {
 	uint32_t max_tasks;	/* bound on task-list walks */
 	vms_progress_fn progress; /* progress callback, may be NULL */
 	void *progress_arg;	/* passed to @progress */
+	bool racing;		/* reads race a running guest (see vms_torn) */
+	uint32_t torn;		/* objects vms_torn() let a walk skip */
 };
 
 void vms_ctx_init(struct vms_ctx *ctx);
@@ -50,6 +52,20 @@ int vms_err(struct vms_ctx *ctx, int code, const char *layer,
 int vms_err_at(struct vms_ctx *ctx, int code, const char *layer,
 	       uint64_t addr, const char *fmt, ...) VMS_PRINTF(5, 6);
 void vms_err_clear(struct vms_ctx *ctx);
+
+/*
+ * A walk failed to read or decode one object (@err, recorded in @ctx).
+ * While the reads race a running guest (a live source without --pause),
+ * that is what an object freed, reused or half-written under the read
+ * looks like, not proof of a broken or forged kernel: then the error
+ * becomes a warning naming @what (a printf format) and the recorded
+ * error, it is counted in ctx->torn and cleared, and true tells the
+ * caller to skip the object (or to end its list there). Otherwise, and
+ * always for -ENOMEM and -E2BIG (the host's limits, not the guest's
+ * state), the error stands and false is returned.
+ */
+bool vms_torn(struct vms_ctx *ctx, int err, const char *fmt, ...)
+	VMS_PRINTF(3, 4);
 
 void vms_log(struct vms_ctx *ctx, enum vms_log_level level,
 	     const char *fmt, ...) VMS_PRINTF(3, 4);

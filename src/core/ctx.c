@@ -59,6 +59,25 @@ void vms_err_clear(struct vms_ctx *ctx)
 	memset(&ctx->err, 0, sizeof(ctx->err));
 }
 
+bool vms_torn(struct vms_ctx *ctx, int err, const char *fmt, ...)
+{
+	char what[160];
+	va_list ap;
+
+	if (!ctx->racing || err >= 0 || err == -ENOMEM || err == -E2BIG)
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	vms_log(ctx, VMS_LOG_WARN,
+		"%s changed while it was read and is left out (%s)", what,
+		ctx->err.code ? ctx->err.msg : strerror(-err));
+	vms_err_clear(ctx);
+	if (ctx->torn < UINT32_MAX)
+		ctx->torn++;
+	return true;
+}
+
 void vms_log(struct vms_ctx *ctx, enum vms_log_level level, const char *fmt,
 	     ...)
 {

@@ -97,8 +97,10 @@ struct vms_watch {
 	struct vms_kernel *k;
 	vms_events_reload_fn reload;
 	void *reload_arg;
-	uint64_t resets;	/* QMP RESETs seen when last looked */
+	struct vms_lifecycle life; /* QEMU's RESETs and SHUTDOWNs, last look */
 	bool rebooting;		/* reset, no kernel found since */
+	bool off;		/* powered off, no reset since */
+	bool gone;		/* QEMU quit */
 	uint64_t next_reload;	/* CLOCK_MONOTONIC ns of the next search */
 	struct vms_gdb *gdb;
 	char dir[64];		/* our stub's socket directory, or "" */
@@ -183,7 +185,8 @@ static void stop_stub(struct vms_watch *w)
 
 	if (!w->dir[0])
 		return;
-	if (w->src->ops->hmp(w->src, "gdbserver none", 4096, &out))
+	if (!w->gone &&
+	    w->src->ops->hmp(w->src, "gdbserver none", 4096, &out))
 		vms_log(w->ctx, VMS_LOG_WARN, "could not stop QEMU's gdbstub: "
 			"%s", w->ctx->err.msg);
 	free(out);
@@ -575,11 +578,12 @@ static int attach(struct vms_watch *w, bool leftover)
 	return vms_gdb_open(w->ctx, w->addr, &w->gdb);
 }
 
-/* The source's count of resets into *@n; a source that cannot tell
- * leaves it as it is. */
-static int resets_now(struct vms_watch *w, uint64_t *n)
+/* The source's account of the guest's life into *@ret, filled even when
+ * the call fails; a source that cannot tell leaves it as it is. */
+static int life_now(struct vms_watch *w, struct vms_lifecycle *ret)
 {
-	return w->src->ops->resets ? w->src->ops->resets(w->src, n) : 0;
+	return w->src->ops->lifecycle ? w->src->ops->lifecycle(w->src, ret)
+				      : 0;
 }
 
 /* The probes' addresses in the kernel model. */
@@ -706,7 +710,7 @@ int vms_events_start(struct vms_ctx *ctx, struct vms_source *src,
 	if ((err = decode_setup(w)) || (err = resolve(w)))
 		goto fail;
 	/* Resets from here on are reboots to follow. */
-	if ((err = resets_now(w, &w->resets)))
+	if ((err = life_now(w, &w->life)))
 		goto fail;
 	if ((err = src->ops->run_state(src, state, sizeof(state))))
 		goto fail;
@@ -817,16 +821,71 @@ static void watch_event(struct vms_event *ev, enum vms_event_type type)
 	ev->pid = ev->tid = ev->ppid = -1;
 }
 
-/* 1 with a RESET event if the guest was reset since the last look, and
- * then nothing of the old kernel stays planted; 0 if it was not. */
-static int check_reset(struct vms_watch *w, struct vms_event *ev)
+/* The guest powered off (or QEMU was told to quit): 1 with a SHUTDOWN
+ * event, nothing planted any more. If QEMU is @gone, there is nothing
+ * to remove breakpoints from; else (-no-shutdown keeps it, stopped) they
+ * are removed as at the end of a watch. */
+static int power_off(struct vms_watch *w, bool gone, struct vms_event *ev)
 {
-	uint64_t n = w->resets;
+	char state[64];
 	int err;
 
-	if ((err = resets_now(w, &n)) || n == w->resets)
+	vms_log(w->ctx, VMS_LOG_INFO, "%s: the guest powered off (%s)%s",
+		w->src->path, w->life.reason[0] ? w->life.reason : "no reason",
+		gone ? "" : "; breakpoints removed until it is reset");
+	if (gone) {
+		w->gone = true;
+		vms_gdb_close(w->gdb);
+		w->gdb = NULL;
+		w->running = false;
+		for (int i = 0; i < NPROBES; i++)
+			w->probes[i].planted = false;
+	} else {
+		/* A guest in QEMU's "shutdown" state ignores both the
+		 * interrupt (no stop reply comes) and a continue. */
+		if (w->running &&
+		    !w->src->ops->run_state(w->src, state, sizeof(state)) &&
+		    strcmp(state, "running"))
+			w->running = false;
+		vms_err_clear(w->ctx);
+		if ((err = disarm(w)))
+			return err;
+	}
+	decode_teardown(w);
+	w->owner_stopped = false;
+	w->rebooting = false;
+	w->off = true;
+	watch_event(ev, VMS_EVENT_SHUTDOWN);
+	snprintf(ev->reason, sizeof(ev->reason), "%s", w->life.reason);
+	return 1;
+}
+
+/*
+ * What QEMU said of the guest's life since the last look: 1 with a
+ * SHUTDOWN event if it powered off (power_off()); else 1 with a RESET
+ * event if it was reset, and then nothing of the old kernel stays
+ * planted; 0 if neither. A SHUTDOWN is reported before a RESET that
+ * follows it (the owner's system_reset of a guest kept by -no-shutdown),
+ * and before QEMU's end (@gone, or the QMP connection lost).
+ */
+static int check_life(struct vms_watch *w, bool gone, struct vms_event *ev)
+{
+	struct vms_lifecycle now = w->life;
+	int err = life_now(w, &now);
+
+	if (now.shutdowns != w->life.shutdowns) {
+		w->life.shutdowns = now.shutdowns;
+		memcpy(w->life.reason, now.reason, sizeof(now.reason));
+		if (err)
+			vms_err_clear(w->ctx);
+		return power_off(w, gone || err, ev);
+	}
+	if (err || now.resets == w->life.resets)
 		return err;
-	w->resets = n;
+	w->life.resets = now.resets;
+	if (w->rebooting)
+		return 0; /* a reset while rebooting: the same reboot */
+	w->off = false;
 	vms_log(w->ctx, VMS_LOG_INFO, "%s: the guest was reset; breakpoints "
 		"removed until its next kernel runs", w->src->path);
 	if ((err = disarm(w)))
@@ -847,8 +906,9 @@ static int try_rearm(struct vms_watch *w, struct vms_event *ev)
 	int err;
 
 	w->next_reload = now_ns(CLOCK_MONOTONIC) + RELOAD_MS * 1000000ull;
-	/* A reset while rebooting is part of the same reboot. */
-	if ((err = resets_now(w, &w->resets)))
+	/* A reset while rebooting is part of the same reboot; a power-off
+	 * is reported. */
+	if ((err = check_life(w, false, ev)) != 0)
 		return err;
 	err = w->reload(w->reload_arg, &k);
 	if (err == -ENOMEM)
@@ -881,6 +941,22 @@ static int try_rearm(struct vms_watch *w, struct vms_event *ev)
 	return 1;
 }
 
+/* A talk with the gdbstub failed (@err): if QEMU said SHUTDOWN first,
+ * it is quitting, and that is the event (1); else @err stands. */
+static int gdb_failed(struct vms_watch *w, int err, struct vms_event *ev)
+{
+	struct vms_error saved = w->ctx->err;
+	int r;
+
+	if (err == -ENOMEM)
+		return err;
+	vms_err_clear(w->ctx);
+	if ((r = check_life(w, true, ev)) > 0)
+		return r;
+	w->ctx->err = saved;
+	return err;
+}
+
 int vms_events_next(struct vms_watch *w, int timeout_ms, struct vms_event *ev)
 {
 	uint64_t end = now_ns(CLOCK_MONOTONIC) +
@@ -890,39 +966,55 @@ int vms_events_next(struct vms_watch *w, int timeout_ms, struct vms_event *ev)
 		struct vms_gdb_stop st;
 		uint64_t now = now_ns(CLOCK_MONOTONIC);
 		int left = now >= end ? 0 : (int)((end - now) / 1000000u);
-		bool got = false;
+		bool got = false, gone;
 		int r, stop;
 
-		if (w->rebooting) {
-			if (now >= w->next_reload &&
-			    (r = try_rearm(w, ev)) != 0)
+		if (w->off) {
+			/* Powered off: a reset brings it back; QEMU's end
+			 * ends the watch. */
+			if ((r = check_life(w, false, ev)) > 0)
 				return r;
-			if (w->rebooting) {
-				if (now >= end)
-					return 0;
-				/* Asleep until the next search or the caller's
-				 * deadline, both ahead of now. */
-				uint64_t nap = VMS_MIN(end, w->next_reload) - now;
-				struct timespec d = {
-					.tv_sec = (time_t)(nap / 1000000000u),
-					.tv_nsec = (long)(nap % 1000000000u),
-				};
-				if (nanosleep(&d, NULL))
-					return -EINTR;
-				continue;
+			if (r < 0) {
+				vms_err_clear(w->ctx);
+				w->gone = true;
+				return vms_err(w->ctx, -ESRCH, LAYER,
+					       "%s: the guest powered off and "
+					       "QEMU is gone", w->src->path);
 			}
+		} else if (w->rebooting && now >= w->next_reload &&
+			   (r = try_rearm(w, ev)) != 0) {
+			return r;
+		}
+		if (w->rebooting || w->off) {
+			if (now >= end)
+				return 0;
+			/* Asleep until the next look or the caller's deadline,
+			 * both ahead of now. */
+			uint64_t wake = w->off ? now + SLICE_MS * 1000000ull
+					       : w->next_reload;
+			uint64_t nap = VMS_MIN(end, wake) - now;
+			struct timespec d = {
+				.tv_sec = (time_t)(nap / 1000000000u),
+				.tv_nsec = (long)(nap % 1000000000u),
+			};
+			if (nanosleep(&d, NULL))
+				return -EINTR;
+			continue;
 		}
 		stop = vms_gdb_wait(w->gdb, VMS_MIN(left, SLICE_MS), &st);
 		if (stop < 0)
-			return stop;
+			return gdb_failed(w, stop, ev);
 		if (stop)
 			w->running = false;
-		/* Before anything of the stop is read: after a reset, the
-		 * old kernel's model means nothing. (A QEMU that quit is
-		 * told as such, not as a lost QMP connection.) */
-		if ((!stop || st.why != VMS_GDB_GONE) &&
-		    (r = check_reset(w, ev)) != 0)
+		/* Before anything of the stop is read: after a reset or a
+		 * power-off, the old kernel's model means nothing. (A QEMU
+		 * that quit without a SHUTDOWN is told as such, not as a lost
+		 * QMP connection.) */
+		gone = stop && st.why == VMS_GDB_GONE;
+		if ((r = check_life(w, gone, ev)) > 0 || (r < 0 && !gone))
 			return r;
+		if (r < 0)
+			vms_err_clear(w->ctx);
 		if (!stop) {
 			if (!left)
 				return 0;
@@ -930,6 +1022,7 @@ int vms_events_next(struct vms_watch *w, int timeout_ms, struct vms_event *ev)
 		}
 		switch (st.why) {
 		case VMS_GDB_GONE:
+			w->gone = true;
 			return vms_err(w->ctx, -ESRCH, LAYER, "%s: the guest is "
 				       "gone", w->src->path);
 		case VMS_GDB_INT:
@@ -943,13 +1036,13 @@ int vms_events_next(struct vms_watch *w, int timeout_ms, struct vms_event *ev)
 		case VMS_GDB_TRAP:
 			w->owner_stopped = false;
 			if ((r = on_trap(w, st.thread, ev, &got)))
-				return r;
+				return gdb_failed(w, r, ev);
 			if (got)
 				return 1;
 			continue;
 		default:
 			if ((r = cont(w)))
-				return r;
+				return gdb_failed(w, r, ev);
 			continue;
 		}
 	}

@@ -28,18 +28,15 @@
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
 
-int vms_fd_walk_init(struct vms_fd_walk *w, struct vms_kernel *k,
-		     const struct vms_task *t)
+static int fd_table(struct vms_fd_walk *w, struct vms_kernel *k,
+		    const struct vms_task *t)
 {
 	const struct vms_layout *l = &k->l;
 	uint64_t files, fdt;
 	uint8_t b[4];
 	int err;
 
-	memset(w, 0, sizeof(*w));
-	w->k = k;
-	if ((err = vms_layout_resolve_files(k->ctx, k->btf, &k->l)) ||
-	    (err = vms_kernel_read_u64(k, t->addr + l->task_files, &files)))
+	if ((err = vms_kernel_read_u64(k, t->addr + l->task_files, &files)))
 		return err;
 	if (!files)
 		return 0; /* an exiting task, or one without files */
@@ -57,6 +54,26 @@ int vms_fd_walk_init(struct vms_fd_walk *w, struct vms_kernel *k,
 				  "pid %d: fd table claims %u descriptors "
 				  "(more than %u)", t->pid, w->max_fds,
 				  MAX_FDS);
+	return 0;
+}
+
+/* Racing a running guest (vms_torn), a task that exits or replaces its
+ * fd table under the read has its files left out; an fd whose file
+ * fails to read is left out alone. */
+int vms_fd_walk_init(struct vms_fd_walk *w, struct vms_kernel *k,
+		     const struct vms_task *t)
+{
+	int err;
+
+	memset(w, 0, sizeof(*w));
+	w->k = k;
+	if ((err = vms_layout_resolve_files(k->ctx, k->btf, &k->l)))
+		return err;
+	if ((err = fd_table(w, k, t))) {
+		w->max_fds = 0;
+		if (!vms_torn(k->ctx, err, "pid %d's fd table", t->pid))
+			return err;
+	}
 	return 0;
 }
 
@@ -106,22 +123,78 @@ int vms_file_ref_read(struct vms_kernel *k, uint64_t file,
 	return vms_kernel_read_u64(k, file + l->file_inode, &ret->inode);
 }
 
-int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *r)
+/* Fd @fd, whose file pointer is @file. */
+static int read_fd(struct vms_fd_walk *w, uint32_t fd, uint64_t file,
+		   struct vms_fd *r)
 {
 	struct vms_kernel *k = w->k;
 	const struct vms_layout *l = &k->l;
+	struct vms_file_ref f;
+	uint64_t ino;
+	uint8_t b[4];
+	char fstype[32], name[256];
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = (int32_t)fd;
+	r->file = file;
+	if (!vms_is_kernel_addr(k, r->file))
+		return vms_err_at(k->ctx, -EBADMSG, LAYER,
+				  w->fdarray + 8ull * (uint64_t)r->fd,
+				  "fd %d: file pointer %#llx is not a kernel "
+				  "address", r->fd, (unsigned long long)r->file);
+	if (w->bare)
+		return 0;
+	if ((err = vms_file_ref_read(k, r->file, &f)) ||
+	    (err = vms_kernel_read(k, r->file + l->file_mode, b, 4)))
+		return err;
+	r->readable = vms_le32(b) & FMODE_READ;
+	r->writable = vms_le32(b) & FMODE_WRITE;
+	if ((err = vms_kernel_read_u64(k, f.inode + l->inode_ino, &ino)) ||
+	    (err = vms_kernel_read(k, f.inode + l->inode_mode, b, 2)) ||
+	    (err = vms_inode_fstype(k, f.inode, fstype, sizeof(fstype))))
+		return err;
+	r->inode = ino;
+	r->inode_addr = f.inode;
+	r->imode = vms_le16(b);
+	if (!strcmp(fstype, "pipefs")) {
+		snprintf(r->path, sizeof(r->path), "pipe:[%llu]",
+			 (unsigned long long)ino);
+	} else if (!strcmp(fstype, "sockfs")) {
+		snprintf(r->path, sizeof(r->path), "socket:[%llu]",
+			 (unsigned long long)ino);
+		r->socket = true;
+	} else if (!strcmp(fstype, "pidfs")) {
+		snprintf(r->path, sizeof(r->path), "anon_inode:[pidfd]");
+	} else if (!strcmp(fstype, "anon_inodefs")) {
+		if ((err = dentry_name(k, f.dentry, name, sizeof(name))))
+			return err;
+		snprintf(r->path, sizeof(r->path), "anon_inode:%s", name);
+	} else if ((!w->root && (err = vms_ns_root(k, &w->root))) ||
+		   (err = vms_path_d_path(k, f.mnt, f.dentry, w->root,
+					  r->path, sizeof(r->path)))) {
+		return err;
+	}
+	return 0;
+}
+
+int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *r)
+{
+	struct vms_kernel *k = w->k;
 
 	while (w->next < w->max_fds) {
-		uint64_t ptrs[64], ino;
-		struct vms_file_ref f;
+		uint64_t ptrs[64];
 		uint32_t base = w->next, n = VMS_MIN(64u, w->max_fds - base);
-		uint8_t b[4];
-		char fstype[32], name[256];
 		int err, i;
 
 		if ((err = vms_kernel_read(k, w->fdarray + 8ull * base, ptrs,
-					   8ull * n)))
-			return err;
+					   8ull * n))) {
+			w->next = w->max_fds;
+			return vms_torn(k->ctx, err, "the fd array at %#llx",
+					(unsigned long long)w->fdarray)
+				       ? 0
+				       : err;
+		}
 		for (i = 0; i < (int)n && !ptrs[i]; i++)
 			;
 		if (i == (int)n) {
@@ -129,53 +202,11 @@ int vms_fd_walk_next(struct vms_fd_walk *w, struct vms_fd *r)
 			continue;
 		}
 		w->next = base + (uint32_t)i + 1;
-		memset(r, 0, sizeof(*r));
-		r->fd = (int32_t)(base + (uint32_t)i);
-		r->file = vms_le64(&ptrs[i]);
-		if (!vms_is_kernel_addr(k, r->file))
-			return vms_err_at(k->ctx, -EBADMSG, LAYER,
-					  w->fdarray + 8ull * (uint64_t)r->fd,
-					  "fd %d: file pointer %#llx is not a "
-					  "kernel address", r->fd,
-					  (unsigned long long)r->file);
-		if (w->bare)
+		err = read_fd(w, base + (uint32_t)i, vms_le64(&ptrs[i]), r);
+		if (!err)
 			return 1;
-		if ((err = vms_file_ref_read(k, r->file, &f)) ||
-		    (err = vms_kernel_read(k, r->file + l->file_mode, b, 4)))
+		if (!vms_torn(k->ctx, err, "fd %u", base + (uint32_t)i))
 			return err;
-		r->readable = vms_le32(b) & FMODE_READ;
-		r->writable = vms_le32(b) & FMODE_WRITE;
-		if ((err = vms_kernel_read_u64(k, f.inode + l->inode_ino,
-					       &ino)) ||
-		    (err = vms_kernel_read(k, f.inode + l->inode_mode, b, 2)) ||
-		    (err = vms_inode_fstype(k, f.inode, fstype,
-					    sizeof(fstype))))
-			return err;
-		r->inode = ino;
-		r->inode_addr = f.inode;
-		r->imode = vms_le16(b);
-		if (!strcmp(fstype, "pipefs")) {
-			snprintf(r->path, sizeof(r->path), "pipe:[%llu]",
-				 (unsigned long long)ino);
-		} else if (!strcmp(fstype, "sockfs")) {
-			snprintf(r->path, sizeof(r->path), "socket:[%llu]",
-				 (unsigned long long)ino);
-			r->socket = true;
-		} else if (!strcmp(fstype, "pidfs")) {
-			snprintf(r->path, sizeof(r->path),
-				 "anon_inode:[pidfd]");
-		} else if (!strcmp(fstype, "anon_inodefs")) {
-			if ((err = dentry_name(k, f.dentry, name,
-					       sizeof(name))))
-				return err;
-			snprintf(r->path, sizeof(r->path), "anon_inode:%s",
-				 name);
-		} else if ((!w->root && (err = vms_ns_root(k, &w->root))) ||
-			   (err = vms_path_d_path(k, f.mnt, f.dentry, w->root,
-						  r->path, sizeof(r->path)))) {
-			return err;
-		}
-		return 1;
 	}
 	return 0;
 }

@@ -283,10 +283,16 @@ int vms_vma_collect(struct vms_kernel *k, const struct vms_task *t,
 	for (size_t i = 0; i < out.n; i++) {
 		struct vms_vma *v = &out.v[i];
 		uint64_t s, e, vmm;
+		/* Racing a running guest (vms_torn), an area unmapped or
+		 * changed under the read is left out with a warning. */
 		if ((err = vms_kernel_read_u64(k, v->addr + l->vma_start, &s)) ||
 		    (err = vms_kernel_read_u64(k, v->addr + l->vma_end, &e)) ||
-		    (err = vms_kernel_read_u64(k, v->addr + l->vma_mm, &vmm)))
+		    (err = vms_kernel_read_u64(k, v->addr + l->vma_mm, &vmm))) {
+			if (vms_torn(k->ctx, err, "pid %d's area %#llx",
+				     t->pid, (unsigned long long)v->start))
+				continue;
 			goto fail;
+		}
 		if (vmm != mm || s != v->start || !e || e - 1 != v->end) {
 			vms_log(k->ctx, VMS_LOG_WARN,
 				"pid %d: maple slot %#llx-%#llx holds %#llx, "
@@ -298,8 +304,12 @@ int vms_vma_collect(struct vms_kernel *k, const struct vms_task *t,
 		}
 		v->end = e;
 		if ((err = describe(k, &ns_root, special_fn, brk,
-				    start_stack, v)))
+				    start_stack, v))) {
+			if (vms_torn(k->ctx, err, "pid %d's area %#llx",
+				     t->pid, (unsigned long long)v->start))
+				continue;
 			goto fail;
+		}
 		out.v[kept++] = *v;
 	}
 	out.n = kept;

@@ -258,20 +258,35 @@ int vms_mod_walk_next(struct vms_mod_walk *w, struct vms_mod *m)
 	uint64_t next;
 	int err;
 
-	if (w->done || w->node == w->head) {
+	/* Racing a running guest (vms_torn), a module that fails to read
+	 * is left out and the list goes on from its next pointer; a node
+	 * that cannot be stepped onto ends the list early. */
+	for (;;) {
+		uint64_t mod = w->node - l->mod_list;
+
+		if (w->done || w->node == w->head) {
+			w->done = true;
+			return 0;
+		}
 		w->done = true;
-		return 0;
+		if ((err = vms_walk_visit(k, &w->seen, &w->count, MAX_MODULES,
+					  w->node, "the module list")) ||
+		    (err = vms_kernel_read_u64(k, w->node + l->list_next,
+					       &next)))
+			return vms_torn(k->ctx, err,
+					"the module list from %#llx",
+					(unsigned long long)w->node)
+				       ? 0
+				       : err;
+		err = vms_mod_read(w, mod, m);
+		if (err && !vms_torn(k->ctx, err, "module %#llx",
+				     (unsigned long long)mod))
+			return err;
+		w->node = next;
+		w->done = false;
+		if (!err)
+			return 1;
 	}
-	w->done = true;
-	if ((err = vms_walk_visit(k, &w->seen, &w->count, MAX_MODULES,
-				  w->node, "the module list")))
-		return err;
-	if ((err = vms_kernel_read_u64(k, w->node + l->list_next, &next)) ||
-	    (err = vms_mod_read(w, w->node - l->mod_list, m)))
-		return err;
-	w->node = next;
-	w->done = false;
-	return 1;
 }
 
 /*

@@ -157,24 +157,15 @@ static void mount_options(struct vms_mnt *m, uint32_t mnt_flags,
 			strcat(m->options, mnt_opts[i].name);
 }
 
-int vms_mnt_walk_next(struct vms_mnt_walk *w, struct vms_mnt *m)
+/* The struct mount at @mnt. */
+static int read_mount(struct vms_mnt_walk *w, uint64_t mnt, struct vms_mnt *m)
 {
 	struct vms_kernel *k = w->k;
 	const struct vms_layout *l = &k->l;
-	uint64_t mnt, devname, sb, type, name, mp, parent, sbflags;
+	uint64_t devname, sb, type, name, mp, parent, sbflags;
 	uint8_t b[4];
 	int err;
 
-	if (w->done)
-		return 0;
-	w->done = true;
-	if ((err = next_mount(w, &mnt)))
-		return err;
-	if (!mnt)
-		return 0;
-	if (++w->count > MAX_MOUNTS)
-		return vms_err(k->ctx, -E2BIG, LAYER, "more than %d mounts",
-			       MAX_MOUNTS);
 	memset(m, 0, sizeof(*m));
 	m->addr = mnt;
 	if ((err = vms_kernel_read(k, mnt + l->mnt_id, b, 4)))
@@ -199,6 +190,37 @@ int vms_mnt_walk_next(struct vms_mnt_walk *w, struct vms_mnt *m)
 	    (err = vms_path_build(k, parent + l->mnt_vfs, mp, w->root,
 				  m->path, sizeof(m->path))))
 		return err;
-	w->done = false;
-	return 1;
+	return 0;
+}
+
+/* Racing a running guest (vms_torn), a mount that fails to read is left
+ * out; a list or tree that breaks ends the walk early. */
+int vms_mnt_walk_next(struct vms_mnt_walk *w, struct vms_mnt *m)
+{
+	struct vms_kernel *k = w->k;
+	uint64_t mnt;
+	int err;
+
+	while (!w->done) {
+		w->done = true;
+		if ((err = next_mount(w, &mnt)))
+			return vms_torn(k->ctx, err, "the mount table")
+				       ? 0
+				       : err;
+		if (!mnt)
+			return 0;
+		if (++w->count > MAX_MOUNTS)
+			return vms_err(k->ctx, -E2BIG, LAYER,
+				       "more than %d mounts", MAX_MOUNTS);
+		err = read_mount(w, mnt, m);
+		w->done = false;
+		if (!err)
+			return 1;
+		if (!vms_torn(k->ctx, err, "mount %#llx",
+			      (unsigned long long)mnt)) {
+			w->done = true;
+			return err;
+		}
+	}
+	return 0;
 }

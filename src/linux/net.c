@@ -488,19 +488,30 @@ int vms_sock_walk_next(struct vms_sock_walk *w, struct vms_sk *ret)
 			w->chain_len = 0;
 			continue;
 		}
-		if ((err = vms_walk_visit(k, &w->seen, &w->count, MAX_SOCKETS,
-					  node, "the socket hash tables")))
-			return err;
 		if (++w->chain_len > MAX_CHAIN)
 			return vms_err_at(k->ctx, -E2BIG, LAYER, node,
 					  "a socket hash chain is longer than "
 					  "%u", MAX_CHAIN);
 		/* hlist_node and hlist_nulls_node both start with next. */
-		if ((err = vms_kernel_read_u64(k, node + l->hlist_next,
-					       &w->node)))
-			return err;
+		if ((err = vms_walk_visit(k, &w->seen, &w->count, MAX_SOCKETS,
+					  node, "the socket hash tables")) ||
+		    (err = vms_kernel_read_u64(k, node + l->hlist_next,
+					       &w->node))) {
+			/* Racing a running guest (vms_torn), a chain that
+			 * breaks ends there; the next bucket is read. */
+			if (!vms_torn(k->ctx, err,
+				      "a socket hash chain from %#llx",
+				      (unsigned long long)node))
+				return err;
+			w->node = 0;
+			continue;
+		}
 		err = vms_sock_decode(k, node - l->skc_link, ret);
-		return err ? err : 1;
+		if (!err)
+			return 1;
+		if (!vms_torn(k->ctx, err, "socket %#llx",
+			      (unsigned long long)(node - l->skc_link)))
+			return err;
 	}
 }
 

@@ -9,7 +9,10 @@
  * The lists are guest data, so: every node must be a kernel address that
  * translates; each node's prev must point back at the node before it (a
  * torn or forged list is reported, not followed blindly); a node seen
- * twice is a cycle (-ELOOP); more nodes than max_tasks is -E2BIG.
+ * twice is a cycle (-ELOOP); more nodes than max_tasks is -E2BIG. While
+ * the reads race a running guest, a task that fails to decode is left
+ * out with a warning, and a list that breaks ends the walk with one
+ * (vms_torn()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -232,20 +235,15 @@ static int decode(struct vms_task_walk *w, uint64_t task, struct vms_task *t)
 	return 0;
 }
 
-int vms_task_walk_next(struct vms_task_walk *w, struct vms_task *t)
+/* Step onto w->node: check it, read its task's span into w->buf, and
+ * give the next node and the task. */
+static int step(struct vms_task_walk *w, uint64_t *task, uint64_t *next)
 {
 	struct vms_kernel *k = w->k;
 	const struct vms_layout *l = &k->l;
-	uint64_t task, back, next;
+	uint64_t back;
 	int err;
 
-	if (w->done)
-		return 0;
-	if (w->node == w->head) {
-		w->done = true;
-		return 0;
-	}
-	w->done = true; /* until this step succeeds */
 	if (!vms_is_kernel_addr(k, w->node))
 		return bad_ptr(k, w->prev + l->list_next, w->node,
 			       "task list pointer");
@@ -263,27 +261,58 @@ int vms_task_walk_next(struct vms_task_walk *w, struct vms_task *t)
 			       "the %s has more than %u tasks (raise the "
 			       "bound with max_tasks)",
 			       w->what, k->ctx->max_tasks);
-	task = w->node - w->link;
-	err = vms_kernel_read(k, task + l->task_span_lo, w->buf,
+	*task = w->node - w->link;
+	err = vms_kernel_read(k, *task + l->task_span_lo, w->buf,
 			      l->task_span_hi - l->task_span_lo);
 	if (err)
 		return err;
-	next = field(w, w->link + l->list_next, 8);
+	*next = field(w, w->link + l->list_next, 8);
 	back = field(w, w->link + l->list_prev, 8);
 	if (back != w->prev)
 		vms_log(k->ctx, VMS_LOG_WARN,
 			"task %#llx: %s prev is %#llx, expected %#llx (list "
 			"changing or forged)",
-			(unsigned long long)task, w->what,
+			(unsigned long long)*task, w->what,
 			(unsigned long long)back, (unsigned long long)w->prev);
+	return 0;
+}
 
-	if ((err = decode(w, task, t)))
-		return err;
+/*
+ * A running guest changes the list under the walk (vms_torn): a task
+ * that fails to decode is left out and the walk goes on from its next
+ * pointer (list_del_rcu() keeps an unlinked task's next valid for RCU
+ * readers until it is freed); a node that cannot be stepped onto ends
+ * the walk early, as its next pointer is unknown.
+ */
+int vms_task_walk_next(struct vms_task_walk *w, struct vms_task *t)
+{
+	struct vms_kernel *k = w->k;
+	uint64_t task = 0, next = 0;
+	int err;
 
-	w->prev = w->node;
-	w->node = next;
-	w->done = false;
-	return 1;
+	for (;;) {
+		if (w->done)
+			return 0;
+		if (w->node == w->head) {
+			w->done = true;
+			return 0;
+		}
+		w->done = true; /* until this step succeeds */
+		if ((err = step(w, &task, &next)))
+			return vms_torn(k->ctx, err, "the %s past %#llx",
+					w->what, (unsigned long long)w->prev)
+				       ? 0
+				       : err;
+		err = decode(w, task, t);
+		if (err && !vms_torn(k->ctx, err, "task %#llx",
+				     (unsigned long long)task))
+			return err;
+		w->prev = w->node;
+		w->node = next;
+		w->done = false;
+		if (!err)
+			return 1;
+	}
 }
 
 int vms_task_read(struct vms_kernel *k, uint64_t task, struct vms_task *t)

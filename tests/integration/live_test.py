@@ -230,9 +230,11 @@ def watch_tests(a, name, src, mon, vm):
     before = probe_bytes(a, src, mon, tmp)
     check(len(before) == len(PROBES), "%s: the probes are in kallsyms"
           % name, str(before))
-    # The guest's loop prints the pid of each /bin/true it starts.
-    vm.send('while :; do /bin/true & echo "VMS-LOOP $!"; wait; '
-            'sleep 1; done &')
+    # The guest's loop prints the pid of each /bin/true it starts. Each
+    # console command runs in its own shell: the loop's pid is kept in a
+    # file for the command that stops it.
+    vm.send('(while :; do /bin/true & echo "VMS-LOOP $!"; wait; '
+            'sleep 1; done) & echo $! > /tmp/vms-loop.pid')
     time.sleep(3)
     out_path = os.path.join(tmp, "events.json")
     w = subprocess.Popen([a.vmsight, "watch", "--json", "--out", out_path,
@@ -282,7 +284,7 @@ def watch_tests(a, name, src, mon, vm):
     out_path = os.path.join(tmp, "more.json")
     w = subprocess.Popen([a.vmsight, "watch", "--json", "--events",
                           "syscall", "--comm", "true", "--dmesg",
-                          "--checks", "2", "--duration", "10", "--out",
+                          "--checks", "2", "--duration", "20", "--out",
                           out_path, src], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     time.sleep(4)
@@ -375,8 +377,12 @@ def watch_tests(a, name, src, mon, vm):
           and state(mon) == "running",
           "%s: the next watch removes what a killed one left, and the "
           "guest runs on" % name, "exit %d: %s" % (rc, err))
-    # Each command runs in its own shell: the loop is found by its text.
-    vm.send('pkill -f "VMS-LOO[P]"')
+    vm.send("kill $(cat /tmp/vms-loop.pid)")
+    time.sleep(3)
+    n = len(loop_pids(vm, set(), 0))
+    time.sleep(4)
+    check(len(loop_pids(vm, set(), 0)) == n, "%s: the guest's loop is "
+          "stopped" % name, "%d pids, then more" % n)
 
 
 def reboot_tests(a, g, name, src, mon, vm):
@@ -457,6 +463,85 @@ def reboot_tests(a, g, name, src, mon, vm):
                       {"raw": src})
 
 
+def find_task(ram, pid, comm, parent):
+    """Where in the guest's RAM file the task_struct of @pid (named
+    @comm, child of the task at @parent) keeps its real_parent pointer:
+    no layout is assumed, only what every kernel since v2.6 has: a
+    16-byte comm, the adjacent pid and tgid (equal for a process), and
+    the adjacent real_parent and parent (equal unless traced), the last
+    two within 4 KiB before comm. None unless exactly one task matches
+    (a freed copy of another process would differ in pid or parent)."""
+    import mmap
+    import struct
+    name = comm.encode()[:15]
+    name += b"\0" * (16 - len(name))
+    ids, parents = struct.pack("<ii", pid, pid), struct.pack("<QQ", parent,
+                                                              parent)
+    hits = []
+    with open(ram, "rb") as f, \
+            mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as m:
+        at = m.find(name)
+        while at >= 0 and len(hits) < 2:
+            win = m[max(0, at - 4096):at]
+            base = max(0, at - 4096)
+            if ids in win and win.count(parents) == 1:
+                hits.append(base + win.find(parents))
+            at = m.find(name, at + 1)
+    return hits[0] if len(hits) == 1 else None
+
+
+def torn_tests(a, name, truth, src, vm):
+    """A task that changes while a running guest is read, made so: the
+    guest's RAM file is written under it (a `sleep` of init's, asleep
+    for a day, never reads its real_parent), and put back at once.
+    Without --pause, ps leaves the task out with a warning naming it,
+    lists every other process as the guest printed them, and succeeds;
+    with --pause the same damage is an error, as on a dump."""
+    import struct
+    rc, out, err = run([a.vmsight, "ps", "--json", src])
+    procs = jsonl(out) if rc == 0 else []
+    init = [p for p in procs if p["pid"] == 1]
+    victim = [p for p in procs if p["comm"] == "sleep" and p["ppid"] == 1]
+    at = find_task(vm.ramfile, victim[0]["pid"], "sleep",
+                   int(init[0]["task"], 16)) if init and victim else None
+    if at is None:
+        check(False, "%s: a task of the guest is found in its RAM file"
+              % name, "%d processes, %d sleeps" % (len(procs), len(victim)))
+        return
+    pid, task = victim[0]["pid"], int(victim[0]["task"], 16)
+    garbage = 0x6b6b6b6b6b6b6b6b  # what freed slab memory holds
+    with open(vm.ramfile, "r+b") as f:
+        f.seek(at)
+        saved = f.read(8)
+        f.seek(at)
+        f.write(struct.pack("<Q", garbage))
+        f.flush()
+        try:
+            rc, out, err = run([a.vmsight, "ps", "--json", src])
+            prc, pout, perr = run([a.vmsight, "ps", "--pause", src])
+        finally:
+            f.seek(at)
+            f.write(saved)
+            f.flush()
+    got = jsonl(out) if rc == 0 else []
+    rest = dict((p, t) for p, t in truth["ps"].items() if p != pid)
+    problems = compare_ps(rest, got) if rc == 0 else [err]
+    check(not problems and pid not in [p["pid"] for p in got] and
+          ("task %#x changed while it was read and is left out" % task)
+          in err and "%#x" % garbage in err and
+          "1 object changed while it was read and is left out" in err,
+          "%s: without --pause, a task torn under the read is left out "
+          "with a warning, and the rest matches the guest" % name,
+          "exit %d: %s\n%s" % (rc, err, "\n".join(problems[:10])))
+    check(prc == 1 and "%#x" % garbage in perr and "left out" not in perr,
+          "%s: with --pause, the same task is an error" % name,
+          "exit %d: %s" % (prc, perr))
+    rc, out, err = run([a.vmsight, "ps", "--json", src])
+    problems = compare_ps(truth["ps"], jsonl(out)) if rc == 0 else [err]
+    check(not problems and "left out" not in err, "%s: put back, the task "
+          "is listed again" % name, "\n".join(problems[:10]))
+
+
 def tests(a, g, name, vm):
     tmp, qmp, qmp2, console = vm.tmp, vm.qmp, vm.qmp2, vm.console
     truth = vm.wait_ready()
@@ -493,6 +578,7 @@ def tests(a, g, name, vm):
               "\n".join(problems[:20]))
     else:
         pause_tests(a, g, truth, src, mon)
+        torn_tests(a, name, truth, src, vm)
 
         # Errors: no socket, and a socket that is not QEMU's.
         rc, out, err = run([a.vmsight, "ps", "qemu:" + tmp + "/none"])
@@ -506,6 +592,63 @@ def tests(a, g, name, vm):
 
     watch_tests(a, name, src, mon, vm)
     reboot_tests(a, g, name, src, mon, vm)
+    shutdown_tests(a, name, src, mon, vm)
+
+
+def shutdown_tests(a, name, src, mon, vm):
+    """The guest powers off while watched, in a QEMU that keeps it
+    (-no-shutdown): the watch reports the shutdown with QEMU's reason and
+    waits; its owner resets it and lets it run: the watch follows the
+    new boot as after a reboot; its owner tells QEMU to quit: a second
+    shutdown, and the watch ends by itself, successfully. The guest is
+    gone afterwards: this comes last."""
+    out_path = os.path.join(vm.tmp, "shutdown.json")
+    w = subprocess.Popen([a.vmsight, "watch", "--json", "--out", out_path,
+                          src], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+
+    def kinds():
+        try:
+            return [e["event"] for e in read_events(out_path)
+                    if e["event"] in ("shutdown", "reset", "kernel")]
+        except (OSError, ValueError):
+            return []
+
+    def wait_kinds(want, timeout):
+        t0 = time.time()
+        while kinds() != want and time.time() - t0 < timeout:
+            time.sleep(0.5)
+        return kinds() == want
+
+    time.sleep(5)
+    vm.send("poweroff -f")
+    off = wait_kinds(["shutdown"], 60)
+    st = state(mon)
+    check(off and st == "shutdown" and w.poll() is None,
+          "%s: watch reports the guest's power-off and waits" % name,
+          "%s, QEMU %s, watch %s" % (kinds(), st, w.poll()))
+    mon.cmd("system_reset")
+    mon.cmd("cont")
+    back = wait_kinds(["shutdown", "reset", "kernel"], 180)
+    try:
+        mon.cmd("quit")
+    except RuntimeError:
+        pass  # QEMU may close the monitor before its reply
+    try:
+        _, err = w.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        err = interrupt(w, 30) + " (did not end by itself)"
+    events = [e for e in read_events(out_path)
+              if e["event"] in ("shutdown", "reset", "kernel")]
+    reasons = [e.get("reason") for e in events if e["event"] == "shutdown"]
+    check(back and w.returncode == 0 and
+          [e["event"] for e in events] ==
+          ["shutdown", "reset", "kernel", "shutdown"] and
+          reasons == ["guest-shutdown", "host-qmp-quit"] and
+          "the guest powered off and QEMU quit; the watch ends" in err,
+          "%s: after a power-off, watch follows the owner's reset into "
+          "the next boot, and ends by itself when QEMU quits" % name,
+          "exit %s: %s\n%s" % (w.returncode, err, events))
 
 
 class Guest:
@@ -515,8 +658,8 @@ class Guest:
     monitor. Used as a context manager, it kills QEMU and removes its
     files however the block ends."""
 
-    def __init__(self, g, ram, mem=RAM):
-        self.g, self.ram, self.mem = g, ram, mem
+    def __init__(self, g, ram, mem=RAM, extra=()):
+        self.g, self.ram, self.mem, self.extra = g, ram, mem, list(extra)
         self.tmp = tempfile.mkdtemp(prefix="vmsight-live-")
         self.ramfile = "/dev/shm/vmsight-live-%d.ram" % os.getpid()
         self.qmp = os.path.join(self.tmp, "qmp.sock")
@@ -535,8 +678,14 @@ class Guest:
                    "-machine", "q35,memory-backend=ram"]
         else:
             mem = ["-machine", "q35"]  # QEMU's default pc.ram backend
-        cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", cpu, "-smp",
-               "2", "-m", self.mem] + mem + [
+        # One TCG thread for both vCPUs: with a thread each (MTTCG),
+        # QEMU 7.2 was seen to keep running a stale translation of code
+        # the kernel had patched (text_poke_bp() turning a static key's
+        # int3 back into a NOP in hrtimer_start_range_ns): both vCPUs
+        # then trapped on an int3 that memory no longer held, for good,
+        # and the guest hung mid-boot.
+        cmd = ["qemu-system-x86_64", "-accel", "tcg,thread=single", "-cpu",
+               cpu, "-smp", "2", "-m", self.mem] + mem + [
                "-kernel", os.path.join(kdir, "vmlinuz"),
                "-initrd", os.path.join(g["dir"], "initrd.gz"),
                "-append", "console=ttyS0 panic=-1",
@@ -548,7 +697,7 @@ class Guest:
                # No -no-reboot: a test reboots the guest.
                "-monitor", "none", "-nic", "none",
                "-qmp", "unix:%s,server=on,wait=off" % self.qmp,
-               "-qmp", "unix:%s,server=on,wait=off" % self.qmp2]
+               "-qmp", "unix:%s,server=on,wait=off" % self.qmp2] + self.extra
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
         return self
 
@@ -633,7 +782,8 @@ def main():
     if not g:
         return 1
     name = "%s live (%s)" % (g["name"], a.ram)
-    with Guest(g, a.ram) as vm:
+    # -no-shutdown: QEMU keeps a guest that powers off (shutdown_tests).
+    with Guest(g, a.ram, extra=["-no-shutdown"]) as vm:
         try:
             tests(a, g, name, vm)
         except RuntimeError as e:

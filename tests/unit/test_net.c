@@ -3,7 +3,8 @@
  * The socket hash-table walk on synthetic tables: chains ended by NULL
  * and by nulls markers, empty buckets, a socket's namespace; then a
  * chain that loops, a chain link into user space, and a socket whose
- * namespace pointer is not a kernel address.
+ * namespace pointer is not a kernel address; and while racing a running
+ * guest, a torn socket left out and a broken chain ended at its bucket.
  */
 #include "fakekernel.h"
 
@@ -118,11 +119,42 @@ static void hostile_chains(void **state)
 	fk_close(&f);
 }
 
+static void torn_while_racing(void **state)
+{
+	struct fake f;
+	struct vms_sock_walk w;
+	struct vms_sk sk;
+	(void)state;
+
+	/* Bucket 0: 1 -> 2 -> user space; socket 1's namespace pointer
+	 * is garbage; bucket 1: socket 3. */
+	fk_build(&f);
+	sock(&f, 1, 5001, OBJ(2) + 32);
+	sock(&f, 2, 5002, 0x400000);
+	sock(&f, 3, 5003, 0);
+	fk_put64(fk_at(&f, OBJ(1)) + 16, 0x1000);
+	fk_put64(fk_at(&f, TABLE), OBJ(1) + 32);
+	fk_put64(fk_at(&f, TABLE + 8), OBJ(3) + 32);
+	fk_open(&f, "x", 0, &L);
+	f.ctx.racing = true;
+	walk_init(&w, &f, 2);
+	assert_int_equal(vms_sock_walk_next(&w, &sk), 1);
+	assert_string_equal(sk.local, "0.0.0.0:5002");
+	assert_int_equal(vms_sock_walk_next(&w, &sk), 1);
+	assert_string_equal(sk.local, "0.0.0.0:5003");
+	assert_int_equal(vms_sock_walk_next(&w, &sk), 0);
+	assert_int_equal(f.ctx.torn, 2);
+	assert_int_equal(f.ctx.err.code, 0);
+	vms_sock_walk_fini(&w);
+	fk_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(chains),
 		cmocka_unit_test(hostile_chains),
+		cmocka_unit_test(torn_while_racing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

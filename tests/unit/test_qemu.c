@@ -13,7 +13,8 @@
  * reply, a peer that hangs up. RESET events are counted wherever they
  * come: before a reply, after it in the same read, later on their own,
  * and cut across two writes; other events and a RESET-named value that
- * is not an event name are not.
+ * is not an event name are not. SHUTDOWN events are counted too, with
+ * the last one's reason (none when it is not a string).
  */
 #include <inttypes.h>
 #include <signal.h>
@@ -167,7 +168,11 @@ static void serve(int lfd, enum scenario sc, const char *file)
 			say(fd, "{\"return\": {\"status\": \"running\", "
 				"\"running\": true}}\n{\"event\": \"RESET\"}\n"
 				"{\"event\": \"STOP\", \"data\": {\"RESET\": 1}}\n"
-				"{\"event\": 7, \"x\": \"RESET\"}\n");
+				"{\"event\": 7, \"x\": \"RESET\"}\n"
+				"{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": "
+				"true, \"reason\": \"guest-shutdown\"}}\n"
+				"{\"event\": \"SHUTDOWN\", \"data\": {\"reason\": "
+				"7}}\n");
 			usleep(100000);
 			say(fd, "{\"event\": \"RE");
 			usleep(100000);
@@ -500,27 +505,31 @@ static void parses_qemus_registers(void **state)
 			 -EBADMSG);
 }
 
-static void counts_resets(void **state)
+static void counts_resets_and_shutdowns(void **state)
 {
 	struct live l;
-	uint64_t n = 99;
+	struct vms_lifecycle life = { .resets = 99 };
 	char st[32];
 
 	(void)state;
 	assert_int_equal(open_live(&l, GOOD), 0);
-	assert_int_equal(l.src->ops->resets(l.src, &n), 0);
-	assert_int_equal(n, 0);
+	assert_int_equal(l.src->ops->lifecycle(l.src, &life), 0);
+	assert_int_equal(life.resets, 0);
+	assert_int_equal(life.shutdowns, 0);
 	assert_int_equal(l.src->ops->run_state(l.src, st, sizeof(st)), 0);
 	assert_string_equal(st, "running");
-	/* The last comes in two writes 100 ms apart. */
-	for (int i = 0; i < 100 && n < 3; i++) {
-		assert_int_equal(l.src->ops->resets(l.src, &n), 0);
+	/* The last reset comes in two writes 100 ms apart. */
+	for (int i = 0; i < 100 && life.resets < 3; i++) {
+		assert_int_equal(l.src->ops->lifecycle(l.src, &life), 0);
 		usleep(10000);
 	}
-	assert_int_equal(n, 3);
+	assert_int_equal(life.resets, 3);
+	/* Two shutdowns; the second's reason is no string. */
+	assert_int_equal(life.shutdowns, 2);
+	assert_string_equal(life.reason, "");
 	usleep(100000);
-	assert_int_equal(l.src->ops->resets(l.src, &n), 0);
-	assert_int_equal(n, 3);
+	assert_int_equal(l.src->ops->lifecycle(l.src, &life), 0);
+	assert_int_equal(life.resets, 3);
 	/* Commands still get their replies after the events. */
 	assert_int_equal(l.src->ops->run_state(l.src, st, sizeof(st)), 0);
 	close_live(&l);
@@ -565,7 +574,7 @@ int main(void)
 		cmocka_unit_test(maps_the_backend_by_qemus_map),
 		cmocka_unit_test(reads_qemus_memory_without_a_file),
 		cmocka_unit_test(parses_qemus_registers),
-		cmocka_unit_test(counts_resets),
+		cmocka_unit_test(counts_resets_and_shutdowns),
 		cmocka_unit_test(refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

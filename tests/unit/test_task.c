@@ -4,7 +4,9 @@
  * tables, three tasks on a list, and a layout table with offsets unlike a
  * real kernel's. Then the hostile cases: a list that loops without
  * returning to init_task, a task pointing at itself, a list longer than
- * the bound, and a pointer into the user half.
+ * the bound, and a pointer into the user half; and the same breakage
+ * met while racing a running guest, where a torn task is left out with
+ * a warning and a broken list ends early, but the bound still stands.
  */
 #include "fakekernel.h"
 
@@ -207,6 +209,97 @@ static void user_half_pointer_is_refused(void **state)
 	close_kernel(&f);
 }
 
+/* Warnings the walk logged, one per line. */
+static char warnings[2048];
+
+static void log_warnings(enum vms_log_level level, const char *msg, void *arg)
+{
+	(void)arg;
+	if (level == VMS_LOG_WARN &&
+	    strlen(warnings) + strlen(msg) + 2 < sizeof(warnings)) {
+		strcat(warnings, msg);
+		strcat(warnings, "\n");
+	}
+}
+
+static void racing(struct fake *f)
+{
+	f->ctx.racing = true;
+	f->ctx.log = log_warnings;
+	warnings[0] = 0;
+}
+
+static void torn_task_is_left_out_while_racing(void **state)
+{
+	struct fake f;
+	struct vms_task t[8];
+	int status;
+	(void)state;
+
+	/* Task 2's cred pointer is freed memory's garbage. */
+	build(&f, 3);
+	put64(task_mem(&f, 2) + 408, 0x6b6b6b6b6b6b6b6bull);
+	open_kernel(&f);
+	assert_int_equal(walk(&f, &status, t, 8), 1);
+	assert_int_equal(status, -EBADMSG); /* a dump: an error */
+	close_kernel(&f);
+
+	build(&f, 3);
+	put64(task_mem(&f, 2) + 408, 0x6b6b6b6b6b6b6b6bull);
+	open_kernel(&f);
+	racing(&f);
+	assert_int_equal(walk(&f, &status, t, 8), 2);
+	assert_int_equal(status, 0);
+	assert_int_equal(t[0].pid, 10);
+	assert_int_equal(t[1].pid, 30); /* the walk went on past it */
+	assert_int_equal(f.ctx.torn, 1);
+	assert_int_equal(f.ctx.err.code, 0);
+	assert_non_null(strstr(warnings, "task 0xffff888000202000 changed"));
+	assert_non_null(strstr(warnings, "0x6b6b6b6b6b6b6b6b"));
+	close_kernel(&f);
+}
+
+static void broken_list_ends_early_while_racing(void **state)
+{
+	struct fake f;
+	struct vms_task t[8];
+	int status;
+	(void)state;
+
+	/* Task 2's next is unmapped: tasks 1 and 2, then the end. */
+	build(&f, 4);
+	put64(task_mem(&f, 2) + 200, DATA_VA + 0x700000);
+	open_kernel(&f);
+	racing(&f);
+	assert_int_equal(walk(&f, &status, t, 8), 2);
+	assert_int_equal(status, 0);
+	assert_int_equal(f.ctx.torn, 1);
+	assert_non_null(strstr(warnings, "the task list past "
+					 "0xffff8880002020c8 changed"));
+	close_kernel(&f);
+
+	/* A loop ends it the same way. */
+	build(&f, 5);
+	put64(task_mem(&f, 5) + 200, task_va(2) + 200);
+	open_kernel(&f);
+	racing(&f);
+	assert_int_equal(walk(&f, &status, t, 8), 5);
+	assert_int_equal(status, 0);
+	assert_int_equal(f.ctx.torn, 1);
+	assert_non_null(strstr(warnings, "loops"));
+	close_kernel(&f);
+
+	/* The bound is vmsight's, not the guest's state: still an error. */
+	build(&f, 6);
+	open_kernel(&f);
+	racing(&f);
+	f.ctx.max_tasks = 4;
+	assert_int_equal(walk(&f, &status, t, 8), 4);
+	assert_int_equal(status, -E2BIG);
+	assert_int_equal(f.ctx.torn, 0);
+	close_kernel(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +308,8 @@ int main(void)
 		cmocka_unit_test(loop_that_misses_init_task_is_reported),
 		cmocka_unit_test(list_longer_than_the_bound_stops),
 		cmocka_unit_test(user_half_pointer_is_refused),
+		cmocka_unit_test(torn_task_is_left_out_while_racing),
+		cmocka_unit_test(broken_list_ends_early_while_racing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
