@@ -190,7 +190,7 @@ static int flat_index(struct vms_source *src, struct kdump *kd)
 			.foff = off + 16 };
 		off += 16 + (uint64_t)size;
 	}
-	qsort(kd->recs, kd->nrecs, sizeof(*kd->recs), rec_cmp);
+	vms_qsort(kd->recs, kd->nrecs, sizeof(*kd->recs), rec_cmp);
 	/* Merge touching records that are also adjacent in the file, so
 	 * that kd_ptr() can hand out long runs. Overlaps are rewrites: the
 	 * format allows them, but QEMU and makedumpfile never write them,
@@ -400,7 +400,10 @@ int vms_kdump_open(struct vms_source *src, bool flattened)
 				  "%llu pages", src->path,
 				  (unsigned long long)bm_half,
 				  (unsigned long long)kd->max_mapnr);
-	if (bm_half > kd->lsize)
+	/* Both bitmaps are bytes of the file, flattened or not: the file's
+	 * own size bounds them, and the allocations below. (A flattened
+	 * dump's logical size is what its records claim.) */
+	if (bm_half > kd->lsize || bm_half > src->map_len / 2)
 		return vms_err_at(src->ctx, -EBADMSG, LAYER, bm_off,
 				  "%s: kdump bitmaps overrun the file: "
 				  "truncated dump?", src->path);

@@ -66,7 +66,7 @@ int vms_source_finish_segs(struct vms_source *src)
 
 	/* A stable order keeps "earlier added wins": qsort is not stable,
 	 * so break ties by trimming below, which keeps the first kept. */
-	qsort(src->segs, src->nsegs, sizeof(*src->segs), seg_cmp);
+	vms_qsort(src->segs, src->nsegs, sizeof(*src->segs), seg_cmp);
 	for (size_t i = 0; i < src->nsegs; i++) {
 		struct vms_seg s = src->segs[i];
 		if (out) {

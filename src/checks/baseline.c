@@ -97,7 +97,7 @@ static int entry_cmp(const void *a, const void *b)
 static void baseline_sort(struct vms_baseline *b)
 {
 	if (!b->sorted && b->n)
-		qsort(b->v, b->n, sizeof(*b->v), entry_cmp);
+		vms_qsort(b->v, b->n, sizeof(*b->v), entry_cmp);
 	b->sorted = true;
 }
 

@@ -204,7 +204,7 @@ static int collect(struct creds_run *x)
 	}
 	vms_task_walk_fini(&w);
 	if (!err && r >= 0)
-		qsort(x->procs, x->nprocs, sizeof(*x->procs), by_pid);
+		vms_qsort(x->procs, x->nprocs, sizeof(*x->procs), by_pid);
 	return err ? err : r < 0 ? r : 0;
 }
 

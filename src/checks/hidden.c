@@ -556,7 +556,7 @@ int vms_check_hidden_tasks(struct vms_chk *c)
 		goto out;
 	/* Group the sightings by task, then judge the tasks in the order
 	 * they were first seen. */
-	qsort(x.s, x.n, sizeof(*x.s), by_task);
+	vms_qsort(x.s, x.n, sizeof(*x.s), by_task);
 	if (!(groups = malloc((x.norder ? x.norder : 1) * sizeof(*groups)))) {
 		err = -ENOMEM;
 		goto out;
@@ -569,7 +569,7 @@ int vms_check_hidden_tasks(struct vms_chk *c)
 		groups[ngroups++] = (struct group){ .first = i, .n = j - i,
 						    .seq = x.s[i].seq };
 	}
-	qsort(groups, ngroups, sizeof(*groups), by_seq);
+	vms_qsort(groups, ngroups, sizeof(*groups), by_seq);
 	for (size_t g = 0; !err && g < ngroups; g++)
 		err = judge(c, x.s + groups[g].first, groups[g].n);
 out:

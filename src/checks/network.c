@@ -298,7 +298,7 @@ static int by_process(struct net_run *x)
 	vms_log(k->ctx, VMS_LOG_INFO,
 		"network: %zu sockets held, %zu tasks off the task list "
 		"searched", x->nh, x->nhidden);
-	qsort(x->h, x->nh, sizeof(*x->h), cmp_holder);
+	vms_qsort(x->h, x->nh, sizeof(*x->h), cmp_holder);
 	return 0;
 }
 

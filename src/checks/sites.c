@@ -237,7 +237,7 @@ int vms_chk_sites_collect(struct vms_chk *c, unsigned int kinds,
 	if (err)
 		return err;
 	if (s->n)
-		qsort(s->v, s->n, sizeof(*s->v), cmp_site);
+		vms_qsort(s->v, s->n, sizeof(*s->v), cmp_site);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <vmsight/vmsight.h>
 
 #define VMS_HIDDEN __attribute__((visibility("hidden")))
@@ -20,6 +21,15 @@
 #define VMS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define VMS_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define VMS_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* qsort() of @n elements that may be none at a NULL @base (qsort()'s
+ * pointer must not be NULL even then): guest data decides how many. */
+static inline void vms_qsort(void *base, size_t n, size_t size,
+			     int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
 
 /* The one error a call chain reports: recorded once, by the layer that
  * detected it, and kept until cleared. */

@@ -630,7 +630,7 @@ static int arm(struct vms_watch *w, bool leftover)
  */
 static int disarm(struct vms_watch *w)
 {
-	int err = 0, zerr = 0, e;
+	int err = 0, zerr = 0, e = 0;
 
 	if (!w->gdb)
 		return 0;

@@ -126,7 +126,7 @@ static int scan_image(struct vms_kernel *k)
 			c[n++] = (struct cand){ va, 24 + so + sl };
 	}
 	vms_err_clear(k->ctx);
-	qsort(c, n, sizeof(*c), cand_cmp);
+	vms_qsort(c, n, sizeof(*c), cand_cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (!load_range(k, c[i].va, c[i].size) &&
 		    btf__find_by_name_kind(k->btf, "task_struct",

@@ -313,7 +313,7 @@ int vms_vma_collect(struct vms_kernel *k, const struct vms_task *t,
 		out.v[kept++] = *v;
 	}
 	out.n = kept;
-	qsort(out.v, out.n, sizeof(*out.v), cmp_start);
+	vms_qsort(out.v, out.n, sizeof(*out.v), cmp_start);
 	/* The vsyscall gate area (arch/x86/entry/vsyscall/vsyscall_64.c). */
 	if (gate_shown(k) && !vms_kernel_sym(k, "gate_vma", &gate)) {
 		uint64_t s = 0, e = 0, fl = 0;
