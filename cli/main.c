@@ -2738,14 +2738,14 @@ int main(int argc, char **argv)
 	progress_clear();
 	if (o.pause)
 		ret = resume_guest(s, ret);
-	if (s && vms_session_torn(s))
+	uint32_t torn = vms_session_torn(s);
+	if (torn)
 		fprintf(stderr,
 			"%s: %u object%s changed while %s read and %s left "
 			"out (--pause reads one consistent state)\n",
-			prog, vms_session_torn(s),
-			vms_session_torn(s) == 1 ? "" : "s",
-			vms_session_torn(s) == 1 ? "it was" : "they were",
-			vms_session_torn(s) == 1 ? "is" : "are");
+			prog, torn, torn == 1 ? "" : "s",
+			torn == 1 ? "it was" : "they were",
+			torn == 1 ? "is" : "are");
 	vms_session_destroy(s);
 	return ret;
 }

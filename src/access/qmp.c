@@ -140,17 +140,15 @@ static int parse_msg(struct vms_qmp *q, const char *line, json_object **ret)
 		if (name && !strcmp(name, "RESET")) {
 			q->life.resets++;
 		} else if (name && !strcmp(name, "SHUTDOWN")) {
+			const char *why = "";
+			if (json_object_object_get_ex(o, "data", &data) &&
+			    json_object_object_get_ex(data, "reason",
+						      &reason) &&
+			    json_object_is_type(reason, json_type_string))
+				why = json_object_get_string(reason);
 			q->life.shutdowns++;
 			snprintf(q->life.reason, sizeof(q->life.reason), "%s",
-				 json_object_object_get_ex(o, "data", &data) &&
-						 json_object_object_get_ex(
-							 data, "reason",
-							 &reason) &&
-						 json_object_is_type(
-							 reason,
-							 json_type_string)
-					 ? json_object_get_string(reason)
-					 : "");
+				 why);
 		}
 		json_object_put(o);
 		return 0;

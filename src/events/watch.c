@@ -623,6 +623,17 @@ static int arm(struct vms_watch *w, bool leftover)
 	return cont(w);
 }
 
+/* Close the stub connection and forget the state of the steps it
+ * served. */
+static void drop_conn(struct vms_watch *w)
+{
+	vms_gdb_close(w->gdb);
+	w->gdb = NULL;
+	w->running = false;
+	memset(w->stepping, 0, sizeof(w->stepping));
+	memset(w->stalls, 0, sizeof(w->stalls));
+}
+
 /*
  * Stop the guest if it runs, remove every breakpoint, detach (the guest
  * runs again unless its owner stopped it) and close the connection.
@@ -657,13 +668,8 @@ static int disarm(struct vms_watch *w)
 			vms_err_clear(w->ctx);
 		zerr = 0;
 	}
-	err = err ? err : zerr;
-	vms_gdb_close(w->gdb);
-	w->gdb = NULL;
-	w->running = false;
-	memset(w->stepping, 0, sizeof(w->stepping));
-	memset(w->stalls, 0, sizeof(w->stalls));
-	return err;
+	drop_conn(w);
+	return err ? err : zerr;
 }
 
 int vms_events_start(struct vms_ctx *ctx, struct vms_source *src,
@@ -835,9 +841,7 @@ static int power_off(struct vms_watch *w, bool gone, struct vms_event *ev)
 		gone ? "" : "; breakpoints removed until it is reset");
 	if (gone) {
 		w->gone = true;
-		vms_gdb_close(w->gdb);
-		w->gdb = NULL;
-		w->running = false;
+		drop_conn(w);
 		for (int i = 0; i < NPROBES; i++)
 			w->probes[i].planted = false;
 	} else {

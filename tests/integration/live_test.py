@@ -13,8 +13,8 @@ do. The guest is killed and its files removed however the test ends.
 
 Output is TAP.
 """
-import argparse, json, os, re, shutil, signal, socket, subprocess, sys, \
-    tempfile, threading, time
+import argparse, json, mmap, os, re, shutil, signal, socket, struct, \
+    subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -471,8 +471,6 @@ def find_task(ram, pid, comm, parent):
     the adjacent real_parent and parent (equal unless traced), the last
     two within 4 KiB before comm. None unless exactly one task matches
     (a freed copy of another process would differ in pid or parent)."""
-    import mmap
-    import struct
     name = comm.encode()[:15]
     name += b"\0" * (16 - len(name))
     ids, parents = struct.pack("<ii", pid, pid), struct.pack("<QQ", parent,
@@ -497,7 +495,6 @@ def torn_tests(a, name, truth, src, vm):
     Without --pause, ps leaves the task out with a warning naming it,
     lists every other process as the guest printed them, and succeeds;
     with --pause the same damage is an error, as on a dump."""
-    import struct
     rc, out, err = run([a.vmsight, "ps", "--json", src])
     procs = jsonl(out) if rc == 0 else []
     init = [p for p in procs if p["pid"] == 1]
