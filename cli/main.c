@@ -50,6 +50,8 @@ struct opts {
 	bool dmesg;		/* watch: follow the kernel log */
 	double checks;		/* watch: run the checks every so many
 				 * seconds, 0: never */
+	uint64_t max_memory;	/* bytes of one guest-sized buffer, 0: default */
+	uint32_t max_seconds;	/* of one operation, 0: default */
 	const char *source;
 };
 
@@ -102,6 +104,10 @@ static void usage(FILE *f)
 		"  --json      JSON lines instead of a table\n"
 		"  --pause     live sources: stop the guest while reading it,\n"
 		"              for one consistent state (QMP stop, then cont)\n"
+		"  --max-memory MIB  the largest buffer the guest's data may\n"
+		"              size (default 512); past it the command fails\n"
+		"  --max-time S  the longest one operation may run (default\n"
+		"              600; 0: no cap); past it the command fails\n"
 		"  -v, --verbose  log what the library does to stderr\n"
 		"  -h, --help  help for a command: %s <command> --help\n"
 		"  --version   print the version\n",
@@ -328,7 +334,9 @@ static int open_session(struct opts *o, struct vms_session **ret)
 {
 	struct vms_session_opts so = { .sz = sizeof(so), .log = log_cb,
 				       .log_arg = &o->verbose,
-				       .progress = progress_cb };
+				       .progress = progress_cb,
+				       .max_memory = o->max_memory,
+				       .max_seconds = o->max_seconds };
 	int err = vms_session_create(&so, ret);
 
 	if (err) {
@@ -2511,6 +2519,8 @@ int main(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'D' },
 		{ "dmesg", no_argument, NULL, 'M' },
 		{ "checks", required_argument, NULL, 'K' },
+		{ "max-memory", required_argument, NULL, 'X' },
+		{ "max-time", required_argument, NULL, 'T' },
 		{ 0 },
 	};
 	struct opts o = { .pid = -1, .fail_on = -1 };
@@ -2623,6 +2633,27 @@ int main(int argc, char **argv)
 				o.checks = v;
 			else
 				o.duration = v;
+			break;
+		}
+		case 'X':
+		case 'T': {
+			/* MiB up to 16 TiB; seconds up to a year, or 0. */
+			char *end;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			bool mem = c == 'X';
+			if (*end || !*optarg || optarg[0] == '-' ||
+			    (mem ? v < 1 || v > (16ull << 20)
+				 : v > 366ull * 86400)) {
+				fprintf(stderr, "%s: --%s takes %s\n", prog,
+					mem ? "max-memory" : "max-time",
+					mem ? "a size in MiB, at least 1"
+					    : "seconds (0: no cap)");
+				return 2;
+			}
+			if (mem)
+				o.max_memory = v << 20;
+			else
+				o.max_seconds = v ? (uint32_t)v : UINT32_MAX;
 			break;
 		}
 		case 'p': {

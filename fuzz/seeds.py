@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Write the fuzz targets' seed corpora into fuzz/corpus/NAME.
 
-  python3 fuzz/seeds.py --mkdump build/tests/vmsight-mkdump [--manifest M]
+  python3 fuzz/seeds.py --mkdump build/tests/vmsight-mkdump \
+      [--vmsight build/vmsight] [--build build] [--manifest M]
 
 dump:     a small synthetic memory image (text, zero pages, a page of
           every byte value) in every format vmsight-mkdump writes, and
@@ -12,12 +13,20 @@ paging:   page tables laid out as a kernel's: 4- and 5-level, with 4 KiB,
           2 MiB and 1 GiB pages, then the same with a table pointing at
           itself; each followed by addresses to translate.
 gdb:      stop replies of QEMU's gdbstub and "info registers -a" text.
+qmp:      a conversation with the machine's QEMU, recorded (and two
+          variants of it).
+kernel:   a fake kernel's data area (fuzz-seed-kernel, with --build).
+kallsyms: generated kallsyms tables (fuzz-seed-kallsyms, with --build).
+btf:      cuts of the lab's 6.1 and 6.12 kernels' BTF, and the host's,
+          holding what src/ asks for (fuzz-seed-btf, with --build).
+locate:   a kernel image that loads, around the 6.12 BTF cut, with and
+          without __start_BTF (fuzz-seed-locate, with --build).
 policy:   the lab's policy and a policy using every directive.
 baseline: the first lines of a baseline of a lab dump, when the lab is
           there.
 
-The corpora are committed; run this again when a format changes. Every
-seed is small: the largest is 64 KiB.
+The corpora are committed; run this again when a format changes. The
+largest seed is the locate image, 224 KiB; the others are under 100 KiB.
 """
 import argparse, json, os, struct, subprocess, sys, tempfile
 
@@ -70,6 +79,111 @@ def dump_seeds(mkdump, manifest):
     return g
 
 
+QMP_COMMANDS = [
+    {"execute": "qmp_capabilities"}, {"execute": "query-status"},
+    {"execute": "human-monitor-command",
+     "arguments": {"command-line": "info registers -a"}},
+    {"execute": "no-such-command"}, {"execute": "system_reset"},
+    {"execute": "quit"}]
+
+
+def qmp_seeds():
+    """What QEMU says to the commands fuzz_qmp.c sends, in its order,
+    recorded from the machine's QEMU (not started: -S), then the RESET
+    and SHUTDOWN events of a system_reset and a quit. Variants: events
+    between a command and its reply, and a conversation cut short."""
+    import shutil, socket, time
+    qemu = shutil.which("qemu-system-x86_64")
+    if not qemu:
+        print("seeds.py: no qemu-system-x86_64; qmp seeds kept as they are")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "qmp")
+        p = subprocess.Popen([qemu, "-S", "-nodefaults", "-display", "none",
+                              "-accel", "tcg", "-m", "64", "-no-shutdown",
+                              "-qmp", "unix:%s,server=on,wait=off" % path],
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if os.path.exists(path):
+                break
+            time.sleep(0.1)
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(path)
+        f = s.makefile("rb")
+        greeting, replies, events = f.readline(), [], []
+        for cmd in QMP_COMMANDS:
+            s.sendall(json.dumps(cmd).encode() + b"\n")
+            while True:
+                line = f.readline()
+                if not line.startswith(b'{"timestamp"'):
+                    replies.append(line)
+                    break
+                events.append(line)
+        try:
+            events += [l for l in f.readlines() if b'"event"' in l]
+        except ConnectionResetError:
+            pass
+        p.wait()
+    talk = [greeting] + replies[:4]
+    put("qmp", "qemu-7.2", b"".join(talk + events))
+    put("qmp", "qemu-7.2-events-first",
+        b"".join(talk[:2] + events + talk[2:] + events))
+    put("qmp", "qemu-7.2-cut", b"".join(talk)[:-40])
+
+
+def btf_names():
+    """The structs, enum values and functions src/ asks BTF for, read off
+    its calls: the layout tables' { "type", { "member" } } rows,
+    vms_btf_*(x, "type", ...) calls, enum values in quotes, and the
+    functions whose parameters the watch looks up."""
+    import glob, re
+    names = set()
+    for path in glob.glob(os.path.join(HERE, "..", "src", "*", "*.c")):
+        text = open(path).read()
+        names |= set(re.findall(r'\{ "(\w+)", \{', text))
+        names |= set(re.findall(r'vms_btf_\w+\([^,]+,\s*"(\w+)"', text))
+        names |= set(re.findall(r'"([A-Z][A-Z0-9_]+|maple_\w+)"', text))
+        names |= set(re.findall(
+            r'vms_btf_func_param\([^,]+,[^,]+,\s*"(\w+)"', text))
+        for fns in re.findall(r'_fns\[\] = \{([^}]*)\}', text):
+            names |= set(re.findall(r'"(\w+)"', fns))
+    return sorted(names)
+
+
+def btf_seeds(build, vmsight, manifest):
+    """Cuts of real kernels' BTF holding what src/ asks for: the 6.1 and
+    6.12 lab guests' (read out of their raw dumps where `vmsight info`
+    places them), and the host's, when there."""
+    import re
+    cutter = os.path.join(build, "fuzz", "fuzz-seed-btf")
+    with tempfile.TemporaryDirectory() as tmp:
+        srcs = []
+        if os.path.exists("/sys/kernel/btf/vmlinux"):
+            srcs.append(("host", "/sys/kernel/btf/vmlinux"))
+        if manifest and vmsight:
+            for g in json.load(open(manifest)):
+                if g["rootkit"] or "4level" not in g["name"]:
+                    continue
+                raw = g["dumps"]["raw"]
+                info = subprocess.run([vmsight, "info", raw], check=True,
+                                      capture_output=True,
+                                      text=True).stdout
+                text = re.search(r"_text: +(0x\w+) \(physical (0x\w+)",
+                                 info)
+                btf = re.search(r"BTF: .* (\d+) bytes at (0x\w+)", info)
+                va, pa = int(text[1], 16), int(text[2], 16)
+                size, at = int(btf[1]), int(btf[2], 16)
+                out = os.path.join(tmp, g["name"])
+                with open(raw, "rb") as f, open(out, "wb") as o:
+                    f.seek(at - va + pa)  # the image is contiguous
+                    o.write(f.read(size))
+                srcs.append(("linux-" + g["name"].split("-")[0], out))
+        for name, path in srcs:
+            subprocess.run([cutter, path, os.path.join(CORPUS, "btf", name)]
+                           + btf_names(), check=True)
+
+
 def tables(levels, self_loop=False):
     """Physical memory with page tables at 0x1000..., mapping kernel-like
     addresses, preceded by the header word; then the addresses."""
@@ -112,11 +226,32 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mkdump", required=True)
     ap.add_argument("--vmsight", default=None)
+    ap.add_argument("--build", default=None,
+                    help="a build directory holding fuzz/fuzz-seed-*")
     ap.add_argument("--manifest", default=os.environ.get(
         "VMSIGHT_LAB_MANIFEST"))
     a = ap.parse_args()
     g = dump_seeds(a.mkdump, a.manifest)
 
+    qmp_seeds()
+    if a.build:
+        os.makedirs(os.path.join(CORPUS, "btf"), exist_ok=True)
+        btf_seeds(a.build, a.vmsight, a.manifest)
+        for name in ("kernel", "kallsyms"):
+            d = os.path.join(CORPUS, name)
+            os.makedirs(d, exist_ok=True)
+            subprocess.run([os.path.join(a.build, "fuzz",
+                                         "fuzz-seed-" + name), d],
+                           check=True)
+        # A whole kernel image, around the 6.12 guest's BTF cut.
+        import glob
+        cuts = sorted(glob.glob(os.path.join(CORPUS, "btf", "linux-6.12*")))
+        if cuts:
+            d = os.path.join(CORPUS, "locate")
+            os.makedirs(d, exist_ok=True)
+            subprocess.run([os.path.join(a.build, "fuzz",
+                                         "fuzz-seed-locate"), cuts[0], d],
+                           check=True)
     put("paging", "4level", tables(4))
     put("paging", "5level", tables(5))
     put("paging", "4level-loop", tables(4, True))

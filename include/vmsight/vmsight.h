@@ -78,6 +78,17 @@ struct vms_session_opts {
 	uint32_t max_tasks;	/**< bound on task-list walks; 0: 4194304 */
 	vms_progress_fn progress; /**< progress callback, or NULL */
 	void *progress_arg;	/**< passed to @progress */
+	/**
+	 * Resource caps on what a guest can make one call cost. Sizes
+	 * read from the guest (a ring buffer's, a table's, the BTF's)
+	 * drive allocations: no one buffer may exceed @max_memory bytes
+	 * (0: 512 MiB), else the call fails with -E2BIG. Lists and scans
+	 * are bounded in length, and one call (an iterator: from its
+	 * creation) may run @max_seconds (0: 600; UINT32_MAX: no cap),
+	 * else it fails with -ETIMEDOUT.
+	 */
+	uint64_t max_memory;
+	uint32_t max_seconds;
 };
 
 /**

@@ -258,30 +258,21 @@ int vms_qmp_cmd(struct vms_qmp *q, const char *cmd, json_object *args,
 	return err;
 }
 
-int vms_qmp_open(struct vms_ctx *ctx, const char *path, struct vms_qmp **ret)
+int vms_qmp_open_fd(struct vms_ctx *ctx, int fd, const char *path,
+		    struct vms_qmp **ret)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct vms_qmp *q;
 	json_object *greet = NULL;
 	int err;
 
 	*ret = NULL;
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return vms_err(ctx, -ENAMETOOLONG, LAYER,
-			       "%s: a socket path longer than %zu bytes", path,
-			       sizeof(sa.sun_path) - 1);
-	if (!(q = calloc(1, sizeof(*q))))
+	if (!(q = calloc(1, sizeof(*q)))) {
+		close(fd);
 		return -ENOMEM;
+	}
 	q->ctx = ctx;
 	q->path = path;
-	strcpy(sa.sun_path, path);
-	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (q->fd < 0 || connect(q->fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		err = vms_err(ctx, errno == ENOENT ? -ENOENT : -ECONNREFUSED,
-			      LAYER, "%s: cannot connect to QEMU's QMP socket: "
-			      "%s", path, strerror(errno));
-		goto fail;
-	}
+	q->fd = fd;
 	if ((err = read_msg(q, &greet)))
 		goto fail;
 	if (!json_object_object_get_ex(greet, "QMP", NULL)) {
@@ -298,6 +289,30 @@ fail:
 	json_object_put(greet);
 	vms_qmp_close(q);
 	return err;
+}
+
+int vms_qmp_open(struct vms_ctx *ctx, const char *path, struct vms_qmp **ret)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	*ret = NULL;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return vms_err(ctx, -ENAMETOOLONG, LAYER,
+			       "%s: a socket path longer than %zu bytes", path,
+			       sizeof(sa.sun_path) - 1);
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int err = vms_err(ctx, errno == ENOENT ? -ENOENT
+						       : -ECONNREFUSED,
+				  LAYER, "%s: cannot connect to QEMU's QMP "
+				  "socket: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	return vms_qmp_open_fd(ctx, fd, path, ret);
 }
 
 int vms_qmp_hmp(struct vms_qmp *q, const char *cmdline, size_t max,

@@ -13,6 +13,10 @@ struct vms_qmp;
 /* Connect to the QMP socket at @path (kept as is for messages: it must
  * outlive the client) and enter command mode. */
 int vms_qmp_open(struct vms_ctx *ctx, const char *path, struct vms_qmp **ret);
+/* The same over @fd, a connected stream socket, which the client owns
+ * from then on, even on failure (@path names it in messages). */
+int vms_qmp_open_fd(struct vms_ctx *ctx, int fd, const char *path,
+		    struct vms_qmp **ret);
 void vms_qmp_close(struct vms_qmp *q);
 
 /* Send @cmd (a complete JSON line) without waiting for the reply, with

@@ -134,6 +134,11 @@ VMS_API int vms_session_create(const struct vms_session_opts *opts,
 	s->ctx.progress_arg = o.progress_arg;
 	if (o.max_tasks)
 		s->ctx.max_tasks = o.max_tasks;
+	if (o.max_memory)
+		s->ctx.max_memory = o.max_memory;
+	if (o.max_seconds)
+		s->ctx.max_seconds = o.max_seconds == UINT32_MAX
+					     ? 0 : o.max_seconds;
 	*ret = s;
 	return 0;
 }
@@ -272,10 +277,13 @@ VMS_API void vms_errclear(struct vms_session *s)
 		vms_err_clear(&s->ctx);
 }
 
+/* Every call that reads the guest starts here: it is one operation, with
+ * its own time cap. */
 static int need_source(struct vms_session *s)
 {
 	if (!s)
 		return -EINVAL;
+	vms_op_begin(&s->ctx);
 	if (!s->src)
 		return vms_err(&s->ctx, -EINVAL, "api",
 			       "the session has no source");

@@ -115,8 +115,8 @@ static int table(struct meas *m, const char *kind, const char *sym,
 	}
 	next = vms_chk_sym_next(m->c, a);
 	n = next > a ? (size_t)VMS_MIN(next - a, max) : max;
-	if (!(buf = malloc(n)))
-		return -ENOMEM;
+	if ((err = vms_alloc(k->ctx, &buf, n, 1, sym, a)))
+		return err;
 	if ((err = vms_kernel_read(k, a, buf, n))) {
 		free(buf);
 		return err;
@@ -176,8 +176,9 @@ static int module(struct meas *m, const struct vms_chk_mod *md)
 					  "code", md->name);
 		total += r[i].len;
 	}
-	if (total && !(buf = malloc(total)))
-		return -ENOMEM;
+	if (total && (err = vms_alloc(k->ctx, &buf, total, 1, "module code",
+				      md->addr)))
+		return err;
 	for (size_t i = 0; i < nr && !err; i++) {
 		if (vms_kernel_read(k, r[i].start, buf + o, r[i].len)) {
 			vms_err_clear(k->ctx);

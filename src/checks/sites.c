@@ -60,8 +60,8 @@ static int table_sites(struct vms_chk *c, struct vms_chk_sites *s,
 				  "not a table vmsight can read", what,
 				  (unsigned long long)va,
 				  (unsigned long long)n, esize);
-	if (!(buf = malloc(n * esize)))
-		return -ENOMEM;
+	if ((err = vms_alloc(c->k->ctx, &buf, n, esize, what, va)))
+		return err;
 	if ((err = vms_kernel_read(c->k, va, buf, n * esize)))
 		goto out;
 	for (uint64_t i = 0; i < n && !err; i++) {

@@ -188,6 +188,7 @@ struct blocks {
 	uint64_t bytes, walks;		/* spent on this object */
 	uint64_t max_bytes, max_walks;	/* bounds */
 	const char *stopped;		/* why the scan was cut short */
+	bool late;			/* past the operation's time cap */
 };
 
 static const uint8_t *block_data(YR_MEMORY_BLOCK *blk)
@@ -235,6 +236,10 @@ static YR_MEMORY_BLOCK *block_next(YR_MEMORY_BLOCK_ITERATOR *it)
 		}
 		if (b->walks >= b->max_walks) {
 			b->stopped = "page walks";
+			break;
+		}
+		if (vms_tick(b->k->ctx)) {
+			b->late = true; /* the error is recorded */
 			break;
 		}
 		if (!resident(b, b->pos, &pa, &psize, &skip)) {
@@ -291,6 +296,7 @@ static YR_MEMORY_BLOCK *block_first(YR_MEMORY_BLOCK_ITERATOR *it)
 	b->pos = 0;
 	b->bytes = b->walks = 0;
 	b->stopped = NULL;
+	b->late = false;
 	return block_next(it);
 }
 
@@ -473,6 +479,8 @@ static int scan_object(struct scan *s, uint64_t root,
 	yr = yr_scanner_scan_mem_blocks(sc, &it);
 	if (s->err < 0)
 		return s->err;
+	if (b.late)
+		return -ETIMEDOUT;
 	if (yr == ERROR_SUCCESS && !b.stopped)
 		return 0;
 	if (b.stopped)

@@ -50,9 +50,31 @@ struct vms_ctx {
 	void *progress_arg;	/* passed to @progress */
 	bool racing;		/* reads race a running guest (see vms_torn) */
 	uint32_t torn;		/* objects vms_torn() let a walk skip */
+	/* Resource caps (vms_alloc, vms_tick): the guest chooses sizes
+	 * and lengths, the host these bounds. */
+	uint64_t max_memory;	/* bytes of one buffer sized by guest data */
+	uint32_t max_seconds;	/* time of one operation; 0: no cap */
+	uint64_t deadline_ns;	/* CLOCK_MONOTONIC end of this one; 0: none */
+	uint32_t ticks;		/* vms_tick calls since the clock was read */
 };
 
+#define VMS_MAX_MEMORY_DEFAULT (512ull << 20)
+#define VMS_MAX_SECONDS_DEFAULT 600u
+
 void vms_ctx_init(struct vms_ctx *ctx);
+
+/* An operation (one library call that walks the guest, or one step of a
+ * watch) starts: its max_seconds run from now. */
+void vms_op_begin(struct vms_ctx *ctx);
+/* A unit of a walk or scan is done: -ETIMEDOUT, recorded, once the
+ * operation has run past its max_seconds (the clock is read every 1024
+ * ticks, so a tick costs an increment). */
+int vms_tick(struct vms_ctx *ctx);
+/* malloc(@n * @size) for a buffer whose size guest data chose (@what,
+ * described at guest address or offset @addr): -E2BIG, recorded, over
+ * ctx->max_memory or on overflow; -ENOMEM. */
+int vms_alloc(struct vms_ctx *ctx, void *retp, uint64_t n, uint64_t size,
+	      const char *what, uint64_t addr);
 
 /* Record an error (unless one is already recorded) and return @code, so
  * that callers can write "return vms_err(...)". */
@@ -71,8 +93,8 @@ void vms_err_clear(struct vms_ctx *ctx);
  * becomes a warning naming @what (a printf format) and the recorded
  * error, it is counted in ctx->torn and cleared, and true tells the
  * caller to skip the object (or to end its list there). Otherwise, and
- * always for -ENOMEM and -E2BIG (the host's limits, not the guest's
- * state), the error stands and false is returned.
+ * always for -ENOMEM, -E2BIG and -ETIMEDOUT (the host's limits, not the
+ * guest's state), the error stands and false is returned.
  */
 bool vms_torn(struct vms_ctx *ctx, int err, const char *fmt, ...)
 	VMS_PRINTF(3, 4);

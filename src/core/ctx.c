@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core.h"
 
@@ -13,6 +14,65 @@ void vms_ctx_init(struct vms_ctx *ctx)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->max_tasks = 4194304; /* PID_MAX_LIMIT on 64-bit */
+	ctx->max_memory = VMS_MAX_MEMORY_DEFAULT;
+	ctx->max_seconds = VMS_MAX_SECONDS_DEFAULT;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+void vms_op_begin(struct vms_ctx *ctx)
+{
+	ctx->deadline_ns = ctx->max_seconds
+		? mono_ns() + (uint64_t)ctx->max_seconds * 1000000000u : 0;
+	ctx->ticks = 0;
+}
+
+int vms_tick(struct vms_ctx *ctx)
+{
+	if (!ctx->deadline_ns || ++ctx->ticks < 1024)
+		return 0;
+	ctx->ticks = 0;
+	if (mono_ns() < ctx->deadline_ns)
+		return 0;
+	return vms_err(ctx, -ETIMEDOUT, "core",
+		       "the operation ran past its cap of %u s (a guest that "
+		       "makes vmsight walk without end, or a very large "
+		       "one: --max-time raises the cap)", ctx->max_seconds);
+}
+
+int vms_alloc(struct vms_ctx *ctx, void *retp, uint64_t n, uint64_t size,
+	      const char *what, uint64_t addr)
+{
+	void **ret = retp;
+	uint64_t bytes;
+
+	*ret = NULL;
+	if (vms_mul_overflows(n, size, &bytes) || bytes > ctx->max_memory ||
+	    bytes > SIZE_MAX) {
+		char need[64];
+		if (size == 1)
+			snprintf(need, sizeof(need), "%llu bytes",
+				 (unsigned long long)n);
+		else
+			snprintf(need, sizeof(need), "%llu entries of %llu "
+				 "bytes", (unsigned long long)n,
+				 (unsigned long long)size);
+		return vms_err_at(ctx, -E2BIG, "core", addr,
+				  "%s at %#llx would take %s, over the cap "
+				  "of %llu MiB on one buffer (--max-memory "
+				  "raises it)", what, (unsigned long long)addr,
+				  need,
+				  (unsigned long long)(ctx->max_memory >> 20));
+	}
+	if (!(*ret = malloc(bytes ? (size_t)bytes : 1)))
+		return -ENOMEM;
+	return 0;
 }
 
 static int err_record(struct vms_ctx *ctx, int code, const char *layer,
@@ -64,7 +124,8 @@ bool vms_torn(struct vms_ctx *ctx, int err, const char *fmt, ...)
 	char what[160];
 	va_list ap;
 
-	if (!ctx->racing || err >= 0 || err == -ENOMEM || err == -E2BIG)
+	if (!ctx->racing || err >= 0 || err == -ENOMEM || err == -E2BIG ||
+	    err == -ETIMEDOUT)
 		return false;
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);

@@ -985,9 +985,10 @@ int vms_events_next(struct vms_watch *w, int timeout_ms, struct vms_event *ev)
 					       "%s: the guest powered off and "
 					       "QEMU is gone", w->src->path);
 			}
-		} else if (w->rebooting && now >= w->next_reload &&
-			   (r = try_rearm(w, ev)) != 0) {
-			return r;
+		} else if (w->rebooting && now >= w->next_reload) {
+			vms_op_begin(w->ctx); /* a reload is one operation */
+			if ((r = try_rearm(w, ev)) != 0)
+				return r;
 		}
 		if (w->rebooting || w->off) {
 			if (now >= end)
@@ -1039,6 +1040,7 @@ int vms_events_next(struct vms_watch *w, int timeout_ms, struct vms_event *ev)
 			continue;
 		case VMS_GDB_TRAP:
 			w->owner_stopped = false;
+			vms_op_begin(w->ctx); /* each event is one */
 			if ((r = on_trap(w, st.thread, ev, &got)))
 				return gdb_failed(w, r, ev);
 			if (got)

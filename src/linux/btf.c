@@ -25,6 +25,11 @@
 #define LAYER "linux"
 #define BTF_MAX (256u << 20)
 #define ANON_DEPTH 16
+/* Members one lookup may look at, anonymous ones' included: a real
+ * task_struct has a few hundred; BTF whose anonymous members nest the
+ * same type over and over would otherwise take time exponential in
+ * ANON_DEPTH. */
+#define MEMBER_BUDGET (1u << 16)
 
 static int quiet_print(enum libbpf_print_level level, const char *fmt,
 		       va_list ap)
@@ -36,7 +41,7 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt,
 /* libbpf prints parse errors to stderr by default; a library must not.
  * The print hook is process-wide, so it is swapped only around the
  * parse. */
-static struct btf *parse(const void *data, uint32_t size)
+struct btf *vms_btf_parse(const void *data, uint32_t size)
 {
 	libbpf_print_fn_t old = libbpf_set_print(quiet_print);
 	struct btf *btf = btf__new(data, size);
@@ -57,12 +62,11 @@ static int load_range(struct vms_kernel *k, uint64_t va, uint64_t size)
 				  "BTF at %#llx has implausible size %llu",
 				  (unsigned long long)va,
 				  (unsigned long long)size);
-	buf = malloc(size);
-	if (!buf)
-		return -ENOMEM;
+	if ((err = vms_alloc(k->ctx, &buf, size, 1, "BTF", va)))
+		return err;
 	err = vms_kernel_read(k, va, buf, size);
 	if (!err) {
-		k->btf = parse(buf, (uint32_t)size);
+		k->btf = vms_btf_parse(buf, (uint32_t)size);
 		if (!k->btf)
 			err = vms_err_at(k->ctx, -EBADMSG, LAYER, va,
 					 "BTF at %#llx (%llu bytes) is "
@@ -101,29 +105,38 @@ static int scan_image(struct vms_kernel *k)
 	struct cand c[MAX_CANDIDATES];
 	size_t n = 0;
 	uint64_t end;
-	uint8_t h[24];
+	/* A page, and the start of the next: a header may cross into it. */
+	uint8_t page[VMS_PAGE_SIZE + 24];
+	int err;
 
 	if (vms_kernel_sym(k, "_end", &end))
 		return -ENOENT;
-	for (uint64_t va = k->text_va; va < end; va += 4) {
-		uint64_t pa;
-		const uint8_t *p;
-		if (vms_mmu_translate(&k->mmu, k->pgd, va, &pa, NULL, true)) {
-			va = (va | 0xfff) - 3;
-			continue;
-		}
-		p = vms_source_ptr(k->src, pa, 24);
-		if (!p) {
-			if (vms_source_read(k->src, pa, h, 24))
+	/* Page by page, each read once (not a translation per 4 bytes:
+	 * the image can claim a gigabyte); @va >= @start stops a wrap. */
+	uint64_t start = k->text_va & ~0xfffull;
+	for (uint64_t va = start; va < end && va >= start;
+	     va += VMS_PAGE_SIZE) {
+		size_t got = sizeof(page);
+		if ((err = vms_tick(k->ctx)))
+			return err;
+		if (vms_kernel_read(k, va, page, got)) {
+			got = VMS_PAGE_SIZE; /* the next page is not mapped */
+			if (vms_kernel_read(k, va, page, got)) {
+				vms_err_clear(k->ctx);
 				continue;
-			p = h;
+			}
 		}
-		if (vms_le16(p) != 0xeB9F || p[2] != 1 || vms_le32(p + 4) != 24)
-			continue;
-		uint64_t tl = vms_le32(p + 12), so = vms_le32(p + 16),
-			 sl = vms_le32(p + 20);
-		if (vms_le32(p + 8) == 0 && so == tl && n < MAX_CANDIDATES)
-			c[n++] = (struct cand){ va, 24 + so + sl };
+		for (size_t o = 0; o < VMS_PAGE_SIZE && o + 24 <= got; o += 4) {
+			const uint8_t *p = page + o;
+			if (vms_le16(p) != 0xeB9F || p[2] != 1 ||
+			    vms_le32(p + 4) != 24)
+				continue;
+			uint64_t tl = vms_le32(p + 12), so = vms_le32(p + 16),
+				 sl = vms_le32(p + 20);
+			if (vms_le32(p + 8) == 0 && so == tl &&
+			    n < MAX_CANDIDATES)
+				c[n++] = (struct cand){ va + o, 24 + so + sl };
+		}
 	}
 	vms_err_clear(k->ctx);
 	vms_qsort(c, n, sizeof(*c), cand_cmp);
@@ -174,6 +187,16 @@ void vms_btf_free(struct btf *btf)
 	btf__free(btf);
 }
 
+/* A name in the BTF's strings, or "" where the offset is outside them:
+ * libbpf checks the offsets of type names when it parses a blob, but
+ * not those of enumerators or parameters, and gives NULL for those. */
+static const char *name_at(const struct btf *btf, uint32_t off)
+{
+	const char *s = btf__name_by_offset(btf, off);
+
+	return s ? s : "";
+}
+
 static int32_t find_struct(struct btf *btf, const char *name)
 {
 	int32_t id = btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT);
@@ -192,10 +215,12 @@ int vms_btf_struct_size(struct btf *btf, const char *type, size_t *ret)
 /* Member @member of struct @id, looking into anonymous members: its byte
  * offset, size and type. With @bitfield set, also bitfields and members
  * that do not start on a byte: *@bitfield is then its width in bits (its
- * type's size for ordinary members) and *@off its offset in bits. */
+ * type's size for ordinary members) and *@off its offset in bits. At
+ * most *@budget members are looked at (-ENOENT past them). */
 static int member_in(struct btf *btf, uint32_t id, const char *member,
-		     size_t base_bits, int depth, size_t *off, size_t *size,
-		     uint32_t *type, size_t *bitfield)
+		     size_t base_bits, int depth, uint32_t *budget,
+		     size_t *off, size_t *size, uint32_t *type,
+		     size_t *bitfield)
 {
 	const struct btf_type *t = btf__type_by_id(btf, id);
 	const struct btf_member *m;
@@ -204,6 +229,9 @@ static int member_in(struct btf *btf, uint32_t id, const char *member,
 		return -ENOENT;
 	m = btf_members(t);
 	for (uint16_t i = 0; i < btf_vlen(t); i++, m++) {
+		if (!*budget)
+			return -ENOENT;
+		--*budget;
 		const char *name = btf__name_by_offset(btf, m->name_off);
 		size_t bits = base_bits + btf_member_bit_offset(t, i);
 		size_t width = btf_member_bitfield_size(t, i);
@@ -226,7 +254,7 @@ static int member_in(struct btf *btf, uint32_t id, const char *member,
 		/* Anonymous struct or union: look inside. */
 		int32_t inner = btf__resolve_type(btf, m->type);
 		if (inner > 0 && !member_in(btf, (uint32_t)inner, member, bits,
-					    depth + 1, off, size, type,
+					    depth + 1, budget, off, size, type,
 					    bitfield))
 			return 0;
 	}
@@ -246,6 +274,7 @@ static int member_path(struct btf *btf, uint32_t id, const char *path,
 		size_t n = dot ? (size_t)(dot - path) : strlen(path);
 		size_t off;
 		int32_t inner;
+		uint32_t budget;
 		int err;
 
 		if (n >= sizeof(part))
@@ -255,8 +284,9 @@ static int member_path(struct btf *btf, uint32_t id, const char *path,
 		inner = btf__resolve_type(btf, type);
 		if (inner <= 0)
 			return -ENOENT;
-		err = member_in(btf, (uint32_t)inner, part, 0, 0, &off, &size,
-				&type, NULL);
+		budget = MEMBER_BUDGET;
+		err = member_in(btf, (uint32_t)inner, part, 0, 0, &budget, &off,
+				&size, &type, NULL);
 		if (err)
 			return err;
 		total += off;
@@ -301,7 +331,7 @@ int vms_btf_func_param(struct btf *btf, const char *func,
 		t = btf__resolve_type(btf, pt->type);
 		pt = t > 0 ? btf__type_by_id(btf, t) : NULL;
 		if (pt && btf_is_struct(pt) &&
-		    !strcmp(btf__name_by_offset(btf, pt->name_off), pointee)) {
+		    !strcmp(name_at(btf, pt->name_off), pointee)) {
 			*ret = i;
 			return 0;
 		}
@@ -314,13 +344,13 @@ int vms_btf_bitfield(struct btf *btf, const char *type, const char *member,
 {
 	int32_t id = find_struct(btf, type);
 	size_t size;
-	uint32_t mtype;
+	uint32_t mtype, budget = MEMBER_BUDGET;
 	int err;
 
 	if (id <= 0)
 		return -ENOENT;
-	err = member_in(btf, (uint32_t)id, member, 0, 0, ret_bit_off, &size,
-			&mtype, ret_bits);
+	err = member_in(btf, (uint32_t)id, member, 0, 0, &budget, ret_bit_off,
+			&size, &mtype, ret_bits);
 	if (err)
 		return err;
 	/* Readers fetch the containing 64-bit word. */
@@ -375,7 +405,7 @@ int vms_btf_enum_value_near(struct btf *btf, const char *sibling,
 			continue;
 		e = btf_enum(t);
 		for (uint16_t i = 0; i < btf_vlen(t); i++, e++) {
-			const char *en = btf__name_by_offset(btf, e->name_off);
+			const char *en = name_at(btf, e->name_off);
 			if (!strcmp(en, sibling))
 				has_sibling = true;
 			if (!strcmp(en, name)) {
@@ -401,16 +431,14 @@ int vms_btf_enum_value(struct btf *btf, const char *name, int64_t *ret)
 		if (btf_is_enum(t)) {
 			const struct btf_enum *e = btf_enum(t);
 			for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
-				if (!strcmp(btf__name_by_offset(btf, e->name_off),
-					    name)) {
+				if (!strcmp(name_at(btf, e->name_off), name)) {
 					*ret = e->val;
 					return 0;
 				}
 		} else if (btf_is_enum64(t)) {
 			const struct btf_enum64 *e = btf_enum64(t);
 			for (uint16_t i = 0; i < btf_vlen(t); i++, e++)
-				if (!strcmp(btf__name_by_offset(btf, e->name_off),
-					    name)) {
+				if (!strcmp(name_at(btf, e->name_off), name)) {
 					*ret = (int64_t)btf_enum64_value(e);
 					return 0;
 				}
@@ -472,16 +500,17 @@ static int resolve(struct vms_ctx *ctx, struct btf *btf, struct need *needs,
 			*nd->off = VMS_NO_MEMBER;
 			continue;
 		}
-		if (err) {
-			nmissing++;
+		if (!err)
+			continue;
+		nmissing++;
+		/* Names past the buffer are left out: the count still says
+		 * how many. */
+		if (mlen < sizeof(missing))
 			mlen += (size_t)snprintf(
-				missing + mlen,
-				mlen < sizeof(missing) ? sizeof(missing) - mlen
-						       : 0,
+				missing + mlen, sizeof(missing) - mlen,
 				"%s%s.%s%s", nmissing > 1 ? ", " : "",
 				nd->type, nd->members[0],
 				err == -ENOENT ? "" : " (unexpected size)");
-		}
 	}
 	if (nmissing)
 		return vms_err(ctx, -ENOENT, LAYER,

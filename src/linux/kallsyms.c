@@ -45,6 +45,13 @@
 #define NAME_MAX_LEN 512     /* KSYM_NAME_LEN since v6.1 */
 #define MARKER_SEARCH (16u << 20)
 #define MAX_GROUP_BYTES (256u * (NAME_MAX_LEN + 2))
+/* Steps one candidate's search for names and markers may take (a step:
+ * a marker candidate, a run entry, a num_syms candidate, a names entry
+ * skipped). Debian's 6.1 and 6.12 kernels take about 165,000, so this is
+ * room for a kernel with twenty-five times that; memory made to look
+ * like markers and names everywhere could otherwise make the search
+ * quadratic, or worse. */
+#define WORK_MAX (4ull << 20)
 
 const uint8_t vms_ksyms_digits[20] = "0\0" "1\0" "2\0" "3\0" "4\0"
 				     "5\0" "6\0" "7\0" "8\0" "9";
@@ -53,7 +60,15 @@ struct win {
 	const uint8_t *d;	/* window bytes */
 	size_t len;		/* window length */
 	uint64_t base;		/* physical address of d[0] */
+	uint64_t *work;		/* steps taken, against WORK_MAX */
 };
+
+/* Take @n steps of the search: false once past WORK_MAX. */
+static bool spend(const struct win *w, uint64_t n)
+{
+	*w->work += n;
+	return *w->work <= WORK_MAX;
+}
 
 static bool rd32(const struct win *w, size_t off, uint32_t *v)
 {
@@ -155,7 +170,7 @@ static bool skip_entries(const struct win *w, size_t *p, uint32_t count)
 {
 	for (uint32_t i = 0; i < count; i++) {
 		size_t hdr, len;
-		if (!entry_at(w, *p, &hdr, &len))
+		if (!spend(w, 1) || !entry_at(w, *p, &hdr, &len))
 			return false;
 		*p += hdr + len;
 	}
@@ -212,6 +227,8 @@ static bool find_names(const struct win *w, const struct tokens *t,
 			uint64_t m0, m1, last = 0, v;
 			uint32_t run = 0;
 
+			if (!spend(w, 1))
+				return false;
 			if (es == 4) {
 				uint32_t a, b;
 				if (!rd32(w, m, &a) || !rd32(w, m + 4, &b))
@@ -225,6 +242,8 @@ static bool find_names(const struct win *w, const struct tokens *t,
 			/* Count the increasing run: up to ceil(N/256). */
 			for (size_t q = m; q + es <= t->table; q += es) {
 				uint32_t v32;
+				if (!spend(w, 1))
+					return false;
 				if (es == 4) {
 					if (!rd32(w, q, &v32))
 						break;
@@ -247,6 +266,8 @@ static bool find_names(const struct win *w, const struct tokens *t,
 			for (size_t q = top & ~(size_t)3; q >= bottom + 4;
 			     q -= 4) {
 				uint32_t n;
+				if (!spend(w, 1))
+					return false;
 				if (!rd32(w, q, &n) || n < 2 ||
 				    n > VMS_KSYM_MAX)
 					continue;
@@ -534,7 +555,8 @@ static int expand(struct vms_ctx *ctx, const struct win *w,
 int vms_ksyms_decode(struct vms_ctx *ctx, const uint8_t *data, size_t len,
 		     uint64_t base, size_t digits, struct vms_ksyms *ret)
 {
-	struct win w = { .d = data, .len = len, .base = base };
+	uint64_t work = 0;
+	struct win w = { .d = data, .len = len, .base = base, .work = &work };
 	struct tokens t;
 	struct layout l;
 	struct vms_ksyms ks = { 0 };
@@ -545,10 +567,14 @@ int vms_ksyms_decode(struct vms_ctx *ctx, const uint8_t *data, size_t len,
 	if (!find_names(&w, &t, &l)) {
 		vms_log(ctx, VMS_LOG_DEBUG,
 			"kallsyms: token table at physical %#llx, but no "
-			"names and markers near it",
-			(unsigned long long)(base + t.table));
+			"names and markers near it%s",
+			(unsigned long long)(base + t.table),
+			work > WORK_MAX ? " (the search gave up after "
+					  "its bound of steps)" : "");
 		return -ENOENT;
 	}
+	vms_log(ctx, VMS_LOG_DEBUG, "kallsyms: names found in %llu steps",
+		(unsigned long long)work);
 	if (!find_offsets(&w, &t, &l)) {
 		vms_log(ctx, VMS_LOG_DEBUG,
 			"kallsyms: %u names at physical %#llx, but no sorted "

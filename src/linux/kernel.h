@@ -289,6 +289,9 @@ int vms_vmcoreinfo_get(const char *vmcoreinfo, const char *key, char *buf,
 
 /* BTF (btf.c). */
 int vms_btf_load(struct vms_kernel *k);
+/* libbpf's parse of the BTF blob at @data, quietly; NULL (errno set) if
+ * it is not valid BTF. */
+struct btf *vms_btf_parse(const void *data, uint32_t size);
 void vms_btf_free(struct btf *btf);
 uint32_t vms_btf_type_count(const struct btf *btf);
 int vms_btf_struct_size(struct btf *btf, const char *type, size_t *ret);

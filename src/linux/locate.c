@@ -461,8 +461,8 @@ int vms_kernel_sym_table(struct vms_kernel *k, uint64_t base,
 				  (unsigned long long)base,
 				  (unsigned long long)next);
 	n = (next - base) / 8;
-	if (!(tab = malloc(n * 8)))
-		return -ENOMEM;
+	if ((err = vms_alloc(k->ctx, &tab, n, 8, what, base)))
+		return err;
 	if ((err = vms_kernel_read(k, base, tab, n * 8))) {
 		free(tab);
 		return err;
@@ -487,6 +487,8 @@ int vms_walk_visit(struct vms_kernel *k, struct vms_addrset *seen,
 {
 	int err;
 
+	if ((err = vms_tick(k->ctx)))
+		return err;
 	if (!vms_is_kernel_addr(k, node))
 		return vms_err_at(k->ctx, -EBADMSG, LAYER, node,
 				  "%s: pointer %#llx is not a kernel address",

@@ -144,16 +144,19 @@ static int read_users(struct vms_mod_walk *w, uint64_t mod, char *buf,
 		    !vms_is_kernel_addr(k, src) ||
 		    (err = read_name(k, src, name, sizeof(name))))
 			return err ? err : -EBADMSG;
-		used += (size_t)snprintf(buf + used, used < len ? len - used : 0,
-					 "%s,", name);
+		/* Names past @buf are left out (a pointer past it would be
+		 * undefined behaviour even when nothing is written). */
+		if (used < len)
+			used += (size_t)snprintf(buf + used, len - used,
+						 "%s,", name);
 		if ((err = vms_kernel_read_u64(k, node + l->list_next, &node)))
 			return err;
 	}
 	if (l->mod_init != VMS_NO_MEMBER && l->mod_exit != VMS_NO_MEMBER &&
 	    !vms_kernel_read_u64(k, mod + l->mod_init, &fn) &&
-	    !vms_kernel_read_u64(k, mod + l->mod_exit, &fx) && fn && !fx)
-		used += (size_t)snprintf(buf + used,
-					 used < len ? len - used : 0,
+	    !vms_kernel_read_u64(k, mod + l->mod_exit, &fx) && fn && !fx &&
+	    used < len)
+		used += (size_t)snprintf(buf + used, len - used,
 					 "[permanent],");
 	if (!used)
 		snprintf(buf, len, "-");
@@ -223,7 +226,9 @@ int vms_mod_read(struct vms_mod_walk *w, uint64_t mod, struct vms_mod *m)
 	    (err = read_size(k, mod, &m->size, &m->base)) ||
 	    (err = vms_kernel_read(k, mod + l->mod_refcnt, b, 4)))
 		return err;
-	m->refcount = (int32_t)vms_le32(b) - MODULE_REF_BASE;
+	/* In unsigned arithmetic: a guest's INT_MIN less the base must not
+	 * overflow. */
+	m->refcount = (int32_t)(vms_le32(b) - (uint32_t)MODULE_REF_BASE);
 	if ((err = vms_kernel_read(k, mod + l->mod_state, b, 4)) ||
 	    (err = vms_kernel_read_u64(k, mod + l->mod_taints, &taints)) ||
 	    (err = read_users(w, mod, m->users, sizeof(m->users))))
@@ -391,6 +396,8 @@ int vms_mod_carve(struct vms_kernel *k, int (*fn)(void *arg, uint64_t mod),
 	if (!(page = malloc(CARVE_PAGE)))
 		return -ENOMEM;
 	for (va = lo; va >= lo && !err;) {
+		if ((err = vms_tick(k->ctx)))
+			break;
 		if (++walks > MAX_CARVE_WALKS) {
 			err = vms_err_at(k->ctx, -E2BIG, LAYER, va,
 					 "module memory: over %u page-table "

@@ -483,7 +483,8 @@ int vms_sock_walk_next(struct vms_sock_walk *w, struct vms_sk *ret)
 				w->heads_n = 0;
 				continue;
 			}
-			if ((err = bucket_head(w, t, w->bucket++, &w->node)))
+			if ((err = vms_tick(k->ctx)) ||
+			    (err = bucket_head(w, t, w->bucket++, &w->node)))
 				return err;
 			w->chain_len = 0;
 			continue;

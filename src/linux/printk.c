@@ -32,13 +32,12 @@
 #define MAX_SIZE_BITS 30
 
 static int copy(struct vms_kernel *k, uint64_t va, uint64_t len,
-		uint8_t **ret)
+		const char *what, uint8_t **ret)
 {
 	int err;
 
-	*ret = malloc(len ? len : 1);
-	if (!*ret)
-		return -ENOMEM;
+	if ((err = vms_alloc(k->ctx, ret, len, 1, what, va)))
+		return err;
 	err = vms_kernel_read(k, va, *ret, len);
 	if (err) {
 		free(*ret);
@@ -81,9 +80,12 @@ int vms_log_walk_init(struct vms_log_walk *w, struct vms_kernel *k)
 	    (err = vms_kernel_read_u64(k, tr + l->tr_data, &data)) ||
 	    (err = vms_kernel_read_u64(k, dr + l->dr_head_id, &w->head_id)) ||
 	    (err = vms_kernel_read_u64(k, dr + l->dr_tail_id, &tail)) ||
-	    (err = copy(k, descs, w->count * l->desc_size, &w->descs)) ||
-	    (err = copy(k, infos, w->count * l->info_size, &w->infos)) ||
-	    (err = copy(k, data, w->data_size, &w->data))) {
+	    (err = copy(k, descs, w->count * l->desc_size,
+			"the printk descriptor ring", &w->descs)) ||
+	    (err = copy(k, infos, w->count * l->info_size,
+			"the printk info ring", &w->infos)) ||
+	    (err = copy(k, data, w->data_size, "the printk text ring",
+			&w->data))) {
 		vms_log_walk_fini(w);
 		return err;
 	}

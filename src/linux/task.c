@@ -70,8 +70,9 @@ static int walk_init(struct vms_task_walk *w, struct vms_kernel *k,
 	err = vms_kernel_read_u64(k, head + k->l.list_next, &w->node);
 	if (err)
 		return err;
-	w->buf = malloc(k->l.task_span_hi - k->l.task_span_lo);
-	return w->buf ? 0 : -ENOMEM;
+	/* The span is the kernel's BTF's to choose. */
+	return vms_alloc(k->ctx, &w->buf, k->l.task_span_hi - k->l.task_span_lo,
+			 1, "struct task_struct", head);
 }
 
 int vms_task_walk_init(struct vms_task_walk *w, struct vms_kernel *k)
@@ -244,6 +245,8 @@ static int step(struct vms_task_walk *w, uint64_t *task, uint64_t *next)
 	uint64_t back;
 	int err;
 
+	if ((err = vms_tick(k->ctx)))
+		return err;
 	if (!vms_is_kernel_addr(k, w->node))
 		return bad_ptr(k, w->prev + l->list_next, w->node,
 			       "task list pointer");
@@ -324,8 +327,10 @@ int vms_task_read(struct vms_kernel *k, uint64_t task, struct vms_task *t)
 		return vms_err_at(k->ctx, -EBADMSG, LAYER, task,
 				  "task %#llx is not a kernel address",
 				  (unsigned long long)task);
-	if (!(w.buf = malloc(k->l.task_span_hi - k->l.task_span_lo)))
-		return -ENOMEM;
+	if ((err = vms_alloc(k->ctx, &w.buf,
+			     k->l.task_span_hi - k->l.task_span_lo, 1,
+			     "struct task_struct", task)))
+		return err;
 	err = vms_kernel_read(k, task + k->l.task_span_lo, w.buf,
 			      k->l.task_span_hi - k->l.task_span_lo);
 	if (!err)

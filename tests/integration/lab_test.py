@@ -754,6 +754,20 @@ def broken_inputs(a, g, raw, tmp):
     expect_error(a, ["frobnicate", raw], 2, "unknown command",
                  "an unknown command")
     expect_error(a, ["ps"], 2, "expected one dump", "ps without a dump")
+    # Resource caps: the kernel's BTF (4 to 5 MiB) is the largest buffer
+    # its data sizes; a 1 MiB cap refuses it, by name, and 8 MiB is room.
+    expect_error(a, ["ps", "--max-memory", "1", raw], 1,
+                 "over the cap of 1 MiB",
+                 "%s: ps --max-memory 1" % g["name"])
+    rc, out, err = run([a.vmsight, "ps", "--max-memory", "8", "--max-time",
+                        "60", raw])
+    check(rc == 0 and len(out.splitlines()) > 10 and not err,
+          "%s: ps --max-memory 8 --max-time 60" % g["name"],
+          "exit %d, stderr %r" % (rc, err[:300]))
+    for bad in (["--max-memory", "0"], ["--max-memory", "-1"],
+                ["--max-time", "x"], ["--max-time", "-5"]):
+        expect_error(a, ["ps"] + bad + [raw], 2, bad[0],
+                     "ps %s is a usage error" % " ".join(bad))
     rc, out, _ = run([a.vmsight, "ps", "--help"])
     check(rc == 0 and "usage: vmsight ps" in out, "ps --help")
 

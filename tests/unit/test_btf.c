@@ -3,7 +3,9 @@
  * The layout resolver on BTF generated with libbpf's writer, with member
  * offsets unlike any real kernel's, members inside anonymous unions, the
  * pre-5.14 'state' name, and missing members that must all be named in
- * one error.
+ * one error; and hostile BTF: a header that lies about its lengths, a
+ * blob cut anywhere, an enumerator whose name is outside the strings,
+ * anonymous members nested so as to make lookups exponential.
  */
 #include <bpf/btf.h>
 
@@ -220,6 +222,120 @@ static void reads_bitfields(void **state)
 	btf__free(b);
 }
 
+/* struct btf_header's fields, by byte offset. */
+enum { HDR_LEN = 4, TYPE_OFF = 8, TYPE_LEN = 12, STR_OFF = 16,
+       STR_LEN = 20 };
+
+static void header_lies_about_lengths(void **state)
+{
+	struct ids id;
+	uint32_t size;
+	static const struct {
+		int field;
+		uint32_t value;
+	} lies[] = {
+		{ HDR_LEN, 0xffffffffu }, { HDR_LEN, 8 },
+		{ TYPE_OFF, 0xfffffff0u }, { TYPE_OFF, 2 },
+		{ TYPE_LEN, 0xffffffffu }, { TYPE_LEN, 0x7ffffff0u },
+		{ STR_OFF, 0xffffffffu }, { STR_LEN, 0xffffffffu },
+		{ STR_LEN, 0x7fffffffu }, { STR_LEN, 0 },
+	};
+	(void)state;
+
+	struct btf *b = base_types(&id);
+	add_task(b, &id, false, true);
+	const uint8_t *raw = btf__raw_data(b, &size);
+	uint8_t *copy = malloc(size);
+	assert_non_null(copy);
+	for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+		memcpy(copy, raw, size);
+		memcpy(copy + lies[i].field, &lies[i].value, 4);
+		assert_null(vms_btf_parse(copy, size));
+	}
+	/* Every cut of the blob: refused, never read past. */
+	for (uint32_t cut = 0; cut < size; cut += 7) {
+		uint8_t *c = malloc(cut ? cut : 1);
+		assert_non_null(c);
+		memcpy(c, raw, cut);
+		assert_null(vms_btf_parse(c, cut));
+		free(c);
+	}
+	free(copy);
+	btf__free(b);
+}
+
+/* An enumerator whose name lies outside the strings (libbpf parses the
+ * blob, and gives NULL for that name): enum lookups skip it. */
+static void enumerator_name_outside_the_strings(void **state)
+{
+	struct ids id;
+	uint32_t size;
+	int64_t v;
+	(void)state;
+
+	struct btf *b = base_types(&id);
+	btf__add_enum(b, "module_state", 4);
+	btf__add_enum_value(b, "MODULE_STATE_LIVE", 0);
+	btf__add_enum_value(b, "MODULE_STATE_COMING", 1);
+	const uint8_t *raw = btf__raw_data(b, &size);
+	uint8_t *copy = malloc(size);
+	assert_non_null(copy);
+	memcpy(copy, raw, size);
+	/* The enum is the last type; its first value's name_off is 12
+	 * bytes into it, each value 8 bytes, the strings right after. */
+	uint32_t hdr, type_off, type_len, bad = 0x7fffffffu;
+	memcpy(&hdr, copy + HDR_LEN, 4);
+	memcpy(&type_off, copy + TYPE_OFF, 4);
+	memcpy(&type_len, copy + TYPE_LEN, 4);
+	memcpy(copy + hdr + type_off + type_len - 16, &bad, 4);
+	struct btf *r = vms_btf_parse(copy, size);
+	assert_non_null(r); /* libbpf 1.1 does not check it */
+	{
+		assert_int_equal(vms_btf_enum_value(r, "MODULE_STATE_COMING",
+						    &v), 0);
+		assert_int_equal(v, 1);
+		assert_int_equal(vms_btf_enum_value(r, "MODULE_STATE_LIVE",
+						    &v), -ENOENT);
+		assert_int_equal(vms_btf_enum_value_near(
+			r, "MODULE_STATE_COMING", "MODULE_STATE_LIVE", &v),
+			-ENOENT);
+		btf__free(r);
+	}
+	free(copy);
+	btf__free(b);
+}
+
+/* Anonymous unions nested 14 deep (within the resolver's depth), each
+ * with 8 anonymous members of the one below: 8^14 paths to a member that
+ * is not there. The lookup looks
+ * at a bounded number of members and says it is missing. */
+static void anonymous_nesting_is_bounded(void **state)
+{
+	struct ids id;
+	size_t off, size;
+	(void)state;
+
+	struct btf *b = base_types(&id);
+	int inner = btf__add_union(b, NULL, 4);
+	btf__add_field(b, "leaf", id.u32, 0, 0);
+	for (int level = 0; level < 14; level++) {
+		int u = btf__add_union(b, NULL, 4);
+		for (int i = 0; i < 8; i++)
+			btf__add_field(b, NULL, inner, 0, 0);
+		inner = u;
+	}
+	btf__add_struct(b, "nest", 4);
+	btf__add_field(b, NULL, inner, 0, 0);
+	b = reparse(b);
+	assert_int_equal(vms_btf_member(b, "nest", "leaf", &off, &size), 0);
+	assert_int_equal(off, 0);
+	assert_int_equal(vms_btf_member(b, "nest", "absent", &off, &size),
+			 -ENOENT);
+	assert_int_equal(vms_btf_bitfield(b, "nest", "absent", &off, &size),
+			 -ENOENT);
+	btf__free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +343,9 @@ int main(void)
 		cmocka_unit_test(accepts_pre_5_14_state_member),
 		cmocka_unit_test(one_error_names_every_missing_member),
 		cmocka_unit_test(reads_bitfields),
+		cmocka_unit_test(header_lies_about_lengths),
+		cmocka_unit_test(enumerator_name_outside_the_strings),
+		cmocka_unit_test(anonymous_nesting_is_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -232,6 +232,36 @@ static void carving_aliased_memory_finds_the_original_only(void **state)
 	fk_close(&f);
 }
 
+/* Page tables that map the whole kernel half: every top-level entry
+ * points at one table of 1 GiB pages. The search stops at its bound on
+ * mapped pages with an error, in bounded time; and, with the operation
+ * past its time cap, at that. */
+static void carving_a_fully_mapped_address_space_is_bounded(void **state)
+{
+	const uint64_t D = FK_DATA_VA;
+	struct fake f;
+	struct seen s = { 0 };
+	uint64_t *pml4, *pdpt;
+	(void)state;
+
+	fk_build(&f);
+	pml4 = (uint64_t *)(f.mem + FK_PGD);
+	pdpt = (uint64_t *)(f.mem + FK_PGD + 0x4000);
+	for (int i = 0; i < 512; i++)
+		pdpt[i] = 0x83; /* 1 GiB at physical 0 */
+	for (int i = 256; i < 512; i++)
+		if (i != (int)((D >> 39) & 511))
+			pml4[i] = (FK_PGD + 0x4000) | 3;
+	fk_open(&f, "_end", D, &ML);
+	assert_int_equal(vms_mod_carve(&f.k, carved, &s), -E2BIG);
+	assert_non_null(strstr(f.ctx.err.msg, "mapped pages"));
+	vms_err_clear(&f.ctx);
+	vms_op_begin(&f.ctx);
+	f.ctx.deadline_ns = 1;
+	assert_int_equal(vms_mod_carve(&f.k, carved, &s), -ETIMEDOUT);
+	fk_close(&f);
+}
+
 static unsigned int rules(bool leader, bool init_cred, uint32_t uid,
 			  uint32_t euid, bool have_parent, uint32_t puid,
 			  bool suid_root, bool dir_writable)
@@ -553,6 +583,8 @@ int main(void)
 		cmocka_unit_test(walks_entries_in_order),
 		cmocka_unit_test(hostile_trees_end_with_errors),
 		cmocka_unit_test(carves_modules_from_memory),
+		cmocka_unit_test(
+			carving_a_fully_mapped_address_space_is_bounded),
 		cmocka_unit_test(carving_aliased_memory_finds_the_original_only),
 		cmocka_unit_test(credential_rules),
 		cmocka_unit_test(syscall_table_rules),

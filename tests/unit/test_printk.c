@@ -4,7 +4,8 @@
  * a block that wraps to the start of the data ring, a data-less record,
  * an overwritten descriptor and one still being written (both skipped),
  * a text_len larger than its block (clipped), and hostile rings: sizes
- * beyond the bounds, and head/tail ids that never meet (bounded walk).
+ * beyond the bounds, a size within them but over the memory cap, and
+ * head/tail ids that never meet (bounded walk).
  */
 #include "fakekernel.h"
 
@@ -165,6 +166,19 @@ static void hostile_rings_are_bounded(void **state)
 	n = walk(&f, r, 32, &status);
 	assert_int_equal(status, 0);
 	assert_true(n <= 16);
+	fk_close(&f);
+
+	/* 2^29 bytes of text (within the bounds, as log_buf_len=512M
+	 * would make it): over a 1 MiB memory cap, it is refused by name
+	 * before anything is allocated. */
+	fk_build(&f);
+	ring(&f, CBITS, 29, 0, 0);
+	fk_open(&f, "prb", PRB_PTR, &L);
+	f.ctx.max_memory = 1u << 20;
+	walk(&f, r, 32, &status);
+	assert_int_equal(status, -E2BIG);
+	assert_non_null(strstr(f.ctx.err.msg, "the printk text ring"));
+	assert_non_null(strstr(f.ctx.err.msg, "over the cap of 1 MiB"));
 	fk_close(&f);
 
 	/* Blocks whose positions make no sense yield empty text. */

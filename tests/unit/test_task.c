@@ -186,6 +186,40 @@ static void list_longer_than_the_bound_stops(void **state)
 	close_kernel(&f);
 }
 
+/* One operation may run max_seconds: a walk past its deadline fails
+ * with -ETIMEDOUT naming the option that raises the cap, racing or not
+ * (the cap is the host's, not a sign of a torn object). */
+static void walk_past_the_time_cap_fails(void **state)
+{
+	struct fake f;
+	struct vms_task t[1];
+	int status, n;
+	(void)state;
+
+	build(&f, 60);
+	open_kernel(&f);
+	for (int race = 0; race < 2; race++) {
+		f.ctx.racing = race;
+		vms_op_begin(&f.ctx);
+		f.ctx.deadline_ns = 1;	/* long past */
+		f.ctx.ticks = 1000;	/* the clock is read 24 ticks on */
+		n = walk(&f, &status, t, 1);
+		assert_int_equal(status, -ETIMEDOUT);
+		assert_true(n > 0 && n < 60);
+		assert_non_null(strstr(f.ctx.err.msg, "--max-time"));
+		vms_err_clear(&f.ctx);
+	}
+	/* A new operation has its own time; 0 seconds is no cap. */
+	f.ctx.racing = false;
+	vms_op_begin(&f.ctx);
+	assert_int_equal(walk(&f, &status, t, 1), 60);
+	assert_int_equal(status, 0);
+	f.ctx.max_seconds = 0;
+	vms_op_begin(&f.ctx);
+	assert_int_equal(f.ctx.deadline_ns, 0);
+	close_kernel(&f);
+}
+
 static void user_half_pointer_is_refused(void **state)
 {
 	struct fake f;
@@ -307,6 +341,7 @@ int main(void)
 		cmocka_unit_test(thread_list_is_walked_from_signal_struct),
 		cmocka_unit_test(loop_that_misses_init_task_is_reported),
 		cmocka_unit_test(list_longer_than_the_bound_stops),
+		cmocka_unit_test(walk_past_the_time_cap_fails),
 		cmocka_unit_test(user_half_pointer_is_refused),
 		cmocka_unit_test(torn_task_is_left_out_while_racing),
 		cmocka_unit_test(broken_list_ends_early_while_racing),
