@@ -155,7 +155,6 @@ def btf_seeds(build, vmsight, manifest):
     """Cuts of real kernels' BTF holding what src/ asks for: the 6.1 and
     6.12 lab guests' (read out of their raw dumps where `vmsight info`
     places them), and the host's, when there."""
-    import re
     cutter = os.path.join(build, "fuzz", "fuzz-seed-btf")
     with tempfile.TemporaryDirectory() as tmp:
         srcs = []
@@ -166,14 +165,12 @@ def btf_seeds(build, vmsight, manifest):
                 if g["rootkit"] or "4level" not in g["name"]:
                     continue
                 raw = g["dumps"]["raw"]
-                info = subprocess.run([vmsight, "info", raw], check=True,
-                                      capture_output=True,
-                                      text=True).stdout
-                text = re.search(r"_text: +(0x\w+) \(physical (0x\w+)",
-                                 info)
-                btf = re.search(r"BTF: .* (\d+) bytes at (0x\w+)", info)
-                va, pa = int(text[1], 16), int(text[2], 16)
-                size, at = int(btf[1]), int(btf[2], 16)
+                info = json.loads(subprocess.run(
+                    [vmsight, "info", "--json", raw], check=True,
+                    capture_output=True).stdout)
+                va, pa = (int(info["text_vaddr"], 16),
+                          int(info["text_paddr"], 16))
+                at, size = int(info["btf_vaddr"], 16), info["btf_bytes"]
                 out = os.path.join(tmp, g["name"])
                 with open(raw, "rb") as f, open(out, "wb") as o:
                     f.seek(at - va + pa)  # the image is contiguous

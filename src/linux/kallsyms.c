@@ -63,11 +63,10 @@ struct win {
 	uint64_t *work;		/* steps taken, against WORK_MAX */
 };
 
-/* Take @n steps of the search: false once past WORK_MAX. */
-static bool spend(const struct win *w, uint64_t n)
+/* Take a step of the search: false once past WORK_MAX. */
+static bool spend(const struct win *w)
 {
-	*w->work += n;
-	return *w->work <= WORK_MAX;
+	return ++*w->work <= WORK_MAX;
 }
 
 static bool rd32(const struct win *w, size_t off, uint32_t *v)
@@ -170,7 +169,7 @@ static bool skip_entries(const struct win *w, size_t *p, uint32_t count)
 {
 	for (uint32_t i = 0; i < count; i++) {
 		size_t hdr, len;
-		if (!spend(w, 1) || !entry_at(w, *p, &hdr, &len))
+		if (!spend(w) || !entry_at(w, *p, &hdr, &len))
 			return false;
 		*p += hdr + len;
 	}
@@ -227,7 +226,7 @@ static bool find_names(const struct win *w, const struct tokens *t,
 			uint64_t m0, m1, last = 0, v;
 			uint32_t run = 0;
 
-			if (!spend(w, 1))
+			if (!spend(w))
 				return false;
 			if (es == 4) {
 				uint32_t a, b;
@@ -242,7 +241,7 @@ static bool find_names(const struct win *w, const struct tokens *t,
 			/* Count the increasing run: up to ceil(N/256). */
 			for (size_t q = m; q + es <= t->table; q += es) {
 				uint32_t v32;
-				if (!spend(w, 1))
+				if (!spend(w))
 					return false;
 				if (es == 4) {
 					if (!rd32(w, q, &v32))
@@ -266,7 +265,7 @@ static bool find_names(const struct win *w, const struct tokens *t,
 			for (size_t q = top & ~(size_t)3; q >= bottom + 4;
 			     q -= 4) {
 				uint32_t n;
-				if (!spend(w, 1))
+				if (!spend(w))
 					return false;
 				if (!rd32(w, q, &n) || n < 2 ||
 				    n > VMS_KSYM_MAX)
