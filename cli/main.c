@@ -2054,6 +2054,8 @@ static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 			{ "nr", NULL, OUT_INT, 0 },
 			{ "name", NULL, OUT_STR, 0 },
 			{ "args", NULL, OUT_STRV, 0 },
+			/* module, after its three */
+			{ "listed", NULL, OUT_BOOL, 0 },
 		};
 		size_t nargv = 0, n = 0;
 		char args[6 * 20];
@@ -2075,20 +2077,27 @@ static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 			{ .u = ev->module_base },
 			{ .i = ev->nr }, { .s = ev->name },
 			{ .s = args, .n = 6 },
+			{ .b = ev->listed },
 		};
-		/* The common keys, then the event's own three. */
+		/* The common keys, then the event's own three (a module's
+		 * four, with listed). */
 		enum { COMMON = 9, OWN = 3 };
 		size_t from = ev->type == VMS_EVENT_EXEC ? COMMON
 			      : ev->type == VMS_EVENT_EXIT ? COMMON + OWN
 			      : ev->type == VMS_EVENT_MODULE ? COMMON + 2 * OWN
 							    : COMMON + 3 * OWN;
-		struct out_col c[COMMON + OWN];
-		struct out_val x[COMMON + OWN];
+		size_t own = OWN;
+		struct out_col c[COMMON + OWN + 1];
+		struct out_val x[COMMON + OWN + 1];
 		memcpy(c, common, COMMON * sizeof(*c));
 		memcpy(x, v, COMMON * sizeof(*x));
 		memcpy(c + COMMON, common + from, OWN * sizeof(*c));
 		memcpy(x + COMMON, v + from, OWN * sizeof(*x));
-		struct out *out = out_new(f, true, c, COMMON + OWN);
+		if (ev->type == VMS_EVENT_MODULE) {
+			c[COMMON + own] = common[COMMON + 4 * OWN];
+			x[COMMON + own++] = v[COMMON + 4 * OWN];
+		}
+		struct out *out = out_new(f, true, c, COMMON + own);
 		out_row(out, x);
 		out_finish(out);
 	} else {
@@ -2113,8 +2122,10 @@ static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 					 (int)(ev->code >> 8 & 0xff));
 			break;
 		case VMS_EVENT_MODULE:
-			snprintf(detail, sizeof(detail), "%s at %#" PRIx64,
-				 ev->module, ev->module_base);
+			snprintf(detail, sizeof(detail), "%s at %#" PRIx64 "%s",
+				 ev->module, ev->module_base, ev->listed ?
+				 " (loaded before the watch found this boot's "
+				 "kernel)" : "");
 			break;
 		case VMS_EVENT_SYSCALL:
 			snprintf(detail, sizeof(detail), "%s(%" PRId64 ") 0x%"
@@ -2129,8 +2140,12 @@ static int watch_print(struct opts *o, FILE *f, struct vms_event *ev)
 		}
 		clean(ev->comm);
 		clean(detail);
-		fprintf(f, "%s %-6s %7d %7d %-16s %s\n", when, name, ev->pid,
-			ev->tid, ev->comm, detail);
+		if (ev->pid < 0) /* no task: a module from the list */
+			fprintf(f, "%s %-6s %7s %7s %-16s %s\n", when, name,
+				"-", "-", "-", detail);
+		else
+			fprintf(f, "%s %-6s %7d %7d %-16s %s\n", when, name,
+				ev->pid, ev->tid, ev->comm, detail);
 	}
 	return fflush(f) ? -errno : 0;
 }

@@ -30,11 +30,8 @@
 #include <unistd.h>
 
 #include "../src/linux/kernel.h"
+#include "harness.h"
 
-#define MEM (4u << 20)
-#define PGD 0x100000ull
-#define DATA_PA 0x200000ull
-#define DATA_VA 0xffff888000200000ull
 #define MAX_INPUT (1u << 20)
 
 /* Where things are in the data area (offsets). */
@@ -117,46 +114,9 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
-/* The kernel's page tables: the data area as one 2 MiB page in the
- * kernel half. (The processes' user page tables are in the data area,
- * input like the rest.) */
-static void page_tables(uint8_t *mem)
-{
-	uint64_t *pml4 = (uint64_t *)(mem + PGD),
-		 *pdpt = (uint64_t *)(mem + PGD + 0x1000),
-		 *pd = (uint64_t *)(mem + PGD + 0x2000);
-
-	pml4[(DATA_VA >> 39) & 511] = (PGD + 0x1000) | 3;
-	pdpt[(DATA_VA >> 30) & 511] = (PGD + 0x2000) | 3;
-	pd[(DATA_VA >> 21) & 511] = DATA_PA | 0x83;
-}
-
 static const char *const sym_names[] = { "init_task", "modules",
 					 "taint_flags", "prb" };
 static const uint64_t sym_offs[] = { TASK(0), MODULES, TAINTS, PRB };
-
-
-static int syms(struct vms_ksyms *ks)
-{
-	size_t used = 0;
-
-	memset(ks, 0, sizeof(*ks));
-	ks->n = 4;
-	ks->addr = malloc(8 * 4);
-	ks->type = calloc(4, 1);
-	ks->name = calloc(4, 4);
-	ks->pool = malloc(64);
-	if (!ks->addr || !ks->type || !ks->name || !ks->pool)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < 4; i++) {
-		ks->addr[i] = DATA_VA + sym_offs[i];
-		ks->type[i] = 'D';
-		ks->name[i] = (uint32_t)used;
-		strcpy(ks->pool + used, sym_names[i]);
-		used += strlen(sym_names[i]) + 1;
-	}
-	return vms_ksyms_index(ks);
-}
 
 static void tasks(struct vms_kernel *k)
 {
@@ -241,51 +201,23 @@ static void sockets(struct vms_kernel *k, const uint8_t *area)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int fd = -1;
-	static char path[64];
-	static size_t last;
+	static struct fake_mem m;
 	static uint8_t area[MAX_INPUT];
 	static struct vms_kernel k; /* its page cache is large */
 	struct vms_ctx ctx;
 
 	if (size > MAX_INPUT)
 		return 0;
-	if (fd < 0) {
-		uint8_t *mem = calloc(1, MEM);
-		if (!mem || (fd = memfd_create("vmsight-fuzz-kernel", 0)) < 0)
-			abort();
-		page_tables(mem);
-		if (pwrite(fd, mem, MEM, 0) != MEM)
-			abort();
-		free(mem);
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	}
-	/* The input, and zeros where a longer one was before. */
-	memset(area, 0, VMS_MAX(last, (size_t)SEED_SIZE));
-	memcpy(area, data, size);
-	if (pwrite(fd, area, VMS_MAX(last, size), DATA_PA) < 0)
-		abort();
-	last = size;
-	vms_ctx_init(&ctx);
-	memset(&k, 0, sizeof(k));
-	if (vms_source_open(&ctx, path, &k.src))
-		abort();
-	k.ctx = &ctx;
-	vms_mmu_init(&k.mmu, k.src, &vms_x86_64_4level);
-	k.pgd = PGD;
-	k.l = L;
-	strcpy(k.state_letters, "RSDTtXZPI");
-	k.nstates = 9;
-	if (syms(&k.ks))
-		abort();
+	fake_begin(&m, "vmsight-fuzz-kernel", data, size, area, SEED_SIZE,
+		   &ctx, &k, &L, sym_names, sym_offs,
+		   VMS_ARRAY_SIZE(sym_names));
 	ctx.racing = size >= CTRL + 8 && (get64(area + CTRL) & 1);
 	tasks(&k);
 	modules(&k);
 	printk(&k);
 	paths(&k, area);
 	sockets(&k, area);
-	vms_ksyms_fini(&k.ks);
-	vms_source_close(k.src);
+	fake_end(&k);
 	return 0;
 }
 

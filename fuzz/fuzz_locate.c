@@ -26,9 +26,9 @@
 
 #include "../src/linux/kernel.h"
 #include "../tests/unit/kallsyms_gen.h"
+#include "harness.h"
 
-#define MEM (4u << 20)
-#define IMG_PA 0x200000ull	/* 2 MiB-aligned: one large page maps it */
+#define IMG_PA DATA_PA	/* 2 MiB-aligned: one large page maps it */
 #define IMG_MAX (1u << 20)
 
 /* The image, by offset from _text (the generator's TEXT). */
@@ -68,25 +68,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int fd = -1;
 	static char path[64];
 	static size_t last;
-	static uint8_t zeros[IMG_MAX];
 	struct vms_source *src;
 	struct vms_kernel *k;
 	struct vms_ctx ctx;
 
 	if (size > IMG_MAX)
 		return 0;
-	if (fd < 0) {
-		if ((fd = memfd_create("vmsight-fuzz-locate", 0)) < 0 ||
-		    ftruncate(fd, MEM))
-			abort();
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	}
-	/* The input, and zeros where a longer one was before. */
-	if ((last > size &&
-	     pwrite(fd, zeros, last - size, (off_t)(IMG_PA + size)) < 0) ||
-	    pwrite(fd, data, size, IMG_PA) < 0)
-		abort();
-	last = size;
+	if (fd < 0)
+		fd = fuzz_memfd("vmsight-fuzz-locate", MEM, path);
+	fuzz_place(fd, IMG_PA, data, size, &last);
 	vms_ctx_init(&ctx);
 	if (vms_source_open(&ctx, path, &src))
 		abort();

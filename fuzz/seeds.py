@@ -16,6 +16,8 @@ gdb:      stop replies of QEMU's gdbstub and "info registers -a" text.
 qmp:      a conversation with the machine's QEMU, recorded (and two
           variants of it).
 kernel:   a fake kernel's data area (fuzz-seed-kernel, with --build).
+views:    another, for mounts, fds, areas, run queues and the pid table
+          (fuzz-seed-views, with --build).
 kallsyms: generated kallsyms tables (fuzz-seed-kallsyms, with --build).
 btf:      cuts of the lab's 6.1 and 6.12 kernels' BTF, and the host's,
           holding what src/ asks for (fuzz-seed-btf, with --build).
@@ -234,7 +236,7 @@ def main():
     if a.build:
         os.makedirs(os.path.join(CORPUS, "btf"), exist_ok=True)
         btf_seeds(a.build, a.vmsight, a.manifest)
-        for name in ("kernel", "kallsyms"):
+        for name in ("kernel", "views", "kallsyms"):
             d = os.path.join(CORPUS, name)
             os.makedirs(d, exist_ok=True)
             subprocess.run([os.path.join(a.build, "fuzz",

@@ -81,11 +81,12 @@ struct vms_session_opts {
 	/**
 	 * Resource caps on what a guest can make one call cost. Sizes
 	 * read from the guest (a ring buffer's, a table's, the BTF's)
-	 * drive allocations: no one buffer may exceed @max_memory bytes
-	 * (0: 512 MiB), else the call fails with -E2BIG. Lists and scans
-	 * are bounded in length, and one call (an iterator: from its
-	 * creation) may run @max_seconds (0: 600; UINT32_MAX: no cap),
-	 * else it fails with -ETIMEDOUT.
+	 * drive allocations: no one buffer, and no table that guest data
+	 * grows (a process's memory areas, say), may exceed @max_memory
+	 * bytes (0: 512 MiB), else the call fails with -E2BIG. Lists and
+	 * scans are bounded in length, and one call (an iterator: from
+	 * its creation) may run @max_seconds (0: 600; UINT32_MAX: no
+	 * cap), else it fails with -ETIMEDOUT.
 	 */
 	uint64_t max_memory;
 	uint32_t max_seconds;
@@ -989,6 +990,12 @@ struct vms_event {
 	char reason[32];	/**< QEMU's: "guest-shutdown", "host-qmp-quit",
 				 *   "host-signal", "guest-reset" (a reboot
 				 *   under -no-reboot)...; "" if it gave none */
+	/** module: not seen at its load but found in the module list just
+	 *  after a VMS_EVENT_KERNEL: the new boot loaded it while the watch
+	 *  looked for that kernel. Such events follow the KERNEL event,
+	 *  oldest module first, with no task (pid, tid and ppid -1, comm
+	 *  ""): its loader is not known. */
+	bool listed;
 };
 
 struct vms_watch;
@@ -1014,7 +1021,10 @@ VMS_API int vms_watch_start(struct vms_session *s,
  * A guest that reboots gives VMS_EVENT_RESET, then, once its new kernel
  * runs, VMS_EVENT_KERNEL; between the two the session's kernel model is
  * the old boot's and must not be read. The new kernel replaces the
- * session's (handles from the old one must be gone by then). A guest
+ * session's (handles from the old one must be gone by then). The
+ * modules that boot loaded before the KERNEL event follow it, each a
+ * VMS_EVENT_MODULE with @listed set (unless a pid or comm filter is
+ * set: they have no task). A guest
  * that powers off gives VMS_EVENT_SHUTDOWN, after which the same holds
  * until a VMS_EVENT_KERNEL; if QEMU quits, the next call fails with
  * -ESRCH ("the guest powered off and QEMU is gone"), as it does when

@@ -79,8 +79,8 @@ static int chunk(uint64_t paddr, const uint8_t *data, size_t len, void *arg)
 	int err;
 
 	if (!last || last->p_paddr + last->p_filesz != paddr) {
-		if ((err = vms_grow(&w->ph, &w->cap, w->nph, sizeof(*w->ph),
-				    64, MAX_RUNS)))
+		if ((err = vms_grow(w->src->ctx, &w->ph, &w->cap, w->nph,
+				    sizeof(*w->ph), 64, MAX_RUNS)))
 			return err;
 		w->off = (w->off + VMS_PAGE_SIZE - 1) & ~(uint64_t)
 			 (VMS_PAGE_SIZE - 1);
@@ -230,7 +230,8 @@ int vms_source_write_elf(struct vms_source *src, int fd, uint64_t *ret_size)
 	if (src->ncpus > VMS_MAX_CPUS)
 		return -EINVAL;
 	if ((err = notes(src, &nt, &ntlen)) ||
-	    (err = vms_grow(&w.ph, &w.cap, 0, sizeof(*w.ph), 64, MAX_RUNS)))
+	    (err = vms_grow(src->ctx, &w.ph, &w.cap, 0, sizeof(*w.ph), 64,
+			    MAX_RUNS)))
 		goto out;
 	w.ph[w.nph++] = (Elf64_Phdr){ .p_type = PT_NOTE,
 				      .p_offset = sizeof(eh),

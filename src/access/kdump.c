@@ -36,6 +36,7 @@
 #include <zstd.h>
 
 #include "source.h"
+#include "../core/dynlib.h"
 
 #define LAYER "access"
 #define FLAT_HDR 4096
@@ -46,6 +47,24 @@
 #define DH_SNAPPY 0x4
 #define DH_ZSTD 0x20
 #define PD_SIZE 24
+
+/* libsnappy (and the C++ runtime it brings), opened only for a dump
+ * with snappy-compressed pages. */
+static struct {
+	__typeof__(&snappy_uncompressed_length) snappy_uncompressed_length;
+	__typeof__(&snappy_uncompress) snappy_uncompress;
+} S;
+
+static const struct vms_dynsym snappy_syms[] = {
+	VMS_DYNSYM(S, snappy_uncompressed_length),
+	VMS_DYNSYM(S, snappy_uncompress),
+};
+
+static struct vms_dynlib snappy_lib = {
+	.soname = VMS_SONAME_SNAPPY, .what = "reading snappy-compressed "
+	"kdump pages", .syms = snappy_syms,
+	.nsyms = VMS_ARRAY_SIZE(snappy_syms),
+};
 
 struct flat_rec {
 	uint64_t loff;		/* offset in the plain file */
@@ -177,7 +196,7 @@ static int flat_index(struct vms_source *src, struct kdump *kd)
 					  "ends first: truncated dump?",
 					  src->path, (unsigned long long)off,
 					  (long long)size);
-		if ((err = vms_grow(&kd->recs, &cap, kd->nrecs,
+		if ((err = vms_grow(src->ctx, &kd->recs, &cap, kd->nrecs,
 				    sizeof(*kd->recs), 1024, MAX_FLAT_RECS)))
 			return err != -E2BIG
 				       ? err
@@ -281,11 +300,13 @@ static int kdump_read_page(struct vms_source *src, uint64_t pfn,
 			goto corrupt;
 	} else if (flags & DH_SNAPPY) {
 		size_t n = VMS_PAGE_SIZE;
-		if (snappy_uncompressed_length((const char *)data, size, &n) !=
-			    SNAPPY_OK ||
+		if ((err = vms_dynlib_load(src->ctx, &snappy_lib)))
+			return err;
+		if (S.snappy_uncompressed_length((const char *)data, size,
+						 &n) != SNAPPY_OK ||
 		    n != VMS_PAGE_SIZE ||
-		    snappy_uncompress((const char *)data, size, (char *)page,
-				      &n) != SNAPPY_OK)
+		    S.snappy_uncompress((const char *)data, size,
+					(char *)page, &n) != SNAPPY_OK)
 			goto corrupt;
 	} else if (flags & DH_ZSTD) {
 		size_t n;

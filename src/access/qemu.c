@@ -470,8 +470,8 @@ static int qemu_maps(struct vms_source *src)
 	for (;;) {
 		ssize_t n;
 		if (cap - len < 65536 &&
-		    (err = vms_grow(&p->maps, &cap, len + 65536, 1, 131072,
-				    MAX_MAPS + 65536)))
+		    (err = vms_grow(NULL, &p->maps, &cap, len + 65536, 1,
+				    131072, MAX_MAPS + 65536)))
 			break;
 		n = read(fd, p->maps + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)

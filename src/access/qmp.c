@@ -55,8 +55,8 @@ static int fill(struct vms_qmp *q)
 	ssize_t n;
 
 	if (q->cap - q->len < 65536) {
-		int r = vms_grow(&q->buf, &q->cap, q->len + 65536, 1, 131072,
-				 MAX_LINE + 65536);
+		int r = vms_grow(NULL, &q->buf, &q->cap, q->len + 65536, 1,
+				 131072, MAX_LINE + 65536);
 		if (r)
 			return r;
 	}

@@ -33,7 +33,7 @@ int vms_source_add_seg(struct vms_source *src, uint64_t start, uint64_t size,
 				  "wraps the address space",
 				  src->path, (unsigned long long)start,
 				  (unsigned long long)size);
-	if ((err = vms_grow(&src->segs, &src->segs_cap, src->nsegs,
+	if ((err = vms_grow(src->ctx, &src->segs, &src->segs_cap, src->nsegs,
 			    sizeof(*src->segs), 16, 1u << 24)))
 		return err != -E2BIG ? err
 				     : vms_err(src->ctx, -E2BIG, LAYER,
@@ -134,17 +134,20 @@ static int read_paged(struct vms_source *src, uint64_t paddr, uint8_t *buf,
 		size_t off = paddr % VMS_PAGE_SIZE;
 		size_t n = VMS_MIN(len, VMS_PAGE_SIZE - off);
 
-		if (!src->cached_valid || src->cached_pfn != pfn) {
-			int err = src->ops->read_page(src, pfn,
-						      src->cached_page);
+		struct vms_page_slot *c = &src->pcache[
+			(pfn * 0x9e3779b97f4a7c15ull) >>
+			(64 - VMS_PAGE_CACHE_BITS)];
+
+		if (!c->valid || c->pfn != pfn) {
+			int err = src->ops->read_page(src, pfn, c->page);
 			if (err) {
-				src->cached_valid = false;
+				c->valid = false;
 				return err;
 			}
-			src->cached_pfn = pfn;
-			src->cached_valid = true;
+			c->pfn = pfn;
+			c->valid = true;
 		}
-		memcpy(buf, src->cached_page + off, n);
+		memcpy(buf, c->page + off, n);
 		buf += n;
 		paddr += n;
 		len -= n;
@@ -303,6 +306,27 @@ static int scan_remote(struct vms_source *src, const struct vms_seg *s,
 	return ret;
 }
 
+/*
+ * A scanned chunk of a mapped file is not needed again soon: its pages
+ * leave this process (they stay in the page cache, and fault back in if
+ * read). A scan of a whole dump would otherwise keep every page of it
+ * resident, counted in vmsight's RSS and in its cgroup's memory. Mapped
+ * segments are always file mappings (the dump, or QEMU's RAM file), so
+ * this never discards data; only whole host pages inside the chunk go,
+ * and not those of a chunk that ended the scan (its caller found what
+ * it looked for there, and reads on).
+ */
+static void drop_pages(const uint8_t *p, uint64_t n)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	uintptr_t m = ps > 0 ? (uintptr_t)ps - 1 : VMS_PAGE_SIZE - 1;
+	uintptr_t lo = ((uintptr_t)p + m) & ~m;
+	uintptr_t hi = ((uintptr_t)p + n) & ~m;
+
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 int vms_source_scan(struct vms_source *src, size_t chunk, size_t overlap,
 		    vms_chunk_fn fn, void *arg)
 {
@@ -334,6 +358,9 @@ int vms_source_scan(struct vms_source *src, size_t chunk, size_t overlap,
 				p = zeros;
 			}
 			ret = fn(s->start + off, p, n, arg);
+			if (!ret && s->kind == VMS_SEG_MAPPED)
+				drop_pages(p, n - (off + n < s->size ? overlap
+								   : 0));
 			if (off + n >= s->size)
 				break;
 			off += n - overlap;

@@ -116,6 +116,9 @@ struct vms_source_ops {
 	int (*lifecycle)(struct vms_source *src, struct vms_lifecycle *ret);
 };
 
+#define VMS_PAGE_CACHE_BITS 5
+#define VMS_PAGE_CACHE (1u << VMS_PAGE_CACHE_BITS) /* expanded pages kept */
+
 struct vms_source {
 	struct vms_ctx *ctx;		/* error record and log */
 	const char *format;		/* "raw", "elf", ... (static string) */
@@ -134,9 +137,15 @@ struct vms_source {
 	struct vms_cpu cpus[VMS_MAX_CPUS]; /* from dump notes */
 	unsigned int ncpus;		/* valid entries in @cpus */
 
-	uint64_t cached_pfn;		/* VMS_SEG_PAGED one-page cache */
-	bool cached_valid;		/* @cached_page holds @cached_pfn */
-	uint8_t cached_page[VMS_PAGE_SIZE];
+	/* Pages of VMS_SEG_PAGED segments as last expanded, by frame
+	 * (vms_source_read): one translation walks 4 or 5 page-table
+	 * pages, which a single cached page would thrash, expanding each
+	 * again on every step. */
+	struct vms_page_slot {
+		uint64_t pfn;
+		bool valid;
+		uint8_t page[VMS_PAGE_SIZE];
+	} pcache[VMS_PAGE_CACHE];
 };
 
 /* Open @path, detect its format from its content, parse it. */

@@ -3,9 +3,10 @@
  * arch: guest-virtual to guest-physical translation for x86-64.
  *
  * The paging modes are data (struct vms_paging_mode); one walker drives
- * them. A small direct-mapped cache of translations sits in front of the
- * walker. Page-table pages are read through the source, whose segments
- * are zero copy for uncompressed dumps.
+ * them. Small direct-mapped caches of translations sit in front of the
+ * walker: one of 4 KiB pages, one of large pages. Page-table pages are
+ * read through the source, whose segments are zero copy for
+ * uncompressed dumps.
  */
 #ifndef VMS_ARCH_MMU_H
 #define VMS_ARCH_MMU_H
@@ -31,10 +32,16 @@ struct vms_tlb_entry {
 	uint64_t page_size;	/* size of the mapping page */
 };
 
+#define VMS_LTLB_SIZE 512 /* large-page entries, power of two */
+
 struct vms_mmu {
 	struct vms_source *src;		 /* physical memory */
 	const struct vms_paging_mode *mode; /* how to walk */
 	struct vms_tlb_entry tlb[VMS_TLB_SIZE]; /* translation cache */
+	/* 2 MiB and 1 GiB mappings, by their own base (vpn: vaddr >> 21
+	 * or >> 30): the kernel maps its image and all of RAM with them,
+	 * so a first touch of any 4 KiB page inside needs no walk. */
+	struct vms_tlb_entry ltlb[VMS_LTLB_SIZE];
 	uint64_t walks;			 /* statistics: full walks */
 	uint64_t hits;			 /* statistics: cache hits */
 };
@@ -63,5 +70,13 @@ static inline uint64_t vms_mmu_kernel_half(const struct vms_mmu *mmu)
 /* Read @len bytes of virtual memory; stops at the first hole. */
 int vms_mmu_read(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
 		 void *buf, size_t len);
+
+/* A direct pointer to @len bytes of virtual memory at @vaddr, if they
+ * are physically contiguous and one segment of the source maps them
+ * verbatim; else NULL, with no error recorded (the caller reads them
+ * instead). Valid while the source is open; for a live guest the bytes
+ * change under the caller, which must copy them before it checks them. */
+const uint8_t *vms_mmu_ptr(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
+			   size_t len);
 
 #endif /* VMS_ARCH_MMU_H */

@@ -47,6 +47,7 @@ void vms_mmu_init(struct vms_mmu *mmu, struct vms_source *src,
 void vms_mmu_flush(struct vms_mmu *mmu)
 {
 	memset(mmu->tlb, 0, sizeof(mmu->tlb));
+	memset(mmu->ltlb, 0, sizeof(mmu->ltlb));
 }
 
 static bool canonical(const struct vms_paging_mode *m, uint64_t va)
@@ -75,6 +76,25 @@ int vms_mmu_translate(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
 		if (page_size)
 			*page_size = t->page_size;
 		return 0;
+	}
+	for (int shift_l = 21; shift_l <= 30; shift_l += 9) {
+		const struct vms_tlb_entry *l =
+			&mmu->ltlb[tlb_slot(table, vaddr >> shift_l) &
+				   (VMS_LTLB_SIZE - 1)];
+		uint64_t size = 1ull << shift_l;
+
+		if (l->root == (table | 1) && l->page_size == size &&
+		    l->vpn == vaddr >> shift_l) {
+			mmu->hits++;
+			*ret = l->ppn_addr | (vaddr & (size - 1));
+			*t = (struct vms_tlb_entry){
+				.root = table | 1, .vpn = vpn,
+				.ppn_addr = *ret & ~0xfffull,
+				.page_size = size };
+			if (page_size)
+				*page_size = size;
+			return 0;
+		}
 	}
 	if (page_size)
 		*page_size = 0;
@@ -126,10 +146,21 @@ int vms_mmu_translate(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
 			uint64_t size = 1ull << shift;
 			uint64_t base = entry & PTE_ADDR & ~(size - 1);
 			uint64_t pa = base | (vaddr & (size - 1));
-			*t = (struct vms_tlb_entry){ .root = table | 1,
-						     .vpn = vpn,
+			uint64_t top = (root & PTE_ADDR) | 1;
+			/* Keyed by the root the walk started from: @table is
+			 * this level's table by now. */
+			*t = (struct vms_tlb_entry){ .root = top, .vpn = vpn,
 						     .ppn_addr = pa & ~0xfffull,
 						     .page_size = size };
+			if (shift == 21 || shift == 30)
+				mmu->ltlb[tlb_slot(root & PTE_ADDR,
+						   vaddr >> shift) &
+					  (VMS_LTLB_SIZE - 1)] =
+					(struct vms_tlb_entry){
+						.root = top,
+						.vpn = vaddr >> shift,
+						.ppn_addr = base,
+						.page_size = size };
 			*ret = pa;
 			if (page_size)
 				*page_size = size;
@@ -164,4 +195,27 @@ int vms_mmu_read(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
 		len -= n;
 	}
 	return 0;
+}
+
+const uint8_t *vms_mmu_ptr(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
+			   size_t len)
+{
+	uint64_t pa0, pa, size, off = 0;
+
+	if (!len || vms_mmu_translate(mmu, root, vaddr, &pa0, &size, true))
+		return NULL;
+	/* Each page (of the size that maps it) must follow the last in
+	 * physical memory; at most len / 4 KiB + 1 translations. */
+	while (off < len) {
+		uint64_t va = vaddr + off;
+		uint64_t step;
+
+		if (va < vaddr ||
+		    vms_mmu_translate(mmu, root, va, &pa, &size, true) ||
+		    pa != pa0 + off || !size || (size & (size - 1)))
+			return NULL;
+		step = size - (va & (size - 1));
+		off += step;
+	}
+	return vms_source_ptr(mmu->src, pa0, len);
 }

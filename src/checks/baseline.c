@@ -64,7 +64,7 @@ int vms_chk_baseline_add(const struct vms_measurement *m, void *arg)
 	struct entry *e;
 	char *p;
 
-	int r = vms_grow(&b->v, &b->cap, b->n, sizeof(*b->v), 4096,
+	int r = vms_grow(NULL, &b->v, &b->cap, b->n, sizeof(*b->v), 4096,
 			 MAX_ENTRIES);
 
 	if (r)

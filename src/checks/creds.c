@@ -197,7 +197,7 @@ static int collect(struct creds_run *x)
 		return err;
 	while ((r = vms_task_walk_next(&w, &t)) == 1) {
 		/* The task walk is bounded, so is this. */
-		if ((err = vms_grow(&x->procs, &cap, x->nprocs,
+		if ((err = vms_grow(x->c->k->ctx, &x->procs, &cap, x->nprocs,
 				    sizeof(*x->procs), 256, SIZE_MAX)))
 			break;
 		x->procs[x->nprocs++] = t;

@@ -150,8 +150,8 @@ static int seen(struct tasks_view *x, uint64_t task, enum vms_task_view view,
 		return vms_err(x->c->k->ctx, -E2BIG, LAYER,
 			       "the task views hold more than %u sightings",
 			       MAX_SIGHTINGS);
-	if ((r = vms_grow(&x->s, &x->cap, x->n, sizeof(*x->s), 256,
-			  MAX_SIGHTINGS)))
+	if ((r = vms_grow(x->c->k->ctx, &x->s, &x->cap, x->n, sizeof(*x->s),
+			  256, MAX_SIGHTINGS)))
 		return r;
 	x->s[x->n] = (struct sighting){ .task = task, .seq = (uint32_t)x->n,
 					.view = (uint8_t)view,
@@ -164,7 +164,7 @@ static int seen(struct tasks_view *x, uint64_t task, enum vms_task_view view,
 		return vms_err(x->c->k->ctx, -E2BIG, LAYER,
 			       "the task views hold more than %u tasks",
 			       MAX_PIDS);
-	if ((r = vms_grow(&x->order, &x->order_cap, x->norder,
+	if ((r = vms_grow(x->c->k->ctx, &x->order, &x->order_cap, x->norder,
 			  sizeof(*x->order), 256, MAX_PIDS)))
 		return r;
 	x->order[x->norder++] = task;

@@ -37,6 +37,7 @@
 
 #include "checks.h"
 #include "inline.h"
+#include "../core/dynlib.h"
 
 #define LAYER "checks"
 #define READ_LEN 32		/* WINDOW plus one longest instruction */
@@ -241,14 +242,44 @@ static int env_read_ptr(void *arg, uint64_t va, uint64_t *ret)
 	return err;
 }
 
-int vms_inline_open(csh *cs, cs_insn **insn)
+/* libcapstone, opened by the first disassembler. */
+static struct {
+	__typeof__(&cs_open) cs_open;
+	__typeof__(&cs_option) cs_option;
+	__typeof__(&cs_malloc) cs_malloc;
+	__typeof__(&cs_free) cs_free;
+	__typeof__(&cs_close) cs_close;
+	__typeof__(&cs_disasm_iter) cs_disasm_iter;
+	__typeof__(&cs_insn_group) cs_insn_group;
+} CS;
+
+static const struct vms_dynsym capstone_syms[] = {
+	VMS_DYNSYM(CS, cs_open), VMS_DYNSYM(CS, cs_option),
+	VMS_DYNSYM(CS, cs_malloc), VMS_DYNSYM(CS, cs_free),
+	VMS_DYNSYM(CS, cs_close), VMS_DYNSYM(CS, cs_disasm_iter),
+	VMS_DYNSYM(CS, cs_insn_group),
+};
+
+static struct vms_dynlib capstone_lib = {
+	.soname = VMS_SONAME_CAPSTONE, .what = "disassembling (the "
+	"inline-hook check)", .syms = capstone_syms,
+	.nsyms = VMS_ARRAY_SIZE(capstone_syms),
+};
+
+int vms_inline_open(struct vms_ctx *ctx, csh *cs, cs_insn **insn)
 {
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, cs) != CS_ERR_OK)
-		return -ENOMEM;
-	if (cs_option(*cs, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK ||
-	    !(*insn = cs_malloc(*cs))) {
-		cs_close(cs);
-		return -ENOMEM;
+	int err;
+
+	if ((err = vms_dynlib_load(ctx, &capstone_lib)))
+		return err;
+	if (CS.cs_open(CS_ARCH_X86, CS_MODE_64, cs) != CS_ERR_OK)
+		return vms_err(ctx, -ENOMEM, LAYER, "capstone: cannot open "
+			       "an x86-64 disassembler");
+	if (CS.cs_option(*cs, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK ||
+	    !(*insn = CS.cs_malloc(*cs))) {
+		CS.cs_close(cs);
+		return vms_err(ctx, -ENOMEM, LAYER, "capstone: cannot open "
+			       "an x86-64 disassembler");
 	}
 	return 0;
 }
@@ -256,8 +287,8 @@ int vms_inline_open(csh *cs, cs_insn **insn)
 void vms_inline_close(csh *cs, cs_insn *insn)
 {
 	if (insn)
-		cs_free(insn, 1);
-	cs_close(cs);
+		CS.cs_free(insn, 1);
+	CS.cs_close(cs);
 }
 
 static void verdict(struct vms_inline_verdict *v, const cs_insn *in,
@@ -293,7 +324,7 @@ int vms_inline_judge(csh cs, cs_insn *in, const uint8_t *code, size_t len,
 		uint64_t t = 0;
 		bool known = false;
 
-		if (!cs_disasm_iter(cs, &p, &n, &a, in)) {
+		if (!CS.cs_disasm_iter(cs, &p, &n, &a, in)) {
 			v->at = a;
 			snprintf(v->insn, sizeof(v->insn), "(%zu bytes)",
 				 n < 4 ? n : (size_t)4);
@@ -303,7 +334,7 @@ int vms_inline_judge(csh cs, cs_insn *in, const uint8_t *code, size_t len,
 		}
 		x = &in->detail->x86;
 		/* A registered kprobe owns whatever is at its address. */
-		if ((in->id == X86_INS_INT3 || cs_insn_group(cs, in,
+		if ((in->id == X86_INS_INT3 || CS.cs_insn_group(cs, in,
 							      CS_GRP_JUMP)) &&
 		    (r = e->kprobe(e->arg, in->address)) != 0)
 			return r < 0 ? r : 0;
@@ -311,7 +342,7 @@ int vms_inline_judge(csh cs, cs_insn *in, const uint8_t *code, size_t len,
 			verdict(v, in, 0, "a breakpoint that no kprobe owns");
 			return 1;
 		}
-		if (cs_insn_group(cs, in, CS_GRP_RET)) {
+		if (CS.cs_insn_group(cs, in, CS_GRP_RET)) {
 			if (pushed) {
 				verdict(v, in, push_val,
 					push_val ? "push and ret: a jump in "
@@ -323,8 +354,8 @@ int vms_inline_judge(csh cs, cs_insn *in, const uint8_t *code, size_t len,
 			}
 			return 0; /* the function ends: nothing was hooked */
 		}
-		jmp = cs_insn_group(cs, in, CS_GRP_JUMP);
-		call = cs_insn_group(cs, in, CS_GRP_CALL);
+		jmp = CS.cs_insn_group(cs, in, CS_GRP_JUMP);
+		call = CS.cs_insn_group(cs, in, CS_GRP_CALL);
 		if (!jmp && !call) {
 			const cs_x86_op *o = x->operands;
 			bool was = reg != X86_REG_INVALID;
@@ -448,9 +479,8 @@ int vms_check_inline_hooks(struct vms_chk *c)
 					 .ftrace_call = env_ftrace_call,
 					 .kprobe = env_kprobe,
 					 .read_ptr = env_read_ptr, .arg = &x };
-	if (vms_inline_open(&x.cs, &x.insn))
-		return vms_err(k->ctx, -ENOMEM, LAYER,
-			       "capstone: cannot open an x86-64 disassembler");
+	if ((err = vms_inline_open(k->ctx, &x.cs, &x.insn)))
+		return err;
 	vms_addrset_init(&done);
 	vms_addrset_init(&x.ftrace_targets);
 	vms_addrset_init(&x.kprobes);

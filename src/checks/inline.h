@@ -12,6 +12,8 @@
 
 #include <capstone/capstone.h>
 
+#include "../core/core.h"
+
 /* Instructions that start in a function's first 16 bytes are judged:
  * room for ENDBR64 (4), the fentry NOP (5) and the first instruction of
  * the body, which is where an inline hook goes. */
@@ -37,8 +39,9 @@ struct vms_inline_verdict {
 };
 
 /* A capstone handle for x86-64 with instruction details, and one
- * instruction buffer. */
-int vms_inline_open(csh *cs, cs_insn **insn);
+ * instruction buffer; libcapstone is opened on first use. Errors are
+ * recorded in @ctx. */
+int vms_inline_open(struct vms_ctx *ctx, csh *cs, cs_insn **insn);
 void vms_inline_close(csh *cs, cs_insn *insn);
 
 /* Judge the @len bytes at @code, the start of the function at @fn:

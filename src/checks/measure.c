@@ -30,9 +30,26 @@
 #include <openssl/evp.h>
 
 #include "checks.h"
+#include "../core/dynlib.h"
 
 #define LAYER "checks"
 #define MAX_IMAGE (1ull << 30)	/* bytes of one measured section */
+
+/* OpenSSL's libcrypto, opened by the first measurement. */
+static struct {
+	__typeof__(&EVP_Digest) EVP_Digest;
+	__typeof__(&EVP_sha256) EVP_sha256;
+} C;
+
+static const struct vms_dynsym crypto_syms[] = {
+	VMS_DYNSYM(C, EVP_Digest),
+	VMS_DYNSYM(C, EVP_sha256),
+};
+
+static struct vms_dynlib crypto_lib = {
+	.soname = VMS_SONAME_CRYPTO, .what = "measuring (SHA-256)",
+	.syms = crypto_syms, .nsyms = VMS_ARRAY_SIZE(crypto_syms),
+};
 
 static void sha256_hex(const uint8_t *data, size_t len, char out[65])
 {
@@ -40,7 +57,8 @@ static void sha256_hex(const uint8_t *data, size_t len, char out[65])
 	unsigned int n = 0;
 
 	out[0] = 0;
-	if (!EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) || n != 32)
+	if (!C.EVP_Digest(data, len, md, &n, C.EVP_sha256(), NULL) ||
+	    n != 32)
 		return;
 	for (unsigned int i = 0; i < n; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
@@ -257,6 +275,8 @@ int vms_chk_measure(struct vms_chk *c, vms_measurement_fn fn, void *arg)
 	char addr[32];
 	int err;
 
+	if ((err = vms_dynlib_load(k->ctx, &crypto_lib)))
+		return err;
 	if ((err = vms_kernel_sym(k, "_text", &text)) ||
 	    (err = vms_kernel_sym(k, "_etext", &etext)) ||
 	    (err = vms_kernel_sym(k, "__start_rodata", &ro)) ||

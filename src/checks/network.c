@@ -82,8 +82,8 @@ static int add_holder(struct net_run *x, const struct holder *h)
 
 	if (r <= 0)
 		return r;
-	if ((r = vms_grow(&x->h, &x->cap, x->nh, sizeof(*x->h), 64,
-			  MAX_HOLDERS)))
+	if ((r = vms_grow(x->c->k->ctx, &x->h, &x->cap, x->nh, sizeof(*x->h),
+			  64, MAX_HOLDERS)))
 		return r != -E2BIG ? r
 				   : vms_err(x->c->k->ctx, -E2BIG, LAYER,
 					     "over %u sockets held by "

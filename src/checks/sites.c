@@ -30,7 +30,7 @@
 static int site_add(struct vms_chk *c, struct vms_chk_sites *s, uint64_t a,
 		    unsigned int len, enum vms_site_kind kind)
 {
-	int r = vms_grow(&s->v, &s->cap, s->n, sizeof(*s->v), 4096,
+	int r = vms_grow(c->k->ctx, &s->v, &s->cap, s->n, sizeof(*s->v), 4096,
 			 MAX_SITES);
 
 	if (r)

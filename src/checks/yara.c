@@ -41,6 +41,7 @@
 #include <yara.h>
 
 #include "checks.h"
+#include "../core/dynlib.h"
 
 #define LAYER "checks"
 #define BLOCK_MAX (4u << 20)
@@ -52,6 +53,49 @@
 
 struct vms_yara {
 	YR_RULES *rules;
+};
+
+/* libyara (and the libcrypto, libmagic and libjansson it brings),
+ * opened by the first rules loaded. */
+static struct {
+	__typeof__(&yr_initialize) yr_initialize;
+	__typeof__(&yr_finalize) yr_finalize;
+	__typeof__(&yr_rules_load) yr_rules_load;
+	__typeof__(&yr_rules_destroy) yr_rules_destroy;
+	__typeof__(&yr_compiler_create) yr_compiler_create;
+	__typeof__(&yr_compiler_destroy) yr_compiler_destroy;
+	__typeof__(&yr_compiler_set_callback) yr_compiler_set_callback;
+	__typeof__(&yr_compiler_add_file) yr_compiler_add_file;
+	__typeof__(&yr_compiler_get_rules) yr_compiler_get_rules;
+	__typeof__(&yr_scanner_create) yr_scanner_create;
+	__typeof__(&yr_scanner_destroy) yr_scanner_destroy;
+	__typeof__(&yr_scanner_set_callback) yr_scanner_set_callback;
+	__typeof__(&yr_scanner_set_flags) yr_scanner_set_flags;
+	__typeof__(&yr_scanner_set_timeout) yr_scanner_set_timeout;
+	__typeof__(&yr_scanner_scan_mem_blocks) yr_scanner_scan_mem_blocks;
+} Y;
+
+static const struct vms_dynsym yara_syms[] = {
+	VMS_DYNSYM(Y, yr_initialize),
+	VMS_DYNSYM(Y, yr_finalize),
+	VMS_DYNSYM(Y, yr_rules_load),
+	VMS_DYNSYM(Y, yr_rules_destroy),
+	VMS_DYNSYM(Y, yr_compiler_create),
+	VMS_DYNSYM(Y, yr_compiler_destroy),
+	VMS_DYNSYM(Y, yr_compiler_set_callback),
+	VMS_DYNSYM(Y, yr_compiler_add_file),
+	VMS_DYNSYM(Y, yr_compiler_get_rules),
+	VMS_DYNSYM(Y, yr_scanner_create),
+	VMS_DYNSYM(Y, yr_scanner_destroy),
+	VMS_DYNSYM(Y, yr_scanner_set_callback),
+	VMS_DYNSYM(Y, yr_scanner_set_flags),
+	VMS_DYNSYM(Y, yr_scanner_set_timeout),
+	VMS_DYNSYM(Y, yr_scanner_scan_mem_blocks),
+};
+
+static struct vms_dynlib yara_lib = {
+	.soname = VMS_SONAME_YARA, .what = "the yara check",
+	.syms = yara_syms, .nsyms = VMS_ARRAY_SIZE(yara_syms),
 };
 
 /* ------------------------------------------------------------------ */
@@ -95,21 +139,25 @@ int vms_yara_load(const char *path, struct vms_yara **ret, char *err,
 	YR_COMPILER *comp = NULL;
 	struct vms_yara *y;
 	char magic[4] = { 0 };
+	struct vms_ctx lib_ctx;
 	FILE *f;
 	int r;
 
 	if (!path || !ret)
 		return -EINVAL;
+	vms_ctx_init(&lib_ctx);
 	*ret = NULL;
 	if (err && errlen)
 		err[0] = 0;
+	if (vms_dynlib_load(&lib_ctx, &yara_lib))
+		return set_err(err, errlen, -ENOSYS, path, lib_ctx.err.msg);
 	if (!(f = fopen(path, "re")))
 		return set_err(err, errlen, -errno, path, strerror(errno));
 	if (!(y = calloc(1, sizeof(*y)))) {
 		fclose(f);
 		return -ENOMEM;
 	}
-	if (yr_initialize() != ERROR_SUCCESS) {
+	if (Y.yr_initialize() != ERROR_SUCCESS) {
 		fclose(f);
 		free(y);
 		return set_err(err, errlen, -ENOMEM, path,
@@ -118,7 +166,7 @@ int vms_yara_load(const char *path, struct vms_yara **ret, char *err,
 	/* Rules compiled by yarac start with "YARA"; rule source cannot. */
 	if (fread(magic, 1, 4, f) == 4 && !memcmp(magic, "YARA", 4)) {
 		fclose(f);
-		r = yr_rules_load(path, &y->rules);
+		r = Y.yr_rules_load(path, &y->rules);
 		if (r != ERROR_SUCCESS) {
 			/* Another version's format and a corrupt file
 			 * are told apart only by a version field. */
@@ -132,15 +180,15 @@ int vms_yara_load(const char *path, struct vms_yara **ret, char *err,
 		return 0;
 	}
 	rewind(f);
-	if (yr_compiler_create(&comp) != ERROR_SUCCESS) {
+	if (Y.yr_compiler_create(&comp) != ERROR_SUCCESS) {
 		fclose(f);
 		r = -ENOMEM;
 		goto fail;
 	}
-	yr_compiler_set_callback(comp, on_compile, &ce);
-	/* yr_compiler_add_file() names @path in messages and resolves
+	Y.yr_compiler_set_callback(comp, on_compile, &ce);
+	/* Y.yr_compiler_add_file() names @path in messages and resolves
 	 * include directives relative to it. */
-	if (yr_compiler_add_file(comp, f, NULL, path) || ce.errors) {
+	if (Y.yr_compiler_add_file(comp, f, NULL, path) || ce.errors) {
 		fclose(f);
 		r = ce.errors ? -EINVAL
 			      : set_err(err, errlen, -EINVAL, path,
@@ -148,19 +196,19 @@ int vms_yara_load(const char *path, struct vms_yara **ret, char *err,
 		goto fail;
 	}
 	fclose(f);
-	if (yr_compiler_get_rules(comp, &y->rules) != ERROR_SUCCESS) {
+	if (Y.yr_compiler_get_rules(comp, &y->rules) != ERROR_SUCCESS) {
 		r = set_err(err, errlen, -ENOMEM, path,
 			    "out of memory compiling the rules");
 		goto fail;
 	}
-	yr_compiler_destroy(comp);
+	Y.yr_compiler_destroy(comp);
 	*ret = y;
 	return 0;
 fail:
 	if (comp)
-		yr_compiler_destroy(comp);
+		Y.yr_compiler_destroy(comp);
 	free(y);
-	yr_finalize();
+	Y.yr_finalize();
 	return r;
 }
 
@@ -168,9 +216,9 @@ void vms_yara_destroy(struct vms_yara *y)
 {
 	if (!y)
 		return;
-	yr_rules_destroy(y->rules);
+	Y.yr_rules_destroy(y->rules);
 	free(y);
-	yr_finalize();
+	Y.yr_finalize();
 }
 
 /* ------------------------------------------------------------------ */
@@ -472,11 +520,11 @@ static int scan_object(struct scan *s, uint64_t root,
 		ram += c->k->src->segs[i].size;
 	b.max_bytes = 2 * ram;
 	b.max_walks = VMS_MAX(8 * (ram >> 12), 1ull << 24);
-	yr_scanner_set_callback(sc, on_scan, s);
-	yr_scanner_set_flags(sc, SCAN_FLAGS_NO_TRYCATCH |
+	Y.yr_scanner_set_callback(sc, on_scan, s);
+	Y.yr_scanner_set_flags(sc, SCAN_FLAGS_NO_TRYCATCH |
 				 (process ? SCAN_FLAGS_PROCESS_MEMORY : 0));
 	s->err = 0;
-	yr = yr_scanner_scan_mem_blocks(sc, &it);
+	yr = Y.yr_scanner_scan_mem_blocks(sc, &it);
 	if (s->err < 0)
 		return s->err;
 	if (b.late)
@@ -550,7 +598,7 @@ static const char *const image_sections[][2] = {
 static void scan_close(struct scan *s)
 {
 	if (s->sc)
-		yr_scanner_destroy(s->sc);
+		Y.yr_scanner_destroy(s->sc);
 	free(s->hits);
 	free(s->buf);
 }
@@ -562,12 +610,12 @@ static int scan_open(struct scan *s, struct vms_chk *c)
 	s->buf = malloc(BLOCK_MAX);
 	s->hits = malloc(MAX_MATCHES * sizeof(*s->hits));
 	if (!c->yara || !s->buf || !s->hits ||
-	    yr_scanner_create(c->yara->rules, &s->sc) != ERROR_SUCCESS) {
+	    Y.yr_scanner_create(c->yara->rules, &s->sc) != ERROR_SUCCESS) {
 		s->sc = NULL;
 		scan_close(s);
 		return -ENOMEM;
 	}
-	yr_scanner_set_timeout(s->sc, SCAN_TIMEOUT);
+	Y.yr_scanner_set_timeout(s->sc, SCAN_TIMEOUT);
 	return 0;
 }
 

@@ -75,6 +75,11 @@ int vms_tick(struct vms_ctx *ctx);
  * ctx->max_memory or on overflow; -ENOMEM. */
 int vms_alloc(struct vms_ctx *ctx, void *retp, uint64_t n, uint64_t size,
 	      const char *what, uint64_t addr);
+/* vms_alloc()'s check alone, for a buffer of @n * @size that a library
+ * allocates on vmsight's behalf (libbpf copies the BTF blob it is
+ * given): 0 when it fits, else the same recorded -E2BIG. */
+int vms_cap(struct vms_ctx *ctx, uint64_t n, uint64_t size, const char *what,
+	    uint64_t addr);
 
 /* Record an error (unless one is already recorded) and return @code, so
  * that callers can write "return vms_err(...)". */
@@ -109,11 +114,14 @@ void vms_progress(struct vms_ctx *ctx, uint64_t done, uint64_t total,
 /*
  * Make room for element @n of the array at *@arrp (elements of @size
  * bytes, *@cap allocated): when full, double the capacity (or start at
- * @first). 0 once there is room; -E2BIG past @max elements (the caller
- * says what overflowed); -ENOMEM.
+ * @first), or more if element @n needs it. 0 once there is room;
+ * -E2BIG past @max elements (the caller says what overflowed), or past
+ * @ctx's max_memory bytes (recorded here: guest data decides how far
+ * such an array grows); -ENOMEM. @ctx is NULL for arrays that only host
+ * data grows.
  */
-int vms_grow(void *arrp, size_t *cap, size_t n, size_t size, size_t first,
-	     size_t max);
+int vms_grow(struct vms_ctx *ctx, void *arrp, size_t *cap, size_t n,
+	     size_t size, size_t first, size_t max);
 
 /* Overflow-checked arithmetic for untrusted sizes. */
 static inline bool vms_add_overflows(uint64_t a, uint64_t b, uint64_t *ret)

@@ -46,31 +46,39 @@ int vms_tick(struct vms_ctx *ctx)
 		       "one: --max-time raises the cap)", ctx->max_seconds);
 }
 
+int vms_cap(struct vms_ctx *ctx, uint64_t n, uint64_t size, const char *what,
+	    uint64_t addr)
+{
+	uint64_t bytes;
+	char need[64];
+
+	if (!vms_mul_overflows(n, size, &bytes) && bytes <= ctx->max_memory &&
+	    bytes <= SIZE_MAX)
+		return 0;
+	if (size == 1)
+		snprintf(need, sizeof(need), "%llu bytes",
+			 (unsigned long long)n);
+	else
+		snprintf(need, sizeof(need), "%llu entries of %llu bytes",
+			 (unsigned long long)n, (unsigned long long)size);
+	return vms_err_at(ctx, -E2BIG, "core", addr,
+			  "%s at %#llx would take %s, over the cap of %llu "
+			  "MiB on one buffer (--max-memory raises it)", what,
+			  (unsigned long long)addr, need,
+			  (unsigned long long)(ctx->max_memory >> 20));
+}
+
 int vms_alloc(struct vms_ctx *ctx, void *retp, uint64_t n, uint64_t size,
 	      const char *what, uint64_t addr)
 {
 	void **ret = retp;
-	uint64_t bytes;
+	int err;
 
 	*ret = NULL;
-	if (vms_mul_overflows(n, size, &bytes) || bytes > ctx->max_memory ||
-	    bytes > SIZE_MAX) {
-		char need[64];
-		if (size == 1)
-			snprintf(need, sizeof(need), "%llu bytes",
-				 (unsigned long long)n);
-		else
-			snprintf(need, sizeof(need), "%llu entries of %llu "
-				 "bytes", (unsigned long long)n,
-				 (unsigned long long)size);
-		return vms_err_at(ctx, -E2BIG, "core", addr,
-				  "%s at %#llx would take %s, over the cap "
-				  "of %llu MiB on one buffer (--max-memory "
-				  "raises it)", what, (unsigned long long)addr,
-				  need,
-				  (unsigned long long)(ctx->max_memory >> 20));
-	}
-	if (!(*ret = malloc(bytes ? (size_t)bytes : 1)))
+	if ((err = vms_cap(ctx, n, size, what, addr)))
+		return err;
+	/* vms_cap() bounded the product to SIZE_MAX. */
+	if (!(*ret = malloc(n * size ? (size_t)(n * size) : 1)))
 		return -ENOMEM;
 	return 0;
 }
@@ -167,8 +175,8 @@ void vms_progress(struct vms_ctx *ctx, uint64_t done, uint64_t total,
 	ctx->progress(buf, done, total, ctx->progress_arg);
 }
 
-int vms_grow(void *arrp, size_t *cap, size_t n, size_t size, size_t first,
-	     size_t max)
+int vms_grow(struct vms_ctx *ctx, void *arrp, size_t *cap, size_t n,
+	     size_t size, size_t first, size_t max)
 {
 	void **arr = arrp, *p;
 	size_t ncap;
@@ -176,10 +184,30 @@ int vms_grow(void *arrp, size_t *cap, size_t n, size_t size, size_t first,
 	if (n < *cap)
 		return 0;
 	ncap = *cap ? *cap * 2 : first;
+	if (ncap <= n)
+		ncap = n + 1; /* a caller that needs more than double */
 	if (ncap > max)
 		ncap = max;
 	if (ncap <= n)
 		return -E2BIG;
+	if (ctx && ncap > ctx->max_memory / size) {
+		ncap = (size_t)(ctx->max_memory / size);
+		if (ncap <= n) {
+			char what[64] = "";
+			if (size > 1)
+				snprintf(what, sizeof(what),
+					 " (%zu entries of %zu)", n + 1, size);
+			return vms_err(ctx, -E2BIG, "core",
+				       "a table that guest data grows needs "
+				       "%llu bytes%s, over the cap of %llu "
+				       "MiB on one buffer (--max-memory "
+				       "raises it)",
+				       (unsigned long long)(n + 1) * size,
+				       what,
+				       (unsigned long long)(ctx->max_memory >>
+							    20));
+		}
+	}
 	if (ncap > SIZE_MAX / size || !(p = realloc(*arr, ncap * size)))
 		return -ENOMEM;
 	*arr = p;

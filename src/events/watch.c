@@ -67,6 +67,7 @@
 #define RELOAD_MS 1000			/* after a reset, kernel searches */
 
 #define MAX_SYSCALLS 4096
+#define MAX_LOADING 64			/* modules mid-load at a re-arm */
 
 enum probe_kind { P_EXEC, P_EXIT, P_MODULE, P_SYSCALL, NPROBES };
 
@@ -120,6 +121,19 @@ struct vms_watch {
 	size_t nrqs;
 	struct vms_mod_walk mw;	/* for vms_mod_read() */
 	bool mw_init;
+	/* After a reboot: the modules the new boot loaded before the
+	 * probes were planted in it, to report one by one (newest first,
+	 * as the kernel lists them; reported from the end). */
+	struct vms_mod *backlog;
+	size_t nbacklog, backlog_cap;
+	/* Of those, the ones still loading (address and name): their
+	 * do_init_module() hit may yet come, and is then not reported a
+	 * second time. */
+	struct {
+		uint64_t addr;
+		char name[64];
+	} loading[MAX_LOADING];
+	size_t nloading;
 	size_t bprm_filename, bprm_argc, bprm_p, bprm_mm;
 	int regs_reg;		/* syscall: the register holding pt_regs */
 	size_t pt_orig_ax, pt_args[6];
@@ -295,6 +309,9 @@ static void decode_teardown(struct vms_watch *w)
 	if (w->mw_init)
 		vms_mod_walk_fini(&w->mw);
 	w->mw_init = false;
+	free(w->backlog);
+	w->backlog = NULL;
+	w->nbacklog = w->backlog_cap = w->nloading = 0;
 	free(w->sys_names);
 	w->sys_names = NULL;
 	w->nsys = 0;
@@ -412,6 +429,20 @@ static void exec_args(struct vms_watch *w, uint64_t bprm,
 	memset(ev->argv + n, 0, sizeof(ev->argv) - n);
 }
 
+/* Whether the load of module @mod named @name was reported from the
+ * list at a re-arm, while it was still loading; forgotten once asked. */
+static bool loading_take(struct vms_watch *w, uint64_t mod, const char *name)
+{
+	for (size_t i = 0; i < w->nloading; i++) {
+		if (w->loading[i].addr != mod ||
+		    strcmp(w->loading[i].name, name))
+			continue;
+		w->loading[i] = w->loading[--w->nloading];
+		return true;
+	}
+	return false;
+}
+
 /*
  * Decode the hit of probe @p on vCPU @thread into @ev: 1 if it is to be
  * reported, 0 if a filter or the rate limit dropped it. Guest data that
@@ -499,6 +530,8 @@ static int decode(struct vms_watch *w, enum probe_kind p, uint32_t thread,
 			vms_err_clear(w->ctx);
 			return 0;
 		}
+		if (loading_take(w, arg, m.name))
+			return 0; /* reported from the list already */
 		snprintf(ev->module, sizeof(ev->module), "%s", m.name);
 		ev->module_addr = arg;
 		ev->module_base = m.base;
@@ -827,24 +860,29 @@ static void watch_event(struct vms_event *ev, enum vms_event_type type)
 	ev->pid = ev->tid = ev->ppid = -1;
 }
 
+/* QEMU ends after a SHUTDOWN for this @reason even under -no-shutdown:
+ * a quit or a signal forces it (force_shutdown, softmmu/runstate.c,
+ * QEMU 6.0 and later; before, both set the action to power off). */
+static bool quitting(const char *reason)
+{
+	return !strcmp(reason, "host-qmp-quit") ||
+	       !strcmp(reason, "host-signal");
+}
+
 /* The guest powered off (or QEMU was told to quit): 1 with a SHUTDOWN
- * event, nothing planted any more. If QEMU is @gone, there is nothing
- * to remove breakpoints from; else (-no-shutdown keeps it, stopped) they
- * are removed as at the end of a watch. */
+ * event, nothing planted any more. If QEMU is @gone or quitting, there
+ * is nothing to remove breakpoints from: it closes its gdbstub as it
+ * goes, and a removal would meet a closed connection. Else
+ * (-no-shutdown keeps it, stopped) they are removed as at the end of a
+ * watch; if that fails and QMP no longer answers either, QEMU is gone
+ * all the same. */
 static int power_off(struct vms_watch *w, bool gone, struct vms_event *ev)
 {
 	char state[64];
 	int err;
 
-	vms_log(w->ctx, VMS_LOG_INFO, "%s: the guest powered off (%s)%s",
-		w->src->path, w->life.reason[0] ? w->life.reason : "no reason",
-		gone ? "" : "; breakpoints removed until it is reset");
-	if (gone) {
-		w->gone = true;
-		drop_conn(w);
-		for (int i = 0; i < NPROBES; i++)
-			w->probes[i].planted = false;
-	} else {
+	gone = gone || quitting(w->life.reason);
+	if (!gone) {
 		/* A guest in QEMU's "shutdown" state ignores both the
 		 * interrupt (no stop reply comes) and a continue. */
 		if (w->running &&
@@ -852,9 +890,30 @@ static int power_off(struct vms_watch *w, bool gone, struct vms_event *ev)
 		    strcmp(state, "running"))
 			w->running = false;
 		vms_err_clear(w->ctx);
-		if ((err = disarm(w)))
-			return err;
+		if ((err = disarm(w))) {
+			struct vms_error saved = w->ctx->err;
+
+			if (err == -ENOMEM)
+				return err;
+			vms_err_clear(w->ctx);
+			if (!w->src->ops->run_state(w->src, state,
+						    sizeof(state))) {
+				w->ctx->err = saved;
+				return err;
+			}
+			vms_err_clear(w->ctx);
+			gone = true;
+		}
 	}
+	if (gone) {
+		w->gone = true;
+		drop_conn(w);
+		for (int i = 0; i < NPROBES; i++)
+			w->probes[i].planted = false;
+	}
+	vms_log(w->ctx, VMS_LOG_INFO, "%s: the guest powered off (%s)%s",
+		w->src->path, w->life.reason[0] ? w->life.reason : "no reason",
+		gone ? "" : "; breakpoints removed until it is reset");
 	decode_teardown(w);
 	w->owner_stopped = false;
 	w->rebooting = false;
@@ -902,6 +961,77 @@ static int check_life(struct vms_watch *w, bool gone, struct vms_event *ev)
 	return 1;
 }
 
+/*
+ * Once the probes are planted in a new boot's kernel: list the modules
+ * that boot loaded while the watch looked for it, which no probe saw (a
+ * slow search, or init loading modules early). They are reported after
+ * the KERNEL event, with no task: their loaders are unknown. A module
+ * still loading may be past do_init_module()'s entry, or may yet hit
+ * it: it is reported now and remembered, so that a hit does not repeat
+ * it. The guest runs meanwhile, so a torn list gives what was read, and
+ * the watch goes on with a warning; only -ENOMEM ends it.
+ */
+static int backlog_fill(struct vms_watch *w)
+{
+	struct vms_mod_walk mw;
+	struct vms_mod m;
+	int r = 0, err;
+
+	/* The filters name the loader, which these events lack. */
+	if (!w->probes[P_MODULE].wanted || w->pid || w->comm[0])
+		return 0;
+	if (!(err = vms_mod_walk_init(&mw, w->k))) {
+		while ((r = vms_mod_walk_next(&mw, &m)) == 1) {
+			if ((r = vms_grow(w->ctx, &w->backlog,
+					  &w->backlog_cap, w->nbacklog,
+					  sizeof(m), 16, SIZE_MAX)))
+				break;
+			w->backlog[w->nbacklog++] = m;
+			if (strcmp(m.state, "Live") &&
+			    w->nloading < MAX_LOADING) {
+				w->loading[w->nloading].addr = m.addr;
+				memcpy(w->loading[w->nloading++].name, m.name,
+				       sizeof(m.name));
+			}
+		}
+		vms_mod_walk_fini(&mw);
+		err = r < 0 ? r : 0;
+	}
+	if (err == -ENOMEM)
+		return err;
+	if (err) {
+		vms_log(w->ctx, VMS_LOG_WARN, "the modules the new boot "
+			"loaded before the watch saw it are not all listed "
+			"(%zu read): %s", w->nbacklog, w->ctx->err.msg);
+		vms_err_clear(w->ctx);
+	}
+	return 0;
+}
+
+/* The next module of the backlog as an event, oldest first: 1, or 0 if
+ * none is left. */
+static int backlog_next(struct vms_watch *w, struct vms_event *ev)
+{
+	const struct vms_mod *m;
+
+	if (!w->nbacklog)
+		return 0;
+	m = &w->backlog[--w->nbacklog];
+	watch_event(ev, VMS_EVENT_MODULE);
+	ev->listed = true;
+	memcpy(ev->module, m->name, VMS_MIN(sizeof(ev->module),
+					    sizeof(m->name)));
+	ev->module[sizeof(ev->module) - 1] = 0;
+	ev->module_addr = m->addr;
+	ev->module_base = m->base;
+	if (!w->nbacklog) {
+		free(w->backlog);
+		w->backlog = NULL;
+		w->backlog_cap = 0;
+	}
+	return 1;
+}
+
 /* After a reset: 1 with a KERNEL event once the new kernel is found and
  * the probes are planted in it, 0 while it is not running yet. */
 static int try_rearm(struct vms_watch *w, struct vms_event *ev)
@@ -932,7 +1062,7 @@ static int try_rearm(struct vms_watch *w, struct vms_event *ev)
 		decode_teardown(w);
 		return err == -ENOMEM ? err : 0;
 	}
-	if ((err = arm(w, false)))
+	if ((err = arm(w, false)) || (err = backlog_fill(w)))
 		return err;
 	w->rebooting = false;
 	watch_event(ev, VMS_EVENT_KERNEL);
@@ -973,6 +1103,8 @@ int vms_events_next(struct vms_watch *w, int timeout_ms, struct vms_event *ev)
 		bool got = false, gone;
 		int r, stop;
 
+		if (backlog_next(w, ev))
+			return 1;
 		if (w->off) {
 			/* Powered off: a reset brings it back; QEMU's end
 			 * ends the watch. */

@@ -367,6 +367,8 @@ void vms_ksyms_fini(struct vms_ksyms *ks)
 	free(ks->type);
 	free(ks->name);
 	free(ks->pool);
+	free(ks->hash);
+	free(ks->bucket);
 	free(ks->by_name);
 	free(ks->by_addr);
 	memset(ks, 0, sizeof(*ks));
@@ -426,58 +428,82 @@ int vms_ksyms_sort_by_addr(struct vms_ksyms *ks)
 	return 0;
 }
 
-static uint32_t name_hash(const char *s)
+/* A hash of the @len bytes at @s, 8 bytes a step: the index hashes
+ * every name once (some 150000 on a distribution kernel), and this is
+ * most of its work. */
+static uint32_t name_hash(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 16777619u;
-	return h;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
+
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, s, len);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	return (uint32_t)(h >> 32) ^ (uint32_t)h;
 }
 
-/* by_name is an open-addressing hash table of 2^k slots holding
- * index + 1 (0: empty); the first symbol of a name wins. */
+/*
+ * The name index: each symbol's hash, and the symbols grouped by the
+ * hash's low bits (a counting sort: bucket[b] to bucket[b + 1] in
+ * by_name). No name is compared while it is built; a lookup compares
+ * names only where the whole hash matches. The sort is stable, so
+ * within a bucket symbols keep their order and the first symbol of a
+ * name wins, as in the kernel's own lookup.
+ */
 int vms_ksyms_index(struct vms_ksyms *ks)
 {
-	size_t cap = 1;
-	while (cap < (size_t)ks->n * 2)
-		cap <<= 1;
-	ks->by_name = calloc(cap + 1, sizeof(uint32_t));
-	if (!ks->by_name)
+	uint32_t nb = 1;
+
+	while (nb < ks->n && nb < (1u << 30))
+		nb <<= 1;
+	free(ks->hash);
+	free(ks->bucket);
+	free(ks->by_name);
+	ks->hash = malloc(((size_t)ks->n + 1) * sizeof(*ks->hash));
+	ks->bucket = calloc((size_t)nb + 1, sizeof(*ks->bucket));
+	ks->by_name = malloc(((size_t)ks->n + 1) * sizeof(*ks->by_name));
+	if (!ks->hash || !ks->bucket || !ks->by_name) {
+		free(ks->hash);
+		free(ks->bucket);
+		free(ks->by_name);
+		ks->hash = ks->bucket = ks->by_name = NULL;
 		return -ENOMEM;
-	ks->by_name[0] = (uint32_t)cap; /* slot 0 holds the capacity */
+	}
+	ks->nbucket = nb;
 	for (uint32_t i = 0; i < ks->n; i++) {
 		const char *nm = ks->pool + ks->name[i];
-		size_t j = name_hash(nm) & (cap - 1);
-		for (;;) {
-			uint32_t v = ks->by_name[1 + j];
-			if (!v) {
-				ks->by_name[1 + j] = i + 1;
-				break;
-			}
-			if (!strcmp(ks->pool + ks->name[v - 1], nm))
-				break;
-			j = (j + 1) & (cap - 1);
-		}
+
+		ks->hash[i] = name_hash(nm, strlen(nm));
+		ks->bucket[(ks->hash[i] & (nb - 1)) + 1]++;
 	}
+	for (uint32_t b = 0; b < nb; b++)
+		ks->bucket[b + 1] += ks->bucket[b];
+	/* bucket[b] serves as b's fill point, and ends as its end... */
+	for (uint32_t i = 0; i < ks->n; i++)
+		ks->by_name[ks->bucket[ks->hash[i] & (nb - 1)]++] = i;
+	/* ...which is the start of b + 1: shift back by one bucket. */
+	memmove(ks->bucket + 1, ks->bucket, (size_t)nb * sizeof(*ks->bucket));
+	ks->bucket[0] = 0;
 	return 0;
 }
 
 int64_t vms_ksyms_lookup(const struct vms_ksyms *ks, const char *name)
 {
-	size_t cap, j;
+	uint32_t h, b;
 
 	if (!ks->by_name)
 		return -1;
-	cap = ks->by_name[0];
-	j = name_hash(name) & (cap - 1);
-	/* At most cap probes, even if the table were ever full. */
-	for (size_t probe = 0; probe < cap; probe++) {
-		uint32_t v = ks->by_name[1 + j];
-		if (!v)
-			return -1;
-		if (!strcmp(ks->pool + ks->name[v - 1], name))
-			return v - 1;
-		j = (j + 1) & (cap - 1);
+	h = name_hash(name, strlen(name));
+	b = h & (ks->nbucket - 1);
+	for (uint32_t j = ks->bucket[b]; j < ks->bucket[b + 1]; j++) {
+		uint32_t i = ks->by_name[j];
+		if (ks->hash[i] == h && !strcmp(ks->pool + ks->name[i], name))
+			return i;
 	}
 	return -1;
 }
@@ -488,6 +514,7 @@ static int expand(struct vms_ctx *ctx, const struct win *w,
 {
 	size_t p = l->names, cap = (size_t)l->n * 24, used = 0;
 	uint64_t base = vms_le64(w->d + l->relbase);
+	int err;
 
 	ks->addr = malloc(sizeof(*ks->addr) * l->n);
 	ks->type = malloc(l->n);
@@ -524,16 +551,11 @@ static int expand(struct vms_ctx *ctx, const struct win *w,
 		if (bl < 2)
 			return vms_err_at(ctx, -EBADMSG, LAYER, w->base + p,
 					  "kallsyms name %u is empty", i);
-		if (used + bl + 1 > cap) {
-			char *n;
-			cap = cap * 2 + bl;
-			if (cap > UINT32_MAX)
-				return -E2BIG;
-			n = realloc(ks->pool, cap);
-			if (!n)
-				return -ENOMEM;
-			ks->pool = n;
-		}
+		/* Under the memory cap: VMS_KSYM_MAX names of NAME_MAX_LEN
+		 * bytes stay under 4 GiB, as the 32-bit offsets need. */
+		if ((err = vms_grow(ctx, &ks->pool, &cap, used + bl, 1, 65536,
+				    SIZE_MAX)))
+			return err;
 		ks->type[i] = buf[0];
 		ks->name[i] = (uint32_t)used;
 		memcpy(ks->pool + used, buf + 1, bl - 1);

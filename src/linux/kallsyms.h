@@ -15,7 +15,13 @@ struct vms_ksyms {
 	char *type;		/* nm-style type letter of each symbol */
 	uint32_t *name;		/* offset of each name in @pool */
 	char *pool;		/* NUL-terminated names */
-	uint32_t *by_name;	/* symbol indices sorted by name */
+	/* The name index (vms_ksyms_index): each symbol's name hash, and
+	 * the symbols by the hash's low bits, those of bucket b at
+	 * by_name[bucket[b]] up to by_name[bucket[b + 1]]. */
+	uint32_t *hash;
+	uint32_t *bucket;	/* nbucket + 1 entries */
+	uint32_t *by_name;
+	uint32_t nbucket;	/* a power of two */
 	uint32_t *by_addr;	/* symbol indices sorted by address, built
 				 * on first use (vms_ksyms_sort_by_addr) */
 	uint64_t relative_base;	/* kallsyms_relative_base as stored */
@@ -45,7 +51,7 @@ extern const uint8_t vms_ksyms_digits[20];
 
 /* Build @ks->by_addr once (0, or -ENOMEM). */
 int vms_ksyms_sort_by_addr(struct vms_ksyms *ks);
-/* Build @ks->by_name from n, name and pool (done by vms_ksyms_decode). */
+/* Build the name index from n, name and pool (vms_ksyms_decode does). */
 int vms_ksyms_index(struct vms_ksyms *ks);
 
 /* Position in @ks->by_addr of the first symbol above @addr (needs

@@ -599,7 +599,7 @@ struct vms_vma {
 
 struct vms_vma_list {
 	struct vms_vma *v;	/* sorted by start */
-	size_t n;
+	size_t n, cap;		/* areas, and room for them */
 };
 
 /* Every area of @t's address space, in address order. Areas whose tree

@@ -3,10 +3,12 @@
  * Finding the kernel in guest-physical memory, with nothing but the dump.
  *
  *  1. kallsyms: with VMCOREINFO (v6.0+ lists SYMBOL(kallsyms_token_table)
- *     and NUMBER(phys_base)) go straight to the table; otherwise scan all
+ *     and NUMBER(phys_base)) go straight to the table; otherwise scan
  *     physical memory for the token table's digit signature and decode
- *     each hit (kallsyms.c). A hit may be a stale copy of the image, such
- *     as the decompressor's leftovers; step 2 rejects those.
+ *     each hit as the scan meets it (kallsyms.c); the scan ends at the
+ *     first hit that steps 2 and 4 accept, so memory above the kernel is
+ *     not read. A hit may be a stale copy of the image, such as the
+ *     decompressor's leftovers; step 2 rejects those.
  *  2. placement: the kernel image is physically contiguous and mapped
  *     linearly, so P(v) = text_pa + (v - _text). For every page-aligned
  *     text_pa that puts the decoded tables inside the image, check that
@@ -41,6 +43,7 @@
 #define WIN_BEFORE (40u << 20)
 #define WIN_AFTER (24u << 20)
 #define MAX_IMAGE (1ull << 30)
+#define PHYS_ALIGN 0x200000ull	/* x86-64's smallest CONFIG_PHYSICAL_ALIGN */
 
 int vms_vmcoreinfo_get(const char *vmci, const char *key, char *buf,
 		       size_t len)
@@ -62,29 +65,52 @@ int vms_vmcoreinfo_get(const char *vmci, const char *key, char *buf,
 	return -ENOENT;
 }
 
-struct hits {
-	uint64_t pa[MAX_HITS];
-	size_t n;
+/*
+ * The search for kallsyms in all of physical memory. Each hit of the
+ * token table's signature is decoded and placed as the scan meets it,
+ * and the scan ends at the first kernel that a vCPU runs (or, with no
+ * vCPU state, the first that maps itself): a raw dump's kernel is then
+ * found without reading the memory above it.
+ */
+struct search {
+	struct vms_kernel *k;
+	bool usable;			/* a vCPU with paging on */
+	uint64_t last;			/* the last hit, for chunk overlaps */
+	size_t n;			/* candidates tried */
+	uint64_t first;			/* the first image that maps itself */
+	bool have_first;
+	struct vms_error capped;	/* a candidate over the memory cap */
+	int err;			/* a host limit: the search ends */
+	struct vms_error why;		/* its message (a scan clears ctx's) */
+	bool found;
 };
+
+static int try_candidate(struct search *st, uint64_t pa);
 
 static int scan_cb(uint64_t paddr, const uint8_t *data, size_t len,
 		   void *arg)
 {
-	struct hits *h = arg;
+	struct search *st = arg;
 	const uint8_t *p = data, *end = data + len;
 
-	while (p < end && h->n < MAX_HITS) {
+	while (p < end && st->n < MAX_HITS) {
 		const uint8_t *q = memmem(p, (size_t)(end - p),
 					  vms_ksyms_digits,
 					  sizeof(vms_ksyms_digits));
 		if (!q)
 			break;
 		uint64_t pa = paddr + (uint64_t)(q - data);
-		if (!h->n || h->pa[h->n - 1] != pa) /* chunk overlap */
-			h->pa[h->n++] = pa;
 		p = q + 1;
+		if (st->n && st->last == pa) /* chunk overlap */
+			continue;
+		st->last = pa;
+		st->n++;
+		if (try_candidate(st, pa))
+			return 1; /* found, or a host limit */
 	}
-	return 0;
+	/* Past MAX_HITS candidates (a guest can plant any number of
+	 * signatures), the scan goes no further. */
+	return st->n >= MAX_HITS;
 }
 
 /* A readable window of physical memory around @pa, within its segment.
@@ -188,6 +214,32 @@ static bool cpu_runs(struct vms_kernel *k)
 	return false;
 }
 
+/* Whether the image lies at physical @pa: its banner there, and its own
+ * top table mapping _text, the banner and itself there, in either
+ * paging mode (@modes, the likelier first). If so, @k is placed. */
+static bool image_at(struct vms_kernel *k,
+		     const struct vms_paging_mode *const modes[2], uint64_t pa,
+		     uint64_t v_text, uint64_t v_banner, uint64_t v_pgt)
+{
+	uint64_t pgd = pa + (v_pgt - v_text);
+
+	if (!banner_at(k->src, pa + (v_banner - v_text)))
+		return false;
+	for (int m = 0; m < 2; m++) {
+		vms_mmu_init(&k->mmu, k->src, modes[m]);
+		if (maps_to(&k->mmu, pgd, v_text, pa) &&
+		    maps_to(&k->mmu, pgd, v_banner, pa + (v_banner - v_text)) &&
+		    maps_to(&k->mmu, pgd, v_pgt, pgd)) {
+			k->text_va = v_text;
+			k->text_pa = pa;
+			k->pgd = pgd;
+			k->pgd_source = "symbols";
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Step 2 and 3 of the file comment, for the symbols just decoded. */
 static int place(struct vms_kernel *k)
 {
@@ -220,26 +272,22 @@ static int place(struct vms_kernel *k)
 		modes[1] = &vms_x86_64_5level;
 	}
 	lo = anchor > v_end - v_text ? anchor - (v_end - v_text) : 0;
-	for (uint64_t pa = anchor & ~0xfffull; pa >= lo && pa <= anchor;
-	     pa -= 0x1000) {
-		uint64_t pgd = pa + (v_pgt - v_text);
-		if (!banner_at(k->src, pa + (v_banner - v_text)))
-			continue;
-		for (int m = 0; m < 2; m++) {
-			vms_mmu_init(&k->mmu, k->src, modes[m]);
-			if (maps_to(&k->mmu, pgd, v_text, pa) &&
-			    maps_to(&k->mmu, pgd, v_banner,
-				    pa + (v_banner - v_text)) &&
-			    maps_to(&k->mmu, pgd, v_pgt, pgd)) {
-				k->text_va = v_text;
-				k->text_pa = pa;
-				k->pgd = pgd;
-				k->pgd_source = "symbols";
+	/* Two passes: first the 2 MiB boundaries, where x86-64 kernels are
+	 * loaded (CONFIG_PHYSICAL_ALIGN must be a multiple of 0x200000
+	 * there, and KASLR keeps to it), then every other page, for a
+	 * kernel that broke the rule. The first pass touches a few dozen
+	 * pages of the dump instead of thousands. */
+	for (int pass = 0; pass < 2; pass++) {
+		const uint64_t step = pass ? 0x1000 : PHYS_ALIGN;
+
+		for (uint64_t pa = anchor & ~(step - 1);
+		     pa >= lo && pa <= anchor; pa -= step) {
+			if ((!pass || (pa & (PHYS_ALIGN - 1))) &&
+			    image_at(k, modes, pa, v_text, v_banner, v_pgt))
 				return 0;
-			}
+			if (pa < step)
+				break;
 		}
-		if (pa < 0x1000)
-			break;
 	}
 	return vms_err_at(k->ctx, -ENOENT, LAYER, k->ks.token_table,
 			  "kallsyms at physical %#llx decoded, but no copy of "
@@ -248,12 +296,22 @@ static int place(struct vms_kernel *k)
 			  (unsigned long long)k->ks.token_table);
 }
 
+/* A candidate that fails for want of memory or time says nothing about
+ * the guest: the search ends with that error. (One over the memory cap
+ * may be a forgery planted to stop the search, which goes on: see
+ * find_kernel().) */
+static bool host_limit(int err)
+{
+	return err == -ENOMEM || err == -ETIMEDOUT;
+}
+
 static int try_vmcoreinfo(struct vms_kernel *k)
 {
 	char v[32], pb[32];
 	uint64_t va, pa;
 	const uint8_t *d;
 	uint8_t page[VMS_PAGE_SIZE];
+	int err;
 
 	if (!k->src->vmcoreinfo ||
 	    vms_vmcoreinfo_get(k->src->vmcoreinfo,
@@ -270,8 +328,10 @@ static int try_vmcoreinfo(struct vms_kernel *k)
 	}
 	d = memmem(page, sizeof(page), vms_ksyms_digits,
 		   sizeof(vms_ksyms_digits));
-	if (!d || decode_at(k, pa + (uint64_t)(d - page)))
+	if (!d)
 		return -ENOENT;
+	if ((err = decode_at(k, pa + (uint64_t)(d - page))))
+		return host_limit(err) ? err : -ENOENT;
 	if (place(k)) {
 		vms_ksyms_fini(&k->ks);
 		vms_err_clear(k->ctx);
@@ -281,79 +341,106 @@ static int try_vmcoreinfo(struct vms_kernel *k)
 	return 0;
 }
 
+/* Decode and place the candidate at @pa: 1 ends the scan (a kernel is
+ * found, or a host limit hit), 0 goes on. */
+static int try_candidate(struct search *st, uint64_t pa)
+{
+	struct vms_kernel *k = st->k;
+	int err = decode_at(k, pa);
+
+	if (host_limit(err)) {
+		st->err = err;
+		st->why = k->ctx->err;
+		return 1;
+	}
+	/* Any process of the guest can plant a table whose names expand
+	 * past the cap: remember the first, try the rest. */
+	if (err == -E2BIG && !st->capped.code)
+		st->capped = k->ctx->err;
+	if (err) {
+		vms_err_clear(k->ctx);
+		return 0;
+	}
+	vms_log(k->ctx, VMS_LOG_DEBUG,
+		"kallsyms: %u symbols, token table at physical %#llx", k->ks.n,
+		(unsigned long long)k->ks.token_table);
+	if (!place(k)) {
+		if (!st->usable || cpu_runs(k)) {
+			st->found = true;
+			return 1;
+		}
+		vms_log(k->ctx, VMS_LOG_DEBUG, "the image at physical %#llx "
+			"maps itself, but no vCPU runs it (an earlier boot's?)",
+			(unsigned long long)k->text_pa);
+		if (!st->have_first) {
+			st->first = pa;
+			st->have_first = true;
+		}
+	} else {
+		vms_log(k->ctx, VMS_LOG_DEBUG, "%s", k->ctx->err.msg);
+		vms_err_clear(k->ctx);
+	}
+	vms_ksyms_fini(&k->ks);
+	return 0;
+}
+
 static int find_kernel(struct vms_kernel *k, bool running)
 {
-	struct hits h = { .n = 0 };
-	size_t first = SIZE_MAX;	/* the first image that maps itself */
-	bool usable = false;		/* a vCPU with paging on */
+	struct search st = { .k = k };
 	int err;
 
-	if (!try_vmcoreinfo(k))
-		return 0;
+	err = try_vmcoreinfo(k);
+	if (!err || host_limit(err))
+		return err;
 	for (unsigned int i = 0; i < k->src->ncpus; i++) {
 		const struct vms_cpu *c = &k->src->cpus[i];
 		/* While running, only a vCPU in the kernel half or in user
 		 * mode: firmware and the decompressor run low, and are not
 		 * worth a scan of all memory. */
-		usable |= paging_root(c) &&
-			  (!running || c->rip >> 63 || (c->cs & 3) == 3);
+		st.usable |= paging_root(c) &&
+			     (!running || c->rip >> 63 || (c->cs & 3) == 3);
 	}
-	if (running && !usable)
+	if (running && !st.usable)
 		return vms_err(k->ctx, -EAGAIN, LAYER, "%s: no vCPU runs a "
 			       "kernel with paging on yet", k->src->path);
 	err = vms_source_scan(k->src, 16u << 20, sizeof(vms_ksyms_digits),
-			      scan_cb, &h);
-	if (err)
+			      scan_cb, &st);
+	if (err < 0)
 		return err;
-	for (size_t i = 0; i < h.n; i++) {
-		err = decode_at(k, h.pa[i]);
-		if (err == -ENOMEM)
-			return err;
-		if (err) {
-			vms_err_clear(k->ctx);
-			continue;
-		}
-		vms_log(k->ctx, VMS_LOG_DEBUG,
-			"kallsyms: %u symbols, token table at physical %#llx",
-			k->ks.n, (unsigned long long)k->ks.token_table);
-		if (!place(k)) {
-			if (!usable || cpu_runs(k)) {
-				k->kallsyms_source = "memory-scan";
-				return 0;
-			}
-			vms_log(k->ctx, VMS_LOG_DEBUG, "the image at physical "
-				"%#llx maps itself, but no vCPU runs it (an "
-				"earlier boot's?)",
-				(unsigned long long)k->text_pa);
-			if (first == SIZE_MAX)
-				first = i;
-		} else {
-			vms_log(k->ctx, VMS_LOG_DEBUG, "%s", k->ctx->err.msg);
-			vms_err_clear(k->ctx);
-		}
-		vms_ksyms_fini(&k->ks);
+	if (st.err) {
+		k->ctx->err = st.why;
+		return st.err;
+	}
+	if (st.found) {
+		k->kallsyms_source = "memory-scan";
+		return 0;
 	}
 	if (running)
 		return vms_err(k->ctx, -EAGAIN, LAYER, "%s: no kernel image that "
 			       "a vCPU runs (%zu candidate%s checked): the "
-			       "kernel is not running yet", k->src->path, h.n,
-			       h.n == 1 ? "" : "s");
-	if (first != SIZE_MAX) {
+			       "kernel is not running yet", k->src->path, st.n,
+			       st.n == 1 ? "" : "s");
+	if (st.have_first) {
 		vms_log(k->ctx, VMS_LOG_WARN, "no vCPU's page tables map a "
 			"kernel image found in %s; taking the first that maps "
 			"itself", k->src->path);
-		if (!(err = decode_at(k, h.pa[first])) && !(err = place(k))) {
+		if (!(err = decode_at(k, st.first)) && !(err = place(k))) {
 			k->kallsyms_source = "memory-scan";
 			return 0;
 		}
 		return err;
+	}
+	if (st.capped.code) {
+		/* The only table found needs more than the cap allows. */
+		k->ctx->err = st.capped;
+		return st.capped.code;
 	}
 	return vms_err(k->ctx, -ENOENT, LAYER,
 		       "no Linux kernel found: no kallsyms table in %s "
 		       "(%zu candidate%s checked); vmsight needs an x86-64 "
 		       "Linux guest with CONFIG_KALLSYMS_ALL (a System.map or "
 		       "vmlinux will be accepted by a later fallback)",
-		       k->src->path, h.n, h.n == 1 ? "" : "s");
+		       k->src->path, st.n, st.n == 1 ? "" : "s");
 }
 
 static void read_banner(struct vms_kernel *k)

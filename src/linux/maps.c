@@ -48,15 +48,18 @@ struct frame {
 	uint64_t entry, min, max;
 };
 
-static int add_vma(struct vms_vma_list *l, uint64_t addr, uint64_t start,
-		   uint64_t end)
+/* An area, about 4 KiB with its name: the list's growth counts
+ * against the memory cap (vms_grow), whatever MAX_VMAS allows. */
+static int add_vma(struct vms_ctx *ctx, struct vms_vma_list *l, uint64_t addr,
+		   uint64_t start, uint64_t end)
 {
-	if (l->n % 64 == 0) {
-		struct vms_vma *n = realloc(l->v, (l->n + 64) * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		l->v = n;
-	}
+	int err;
+
+	if ((err = vms_grow(ctx, &l->v, &l->cap, l->n, sizeof(*l->v), 64,
+			    MAX_VMAS)))
+		return err != -E2BIG ? err
+				     : vms_err(ctx, -E2BIG, LAYER,
+					       "more than %d areas", MAX_VMAS);
 	memset(&l->v[l->n], 0, sizeof(l->v[0]));
 	l->v[l->n].addr = addr;
 	l->v[l->n].start = start;
@@ -150,11 +153,7 @@ static int walk_one(struct vms_kernel *k, uint64_t mm, struct frame *st,
 			if (hi < lo || hi > f.max)
 				break; /* out of order: stop trusting it */
 			if (e && leaf) {
-				if (out->n >= MAX_VMAS)
-					return vms_err(k->ctx, -E2BIG, LAYER,
-						       "more than %d areas",
-						       MAX_VMAS);
-				if ((err = add_vma(out, e, lo, hi)))
+				if ((err = add_vma(k->ctx, out, e, lo, hi)))
 					return err;
 			} else if (e && !leaf) {
 				if (*sp >= cap)
@@ -321,7 +320,7 @@ int vms_vma_collect(struct vms_kernel *k, const struct vms_task *t,
 		    !vms_kernel_read_u64(k, gate + l->vma_end, &e) &&
 		    !vms_kernel_read_u64(k, gate + l->vma_flags, &fl) && s &&
 		    e > s) {
-			if ((err = add_vma(&out, gate, s, e)))
+			if ((err = add_vma(k->ctx, &out, gate, s, e)))
 				goto fail;
 			out.v[out.n - 1].flags = fl;
 			strcpy(out.v[out.n - 1].name, "[vsyscall]");
@@ -339,5 +338,5 @@ void vms_vma_list_free(struct vms_vma_list *l)
 {
 	free(l->v);
 	l->v = NULL;
-	l->n = 0;
+	l->n = l->cap = 0;
 }

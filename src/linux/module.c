@@ -234,9 +234,11 @@ int vms_mod_read(struct vms_mod_walk *w, uint64_t mod, struct vms_mod *m)
 	    (err = read_users(w, mod, m->users, sizeof(m->users))))
 		return err;
 	state = (int32_t)vms_le32(b);
+	/* MODULE_STATE_UNFORMED (and any value no kernel uses) is a module
+	 * still on its way in, not a live one: do_init_module() is ahead. */
 	m->state = state == l->mod_state_going	  ? "Unloading"
-		   : state == l->mod_state_coming ? "Loading"
-						  : "Live";
+		   : state == l->mod_state_live	  ? "Live"
+						  : "Loading";
 	/* module_flags(): "(" taint letters, '-' going, '+' coming ")". */
 	if (taints || state == l->mod_state_going ||
 	    state == l->mod_state_coming) {
@@ -441,6 +443,7 @@ int vms_mod_carve(struct vms_kernel *k, int (*fn)(void *arg, uint64_t mod),
 }
 
 struct carve_list {
+	struct vms_ctx *ctx;
 	uint64_t *v;
 	size_t n, cap;
 };
@@ -450,7 +453,8 @@ static int carve_collect(void *arg, uint64_t mod)
 	struct carve_list *l = arg;
 
 	/* The carving scan bounds how many it finds. */
-	int r = vms_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 64, SIZE_MAX);
+	int r = vms_grow(l->ctx, &l->v, &l->cap, l->n, sizeof(*l->v), 64,
+			 SIZE_MAX);
 
 	if (r)
 		return r;
@@ -461,7 +465,7 @@ static int carve_collect(void *arg, uint64_t mod)
 int vms_mod_carved(struct vms_kernel *k, const uint64_t **ret, size_t *n)
 {
 	if (!k->carved_done) {
-		struct carve_list l = { 0 };
+		struct carve_list l = { .ctx = k->ctx };
 		int err = vms_mod_carve(k, carve_collect, &l);
 		if (err) {
 			free(l.v);

@@ -85,8 +85,8 @@ static int load_mounts(struct lookup *lk)
 	while ((r = vms_mnt_walk_next(&w, &mt)) == 1) {
 		struct mnt_ent *e;
 		/* The mount walk is bounded, so is this. */
-		if ((r = vms_grow(&lk->m, &cap, lk->n, sizeof(*lk->m), 32,
-				  SIZE_MAX)))
+		if ((r = vms_grow(k->ctx, &lk->m, &cap, lk->n, sizeof(*lk->m),
+				  32, SIZE_MAX)))
 			break;
 		e = &lk->m[lk->n++];
 		e->mnt = mt.addr;
@@ -112,21 +112,27 @@ out:
 
 /* Step onto whatever is mounted on (mnt, dentry), then onto whatever is
  * mounted on that, as follow_mount() does. The newest mount wins, and a
- * mount table has no more levels than it has mounts. */
-static void cross_down(const struct lookup *lk, uint64_t *mnt,
-		       uint64_t *dentry)
+ * mount table has no more levels than it has mounts. Each level scans
+ * the table, so a guest that stacks a million mounts makes this
+ * quadratic: it counts against the operation's time cap. */
+static int cross_down(const struct lookup *lk, uint64_t *mnt,
+		      uint64_t *dentry)
 {
 	for (size_t level = 0; level <= lk->n; level++) {
 		const struct mnt_ent *top = NULL;
+		int err;
+		if ((err = vms_tick(lk->k->ctx)))
+			return err;
 		for (size_t i = 0; i < lk->n; i++)
 			if (lk->m[i].parent == *mnt && lk->m[i].mnt != *mnt &&
 			    lk->m[i].mountpoint == *dentry)
 				top = &lk->m[i];
 		if (!top)
-			return;
+			return 0;
 		*mnt = top->mnt;
 		*dentry = top->root;
 	}
+	return 0;
 }
 
 /* "..": climb out of mounts whose root we are at, then to the parent. */
@@ -136,6 +142,9 @@ static int climb(const struct lookup *lk, uint64_t *mnt, uint64_t *dentry)
 
 	for (size_t level = 0; level <= lk->n; level++) {
 		const struct mnt_ent *e = NULL;
+		int err;
+		if ((err = vms_tick(k->ctx)))
+			return err;
 		for (size_t i = 0; i < lk->n && !e; i++)
 			if (lk->m[i].mnt == *mnt)
 				e = &lk->m[i];
@@ -454,7 +463,8 @@ static int walk(struct lookup *lk, const char *path, uint64_t *ret_mnt,
 	int links = 0, err;
 
 	snprintf(cur, sizeof(cur), "%s", path);
-	cross_down(lk, &mnt, &dentry);
+	if ((err = cross_down(lk, &mnt, &dentry)))
+		return err;
 	for (;;) {
 		const char *name;
 		size_t nlen;
@@ -476,9 +486,9 @@ static int walk(struct lookup *lk, const char *path, uint64_t *ret_mnt,
 		if (nlen == 1 && name[0] == '.')
 			continue;
 		if (nlen == 2 && name[0] == '.' && name[1] == '.') {
-			if ((err = climb(lk, &mnt, &dentry)))
+			if ((err = climb(lk, &mnt, &dentry)) ||
+			    (err = cross_down(lk, &mnt, &dentry)))
 				return err;
-			cross_down(lk, &mnt, &dentry);
 			continue;
 		}
 		if ((err = find_child(k, dentry, name, nlen, &child)))
@@ -513,12 +523,14 @@ static int walk(struct lookup *lk, const char *path, uint64_t *ret_mnt,
 			if (target[0] == '/') {
 				mnt = lk->ns_root;
 				dentry = mnt_root(lk, mnt);
-				cross_down(lk, &mnt, &dentry);
+				if ((err = cross_down(lk, &mnt, &dentry)))
+					return err;
 			}
 			continue;
 		}
 		dentry = child;
-		cross_down(lk, &mnt, &dentry);
+		if ((err = cross_down(lk, &mnt, &dentry)))
+			return err;
 		if (*p && (mode & S_IFMT) != S_IFDIR)
 			return vms_err(k->ctx, -ENOTDIR, LAYER,
 				       "%s: '%.*s' is not a directory", path,

@@ -202,6 +202,19 @@ def state(mon):
     return mon.cmd("query-status")["status"]
 
 
+def owner_stop(mon):
+    """The owner's QMP stop, as a careful owner gives it: QEMU ignores a
+    stop that arrives while the guest is already stopped, at a watch's
+    breakpoint ("debug": vm_stop() acts only on a running guest), and the
+    watch then lets it run on, unaware. So the state is checked, and the
+    stop given again until it holds (a few times at most)."""
+    for _ in range(10):
+        mon.cmd("stop")
+        time.sleep(0.5)
+        if state(mon) == "paused":
+            return
+
+
 def interrupt(w, timeout):
     """End the watch @w as Ctrl-C does; its stderr (killed if it takes
     more than @timeout s)."""
@@ -212,6 +225,46 @@ def interrupt(w, timeout):
         w.kill()
         _, err = w.communicate()
     return err
+
+
+def split_modules(events):
+    """The module events among @events as (name, base) pairs: those from
+    the module list (listed, with no task), those from a load (by
+    insmod), and any other."""
+    listed, loaded, others = [], [], []
+    for e in events:
+        if e["event"] != "module":
+            continue
+        m = (e["module"], e["module_base"])
+        if e.get("listed") and e["pid"] == -1 and e["comm"] == "":
+            listed.append(m)
+        elif not e.get("listed") and e["comm"] == "insmod":
+            loaded.append(m)
+        else:
+            others.append(e)
+    return listed, loaded, others
+
+
+def module_truth(truth):
+    """The guest's modules as (name, base) pairs, from its /proc/modules
+    lines."""
+    return [(m.split()[0], m.split()[-1]) for m in truth["module"]
+            if len(m.split()) >= 6]
+
+
+def wait_event(path, kind, timeout):
+    """Whether a watch wrote an event of @kind to @path within @timeout
+    seconds."""
+    t0 = time.time()
+    while True:
+        try:
+            if any(e["event"] == kind for e in read_events(path)):
+                return True
+        except (OSError, ValueError):
+            pass  # not written yet, or a line half written
+        if time.time() - t0 >= timeout:
+            return False
+        time.sleep(0.2)
 
 
 def read_events(path):
@@ -331,7 +384,7 @@ def watch_tests(a, name, src, mon, vm):
                           src], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     time.sleep(5)
-    mon.cmd("stop")
+    owner_stop(mon)
     time.sleep(3)
     during = state(mon)
     with open(out_path) as f:
@@ -340,7 +393,7 @@ def watch_tests(a, name, src, mon, vm):
     time.sleep(5)
     with open(out_path) as f:
         n_resumed = len(f.readlines())
-    mon.cmd("stop")
+    owner_stop(mon)
     time.sleep(1)
     err = interrupt(w, 30)
     after = state(mon)
@@ -409,6 +462,10 @@ def reboot_tests(a, g, name, src, mon, vm):
     try:
         truth = vm.wait_ready(since=mark)
         ready = os.path.getsize(vm.console)
+        wait_event(out_path, "kernel", 180)
+        # A module loaded again is seen at its load, by the breakpoint.
+        vm.send("rmmod tcp_vegas; insmod /late/tcp_vegas.ko && "
+                "grep tcp_vegas /proc/modules | sed 's/^/VMS-MOD /'")
         vm.send('for i in 1 2 3; do /bin/true & echo "VMS-LOOP $!"; wait; '
                 'sleep 1; done')
         time.sleep(8)
@@ -431,27 +488,41 @@ def reboot_tests(a, g, name, src, mon, vm):
                                  ("reset", "kernel")]))
     after = events[kernels[0] + 1:] if ok else []
     logs = [e for e in after if e["event"] == "dmesg"]
-    mods = set((e["module"], e["module_base"]) for e in after
-               if e["event"] == "module")
-    late = set((m.split()[0], m.split()[-1]) for m in truth["module"]
-               if len(m.split()) >= 6)
+    # Each module of the new boot once: from its module list (listed, no
+    # task) if it was loaded before the watch found the kernel, else
+    # from its load, by insmod; then tcp_vegas loaded again, from its
+    # load (often at the same address).
+    listed, loaded, others = split_modules(after)
+    late = module_truth(truth)
     with open(vm.console, "rb") as f:
         f.seek(ready)
         con = f.read().decode(errors="replace")
+    again = re.findall(r"VMS-MOD (tcp_vegas \d+ \d+ \S+ \S+ "
+                       r"0x[0-9a-f]+)", con)
+    if again:
+        # The views below compare with the module as it is now.
+        truth["module"] = [again[-1] if m.split()[0] == "tcp_vegas"
+                           else m for m in truth["module"]]
+    vegas = ("tcp_vegas", again[-1].split()[-1] if again else "")
+    mods_ok = late and not others and loaded and loaded[-1] == vegas and \
+        sorted(listed + loaded) == sorted(late + [vegas])
     loop = set(int(x) for x in re.findall(r"VMS-LOOP (\d+)\r?\n", con))
     execs = [e for e in after if e["event"] == "exec" and
              e["path"] == "/bin/true"]
     init = [e for e in after if e["event"] == "exec" and e["pid"] == 1]
     check(logs and logs[0]["seq"] == 0 and
           truth.get("version", "?") in logs[0]["text"] and
-          late and late <= mods and len(loop) == 3 and
+          mods_ok and len(loop) == 3 and
           set(e["pid"] for e in execs) == loop and
           all(e["comm"] == "true" for e in execs),
           "%s: after the reboot, watch reports the new boot's log from its "
-          "first record, its late modules at the addresses it shows, and "
-          "the execs of /bin/true with the pids it prints (init's own exec "
-          "%sseen)" % (name, "" if init else "not "),
-          "%s %s\n%s %s\n%s" % (late, mods, loop, execs, logs[:2]))
+          "first record, each of its %d modules once at the address it "
+          "shows (%d from its module list), a module loaded again (at its "
+          "load), and the execs of /bin/true with the pids it prints"
+          % (name, len(late), len(listed)),
+          "%s %s %s %s\n%s %s\n%s %s\n%s" % (late, listed, loaded, others,
+                                              again, loop, execs, logs[:2],
+                                              init))
     check(state(mon) == "running", "%s: the guest runs on after the "
           "watch" % name, state(mon))
 
@@ -624,9 +695,22 @@ def shutdown_tests(a, name, src, mon, vm):
     check(off and st == "shutdown" and w.poll() is None,
           "%s: watch reports the guest's power-off and waits" % name,
           "%s, QEMU %s, watch %s" % (kinds(), st, w.poll()))
-    mon.cmd("system_reset")
-    mon.cmd("cont")
+    # The watch is held (SIGSTOP, as on a host too busy to run it) from
+    # before the owner's reset until the new boot has loaded its
+    # modules. With the guest off it has nothing planted, so holding it
+    # cannot stop the guest; no breakpoint sees those loads, and once it
+    # runs again they must come from the module list, each once.
+    mark = os.path.getsize(vm.console)
+    vm.hangup()  # see reboot_tests
+    w.send_signal(signal.SIGSTOP)
+    try:
+        mon.cmd("system_reset")
+        mon.cmd("cont")
+        truth = vm.wait_ready(since=mark)
+    finally:
+        w.send_signal(signal.SIGCONT)
     back = wait_kinds(["shutdown", "reset", "kernel"], 180)
+    time.sleep(2)  # the listed modules follow the kernel event
     try:
         mon.cmd("quit")
     except RuntimeError:
@@ -646,6 +730,17 @@ def shutdown_tests(a, name, src, mon, vm):
           "%s: after a power-off, watch follows the owner's reset into "
           "the next boot, and ends by itself when QEMU quits" % name,
           "exit %s: %s\n%s" % (w.returncode, err, events))
+    kinds_all = [e["event"] for e in read_events(out_path)]
+    after = read_events(out_path)[kinds_all.index("kernel") + 1:] \
+        if "kernel" in kinds_all else []
+    listed, loaded, others = split_modules(after)
+    late = module_truth(truth)
+    check(late and sorted(listed) == sorted(late) and not loaded and
+          not others,
+          "%s: the %d modules a boot loaded while the watch was held come "
+          "from its module list, each once, at the addresses it shows"
+          % (name, len(late)), "%s\n%s %s %s" % (late, listed, loaded,
+                                                 others))
 
 
 class Guest:

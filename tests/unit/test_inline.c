@@ -62,11 +62,13 @@ static int judge(const uint8_t *b, size_t n, struct env *e,
 	struct vms_inline_env env = { .text = text, .ftrace_call = ftrace_call,
 				      .kprobe = kprobe, .read_ptr = read_ptr,
 				      .arg = e };
+	struct vms_ctx ctx;
 	csh cs;
 	cs_insn *insn;
 	int r;
 
-	assert_int_equal(vms_inline_open(&cs, &insn), 0);
+	vms_ctx_init(&ctx);
+	assert_int_equal(vms_inline_open(&ctx, &cs, &insn), 0);
 	r = vms_inline_judge(cs, insn, b, n, FN, &env, v);
 	vms_inline_close(&cs, insn);
 	return r;

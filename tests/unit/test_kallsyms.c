@@ -150,6 +150,53 @@ static void marker_lookalikes_are_searched_in_bounded_steps(void **state)
 	free(g);
 }
 
+/* The name index on a hand-made table: every name is found, the first
+ * of a repeated name wins (later copies are static functions of other
+ * files, as in a real kernel), names that differ only past 8 or 16
+ * bytes, or by length, are told apart, and an empty table finds
+ * nothing. */
+static void name_index_finds_first_of_each_name(void **state)
+{
+	static const char *const names[] = {
+		"a", "ab", "abcdefg", "abcdefgh", "abcdefghi",
+		"abcdefghijklmnop", "abcdefghijklmnoq", "dup", "x", "dup",
+		"abcdefgh", "", "init_task", "dup",
+	};
+	enum { NN = sizeof(names) / sizeof(names[0]) };
+	struct vms_ksyms ks = { 0 };
+	size_t used = 0;
+	(void)state;
+
+	assert_int_equal(vms_ksyms_index(&ks), 0);
+	assert_int_equal(vms_ksyms_lookup(&ks, "a"), -1);
+	assert_int_equal(vms_ksyms_lookup(&ks, ""), -1);
+	ks.n = NN;
+	ks.name = calloc(NN, sizeof(*ks.name));
+	ks.pool = malloc(256);
+	assert_non_null(ks.name);
+	assert_non_null(ks.pool);
+	for (int i = 0; i < NN; i++) {
+		ks.name[i] = (uint32_t)used;
+		strcpy(ks.pool + used, names[i]);
+		used += strlen(names[i]) + 1;
+	}
+	assert_int_equal(vms_ksyms_index(&ks), 0);
+	for (int i = 0; i < NN; i++) {
+		int first = i;
+		for (int j = 0; j < i; j++)
+			if (!strcmp(names[j], names[i])) {
+				first = j;
+				break;
+			}
+		assert_int_equal(vms_ksyms_lookup(&ks, names[i]), first);
+	}
+	assert_int_equal(vms_ksyms_lookup(&ks, "abcdefghijklmnopq"), -1);
+	assert_int_equal(vms_ksyms_lookup(&ks, "abcdefghijklmnor"), -1);
+	assert_int_equal(vms_ksyms_lookup(&ks, "abc"), -1);
+	assert_int_equal(vms_ksyms_lookup(&ks, "dup"), 7);
+	vms_ksyms_fini(&ks);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +206,7 @@ int main(void)
 		cmocka_unit_test(corrupt_tables_are_refused),
 		cmocka_unit_test(
 			marker_lookalikes_are_searched_in_bounded_steps),
+		cmocka_unit_test(name_index_finds_first_of_each_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

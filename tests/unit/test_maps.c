@@ -3,8 +3,9 @@
  * The maple-tree walk of a process's areas on a synthetic tree: an
  * arange root (tagged as the kernel tags roots) over two leaves, holes,
  * [heap] and [stack] naming, a stale slot whose entry is not the area it
- * claims (skipped), and a tree whose node points back at the root
- * (bounded, refused).
+ * claims (skipped), a tree whose node points back at the root
+ * (bounded, refused), and a leaf claiming more areas than the memory cap
+ * holds (refused before the list outgrows it).
  */
 #include "fakekernel.h"
 
@@ -113,11 +114,46 @@ static void tree_that_loops_is_refused(void **state)
 	fk_close(&f);
 }
 
+/* Each area costs about 4 KiB (its name), so a guest that claims
+ * millions costs gigabytes unless the list's growth is capped. */
+static void areas_past_the_memory_cap_are_refused(void **state)
+{
+	struct fake f;
+	struct vms_task t = { .addr = TASK, .mm = MM, .pid = 42 };
+	struct vms_vma_list l;
+	uint64_t piv[15], slot[16];
+	(void)state;
+
+	fk_build(&f);
+	fk_put64(fk_at(&f, MM + 40), enc(ROOT, 1) | 2); /* a leaf root */
+	for (int i = 0; i < 16; i++) {
+		if (i < 15)
+			piv[i] = 0x1000 * (uint64_t)i + 0xfff;
+		slot[i] = VMA(1);
+	}
+	node(&f, ROOT, 15, piv, slot, 16, 128);
+	vma(&f, 1, 0x1000, 0x2000, MM, 0x3);
+	fk_open(&f, "x", 0, &L);
+	f.ctx.max_memory = 15 * sizeof(struct vms_vma);
+	assert_int_equal(vms_vma_collect(&f.k, &t, &l), -E2BIG);
+	assert_non_null(strstr(f.ctx.err.msg, "--max-memory"));
+	/* With room for all 16, the walk goes on to check them: only the
+	 * one whose range matches is kept. */
+	vms_err_clear(&f.ctx);
+	f.ctx.max_memory = 16 * sizeof(struct vms_vma);
+	assert_int_equal(vms_vma_collect(&f.k, &t, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].start, 0x1000);
+	vms_vma_list_free(&l);
+	fk_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(areas_are_walked_named_and_checked),
 		cmocka_unit_test(tree_that_loops_is_refused),
+		cmocka_unit_test(areas_past_the_memory_cap_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

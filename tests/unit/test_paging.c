@@ -70,6 +70,12 @@ static void run(int levels)
 	map(&b, 0x400000, 0x3001000, 4096); /* user half */
 	if (levels == 5)
 		map(&b, 0x00ff000000001000ull, 0x3002000, 4096); /* > 47 bits */
+	/* A second address space mapping the image's 2M page elsewhere. */
+	uint64_t root1 = b.root, root2 = alloc_table(&b);
+	b.root = root2;
+	map(&b, 0xffffffff81000000ull, 0x2400000, 2 << 20);
+	b.nmaps--;
+	b.root = root1;
 	/* Write a marker into each small page's target. */
 	memcpy(b.mem + 0x3ff0000 + 0x10, "marker", 6);
 
@@ -94,6 +100,36 @@ static void run(int levels)
 		}
 	}
 	assert_true(mmu->hits > 0);
+	/* Every 4K page of a large page translates from the large-page
+	 * cache once one has been walked: no more walks. */
+	uint64_t walks = mmu->walks;
+	for (uint64_t off = 0; off < (2 << 20); off += 4096) {
+		assert_int_equal(vms_mmu_translate(mmu, b.root,
+						   0xffffffff81000000ull + off,
+						   &pa, &ps, false), 0);
+		assert_int_equal(pa, 0x2000000 + off);
+		assert_int_equal(ps, 2 << 20);
+	}
+	for (uint64_t off = 0; off < (1ull << 30); off += 64 << 20) {
+		assert_int_equal(vms_mmu_translate(mmu, b.root, hi + off + 4096,
+						   &pa, &ps, false), 0);
+		assert_int_equal(pa, off + 4096);
+		assert_int_equal(ps, 1ull << 30);
+	}
+	assert_int_equal(mmu->walks, walks);
+	/* The same address under another root is that root's mapping,
+	 * never the cached one; and the cache forgets on a flush. */
+	assert_int_equal(vms_mmu_translate(mmu, root2,
+					   0xffffffff81001000ull, &pa, &ps,
+					   false), 0);
+	assert_int_equal(pa, 0x2401000);
+	assert_int_equal(mmu->walks, walks + 1);
+	vms_mmu_flush(mmu);
+	assert_int_equal(vms_mmu_translate(mmu, b.root,
+					   0xffffffff81002000ull, &pa, &ps,
+					   false), 0);
+	assert_int_equal(pa, 0x2002000);
+	assert_int_equal(mmu->walks, walks + 2);
 	/* Unmapped neighbours fault, with the address in the message. */
 	assert_int_equal(vms_mmu_translate(mmu, b.root, 0xffffffff81202000ull,
 					   &pa, NULL, false), -EFAULT);

@@ -73,6 +73,20 @@ static void check_reads(struct vms_source *src, bool holes)
 	/* A read across a page boundary. */
 	assert_int_equal(vms_source_read(src, 8192 - 20, buf, 40), 0);
 	assert_memory_equal(buf, mem + 8192 - 20, 40);
+	/* Pages in an order that revisits some and collides in the cache of
+	 * expanded pages (a page-table walk's pattern), with failed reads of
+	 * holes in between. */
+	for (uint64_t i = 0; i < 2000; i++) {
+		uint64_t pa = ((i * 37 + (i & 1) * 5) % (MEM / 4096)) * 4096 +
+			      (i % 512) * 8;
+		int err = vms_source_read(src, pa, buf, 8);
+		bool hole = holes && ((pa >= HOLE1 && pa < HOLE1 + HOLE1_LEN) ||
+				      (pa >= HOLE2 && pa < HOLE2 + HOLE2_LEN));
+		assert_int_equal(err, hole ? -EFAULT : 0);
+		if (!hole)
+			assert_memory_equal(buf, mem + pa, 8);
+		vms_err_clear(ctx);
+	}
 	if (holes) {
 		vms_err_clear(ctx);
 		assert_int_equal(vms_source_read(src, HOLE1 + 8, buf, 8),
@@ -321,7 +335,7 @@ static void grow_doubles_up_to_the_bound(void **state)
 	int r;
 
 	(void)state;
-	while (!(r = vms_grow(&v, &cap, n, sizeof(*v), 4, 10)))
+	while (!(r = vms_grow(NULL, &v, &cap, n, sizeof(*v), 4, 10)))
 		v[n] = (uint32_t)n, n++;
 	assert_int_equal(r, -E2BIG);
 	assert_int_equal(n, 10);
@@ -331,16 +345,47 @@ static void grow_doubles_up_to_the_bound(void **state)
 	free(v);
 	v = NULL;
 	cap = 0;
-	assert_int_equal(vms_grow(&v, &cap, 0, SIZE_MAX / 2, 4, SIZE_MAX),
+	/* Room for an element past twice the capacity (a byte array
+	 * growing by a long string at once). */
+	assert_int_equal(vms_grow(NULL, &v, &cap, 100, sizeof(*v), 4, 1000), 0);
+	assert_int_equal(cap, 101);
+	v[100] = 7;
+	free(v);
+	v = NULL;
+	cap = 0;
+	assert_int_equal(vms_grow(NULL, &v, &cap, 0, SIZE_MAX / 2, 4, SIZE_MAX),
 			 -ENOMEM);
 	assert_null(v);
 	assert_int_equal(cap, 0);
+}
+
+/* An array that guest data grows stops at the memory cap, with the
+ * error saying so, however high its own bound. */
+static void grow_stops_at_the_memory_cap(void **state)
+{
+	struct vms_ctx ctx;
+	uint8_t(*v)[4096] = NULL;
+	size_t cap = 0, n = 0;
+	int r;
+
+	(void)state;
+	vms_ctx_init(&ctx);
+	ctx.max_memory = 1u << 20;
+	while (!(r = vms_grow(&ctx, &v, &cap, n, sizeof(*v), 64, SIZE_MAX)))
+		v[n++][4095] = 1;
+	assert_int_equal(r, -E2BIG);
+	assert_int_equal(n, 256);
+	assert_int_equal(cap, 256);
+	assert_non_null(strstr(ctx.err.msg, "over the cap of 1 MiB"));
+	assert_non_null(strstr(ctx.err.msg, "--max-memory"));
+	free(v);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(grow_doubles_up_to_the_bound),
+		cmocka_unit_test(grow_stops_at_the_memory_cap),
 		cmocka_unit_test(raw_reads_back_every_byte),
 		cmocka_unit_test(elf_with_holes_reads_back),
 		cmocka_unit_test(vmcore_layout_with_overlapping_text_reads_back),
