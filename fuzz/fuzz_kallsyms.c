@@ -50,8 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 		for (uint32_t i = 0; i < ks.n && i < 64; i++)
-			vms_ksyms_lookup(&ks, ks.pool + ks.name[i * 104729u %
-								ks.n]);
+			vms_ksyms_lookup(&ks, vms_ksyms_name(
+						      &ks, i * 104729u % ks.n));
 		vms_ksyms_lookup(&ks, "_text");
 		vms_ksyms_fini(&ks);
 	}

@@ -423,7 +423,7 @@ VMS_API int vms_symbol_find(struct vms_session *s, uint64_t addr,
 		return err;
 	if ((i = vms_ksyms_floor(ks, addr)) < 0)
 		return -ENOENT;
-	ret->name = ks->pool + ks->name[i];
+	ret->name = vms_ksyms_name(ks, i);
 	ret->addr = ks->addr[i];
 	ret->type = ks->type[i];
 	*offset = addr - ks->addr[i];
@@ -583,7 +583,7 @@ VMS_API int vms_symbol_get(struct vms_session *s, size_t i,
 	ks = &s->kernel->ks;
 	if (!ret || i >= ks->n)
 		return -EINVAL;
-	ret->name = ks->pool + ks->name[i];
+	ret->name = vms_ksyms_name(ks, i);
 	ret->addr = ks->addr[i];
 	ret->type = ks->type[i];
 	return 0;

@@ -489,7 +489,7 @@ int vms_check_inline_hooks(struct vms_chk *c)
 	 * judged once, under its __x64_sys_ name. */
 	for (int f = 0; f < (int)VMS_ARRAY_SIZE(prefixes) && !err; f++) {
 		for (uint32_t i = 0; i < k->ks.n && !err; i++) {
-			const char *name = k->ks.pool + k->ks.name[i];
+			const char *name = vms_ksyms_name(&k->ks, i);
 			int r;
 			if ((k->ks.type[i] | 0x20) != 't' || family(name) != f)
 				continue;

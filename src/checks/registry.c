@@ -151,7 +151,7 @@ const char *vms_chk_sym_prefixed(struct vms_chk *c, uint64_t addr,
 		return NULL;
 	for (u = vms_ksyms_upper(ks, addr);
 	     u > 0 && ks->addr[ks->by_addr[u - 1]] == addr; u--) {
-		const char *n = ks->pool + ks->name[ks->by_addr[u - 1]];
+		const char *n = vms_ksyms_name(ks, ks->by_addr[u - 1]);
 		if (!strncmp(n, prefix, plen))
 			return n;
 	}
@@ -290,9 +290,9 @@ bool vms_chk_sym_off(struct vms_chk *c, uint64_t addr, char *out,
 		return false;
 	}
 	if (addr == ks->addr[i])
-		snprintf(out, len, "%s", ks->pool + ks->name[i]);
+		snprintf(out, len, "%s", vms_ksyms_name(ks, i));
 	else
-		snprintf(out, len, "%s+%#llx", ks->pool + ks->name[i],
+		snprintf(out, len, "%s+%#llx", vms_ksyms_name(ks, i),
 			 (unsigned long long)(addr - ks->addr[i]));
 	return true;
 }
@@ -308,7 +308,7 @@ enum vms_chk_where vms_chk_describe(struct vms_chk *c, uint64_t addr,
 		int64_t i = vms_chk_sym_floor(c, addr);
 		char where[256];
 		if (i >= 0) {
-			snprintf(owner, olen, "%s", ks->pool + ks->name[i]);
+			snprintf(owner, olen, "%s", vms_ksyms_name(ks, i));
 			vms_chk_sym_off(c, addr, where, sizeof(where));
 			snprintf(desc, dlen, "kernel text, %s", where);
 			return VMS_IN_TEXT;

@@ -219,7 +219,7 @@ int vms_chk_sites_collect(struct vms_chk *c, unsigned int kinds,
 	if ((kinds & (1u << VMS_SITE_FTRACE)) && (err = ftrace_sites(c, s)))
 		return err;
 	for (size_t i = 0; i < k->ks.n && !err; i++) {
-		const char *name = k->ks.pool + k->ks.name[i];
+		const char *name = vms_ksyms_name(&k->ks, i);
 		size_t len = strlen(name);
 		if ((kinds & (1u << VMS_SITE_STATIC_CALL)) &&
 		    !strncmp(name, "__SCT__", 7))

@@ -72,13 +72,14 @@ int vms_alloc(struct vms_ctx *ctx, void *retp, uint64_t n, uint64_t size,
 	      const char *what, uint64_t addr)
 {
 	void **ret = retp;
+	size_t bytes;
 	int err;
 
 	*ret = NULL;
 	if ((err = vms_cap(ctx, n, size, what, addr)))
 		return err;
-	/* vms_cap() bounded the product to SIZE_MAX. */
-	if (!(*ret = malloc(n * size ? (size_t)(n * size) : 1)))
+	bytes = (size_t)(n * size); /* vms_cap() bounded it to SIZE_MAX */
+	if (!(*ret = malloc(bytes ? bytes : 1)))
 		return -ENOMEM;
 	return 0;
 }

@@ -261,7 +261,7 @@ static void syscall_names(struct vms_watch *w)
 
 		if (sym < 0 || k->ks.addr[sym] != ent[i])
 			continue;
-		name = k->ks.pool + k->ks.name[sym];
+		name = vms_ksyms_name(&k->ks, sym);
 		if (!strncmp(name, "__x64_sys_", 10))
 			name += 10;
 		snprintf(w->sys_names[i], sizeof(w->sys_names[i]), "%s", name);

@@ -371,6 +371,9 @@ void vms_ksyms_fini(struct vms_ksyms *ks)
 	free(ks->bucket);
 	free(ks->by_name);
 	free(ks->by_addr);
+	free(ks->packed);
+	free(ks->entry);
+	free(ks->tokens);
 	memset(ks, 0, sizeof(*ks));
 }
 
@@ -428,23 +431,37 @@ int vms_ksyms_sort_by_addr(struct vms_ksyms *ks)
 	return 0;
 }
 
-/* A hash of the @len bytes at @s, 8 bytes a step: the index hashes
- * every name once (some 150000 on a distribution kernel), and this is
- * most of its work. */
-static uint32_t name_hash(const char *s, size_t len)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
+/*
+ * The name hash is a polynomial over the bytes, the sum of byte j times
+ * HASH_B^j, mixed at the end. A name's is put together from its tokens'
+ * (each token's own sum, computed once per table) without expanding the
+ * name: a token at byte position pos adds its sum times HASH_B^pos. The
+ * multiplications are off the chain of dependent steps, which is one
+ * addition a token.
+ */
+#define HASH_B 0x100000001b3ull
 
-	for (; len >= 8; s += 8, len -= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	w = 0;
-	memcpy(&w, s, len);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 29;
-	return (uint32_t)(h >> 32) ^ (uint32_t)h;
+/* The sum of @s[j] * HASH_B^j. */
+static uint64_t poly(const uint8_t *s, size_t len)
+{
+	uint64_t h = 0, pw = 1;
+
+	for (size_t j = 0; j < len; j++, pw *= HASH_B)
+		h += s[j] * pw;
+	return h;
+}
+
+static uint32_t hash_final(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (uint32_t)h;
+}
+
+static uint32_t name_hash(const char *s)
+{
+	return hash_final(poly((const uint8_t *)s, strlen(s)));
 }
 
 /*
@@ -461,24 +478,24 @@ int vms_ksyms_index(struct vms_ksyms *ks)
 
 	while (nb < ks->n && nb < (1u << 30))
 		nb <<= 1;
-	free(ks->hash);
+	if (!ks->packed) {
+		free(ks->hash);
+		ks->hash = malloc(((size_t)ks->n + 1) * sizeof(*ks->hash));
+	}
 	free(ks->bucket);
 	free(ks->by_name);
-	ks->hash = malloc(((size_t)ks->n + 1) * sizeof(*ks->hash));
 	ks->bucket = calloc((size_t)nb + 1, sizeof(*ks->bucket));
 	ks->by_name = malloc(((size_t)ks->n + 1) * sizeof(*ks->by_name));
 	if (!ks->hash || !ks->bucket || !ks->by_name) {
-		free(ks->hash);
 		free(ks->bucket);
 		free(ks->by_name);
-		ks->hash = ks->bucket = ks->by_name = NULL;
+		ks->bucket = ks->by_name = NULL;
 		return -ENOMEM;
 	}
 	ks->nbucket = nb;
 	for (uint32_t i = 0; i < ks->n; i++) {
-		const char *nm = ks->pool + ks->name[i];
-
-		ks->hash[i] = name_hash(nm, strlen(nm));
+		if (!ks->packed)
+			ks->hash[i] = name_hash(ks->pool + ks->name[i]);
 		ks->bucket[(ks->hash[i] & (nb - 1)) + 1]++;
 	}
 	for (uint32_t b = 0; b < nb; b++)
@@ -498,68 +515,177 @@ int64_t vms_ksyms_lookup(const struct vms_ksyms *ks, const char *name)
 
 	if (!ks->by_name)
 		return -1;
-	h = name_hash(name, strlen(name));
+	h = name_hash(name);
 	b = h & (ks->nbucket - 1);
+	/* Only a symbol whose whole hash matches is expanded. */
 	for (uint32_t j = ks->bucket[b]; j < ks->bucket[b + 1]; j++) {
 		uint32_t i = ks->by_name[j];
-		if (ks->hash[i] == h && !strcmp(ks->pool + ks->name[i], name))
+		if (ks->hash[i] == h && !strcmp(vms_ksyms_name(ks, i), name))
 			return i;
 	}
 	return -1;
 }
 
-static int expand(struct vms_ctx *ctx, const struct win *w,
-		  const struct tokens *t, const struct layout *l,
-		  struct vms_ksyms *ks)
+/* Where entry @e's tokens start, and how many there are (the entry was
+ * checked when the table was decoded; this is the table's own copy). */
+static const uint8_t *packed_entry(const uint8_t *e, size_t *len)
 {
-	size_t p = l->names, cap = (size_t)l->n * 24, used = 0;
+	*len = e[0];
+	if (!(*len & 0x80))
+		return e + 1;
+	*len = (*len & 0x7f) | (size_t)e[1] << 7;
+	return e + 2;
+}
+
+const char *vms_ksyms_name(const struct vms_ksyms *ks, uint32_t i)
+{
+	char *out;
+	const uint8_t *tk;
+	size_t len, room, o = 0;
+	bool type = true; /* the expansion's first byte is the type */
+
+	if (i >= ks->n)
+		return "";
+	out = ks->pool + ks->name[i];
+	/* Every name has a byte: a NUL first means not yet expanded. */
+	if (*out || !ks->packed)
+		return out;
+	room = (i + 1 < ks->n ? ks->name[i + 1] : ks->pool_size) -
+	       ks->name[i] - 1;
+	tk = packed_entry(ks->packed + ks->entry[i], &len);
+	for (size_t k = 0; k < len; k++) {
+		const char *s = ks->tokens + ks->tok_at[tk[k]];
+		size_t n = ks->tok_len[tk[k]];
+
+		if (type && n) {
+			s++;
+			n--;
+			type = false;
+		}
+		n = VMS_MIN(n, room - o);
+		memcpy(out + o, s, n);
+		o += n;
+	}
+	out[o] = 0;
+	return out;
+}
+
+/* Copy the tokens into @ks, and hash each whole (@h) and without its
+ * first byte (@h1: a name's first token starts with its type letter,
+ * which the name leaves out). */
+static int copy_tokens(const struct tokens *t, struct vms_ksyms *ks,
+		       uint64_t *h, uint64_t *h1)
+{
+	size_t total = 0;
+
+	for (int j = 0; j < 256; j++)
+		total += t->len[j];
+	if (!(ks->tokens = malloc(total ? total : 1)))
+		return -ENOMEM;
+	total = 0;
+	for (int j = 0; j < 256; j++) {
+		const uint8_t *s = (const uint8_t *)ks->tokens + total;
+		size_t n = t->len[j];
+
+		/* Hashed from the copy: what the names expand from. */
+		memcpy(ks->tokens + total, t->str[j], n);
+		ks->tok_at[j] = (uint16_t)total; /* 256 * TOKEN_MAX fits */
+		ks->tok_len[j] = (uint8_t)n;
+		total += n;
+		h[j] = poly(s, n);
+		h1[j] = n ? poly(s + 1, n - 1) : 0;
+	}
+	return 0;
+}
+
+/*
+ * One pass over the names: each symbol's address, type letter, name
+ * hash and expanded length, with no name expanded (vms_ksyms_name does
+ * that on use). The names are copied first and read from the copy, so
+ * what was checked here is what will be expanded.
+ */
+static int scan_names(struct vms_ctx *ctx, const struct win *w,
+		      const struct tokens *t, const struct layout *l,
+		      struct vms_ksyms *ks)
+{
+	uint64_t th[256], th1[256], pw[NAME_MAX_LEN + 1];
 	uint64_t base = vms_le64(w->d + l->relbase);
+	size_t used = 0, plen;
+	struct win nw;
 	int err;
 
+	/* find_names() ended the names right before the markers. */
+	if (l->markers <= l->names || l->markers > w->len ||
+	    l->markers - l->names > UINT32_MAX)
+		return vms_err_at(ctx, -EBADMSG, LAYER, w->base + l->names,
+				  "kallsyms names at physical %#llx do not "
+				  "end before their markers",
+				  (unsigned long long)(w->base + l->names));
+	plen = l->markers - l->names;
+	if ((err = vms_cap(ctx, plen, 1, "kallsyms names",
+			   w->base + l->names)))
+		return err;
 	ks->addr = malloc(sizeof(*ks->addr) * l->n);
 	ks->type = malloc(l->n);
 	ks->name = malloc(sizeof(*ks->name) * l->n);
-	ks->pool = malloc(cap);
-	if (!ks->addr || !ks->type || !ks->name || !ks->pool)
+	ks->hash = malloc(sizeof(*ks->hash) * ((size_t)l->n + 1));
+	ks->entry = malloc(sizeof(*ks->entry) * l->n);
+	ks->packed = malloc(plen);
+	if (!ks->addr || !ks->type || !ks->name || !ks->hash || !ks->entry ||
+	    !ks->packed || copy_tokens(t, ks, th, th1))
 		return -ENOMEM;
-	for (uint32_t i = 0; i < l->n; i++) {
-		char buf[NAME_MAX_LEN + TOKEN_MAX];
+	memcpy(ks->packed, w->d + l->names, plen);
+	pw[0] = 1;
+	for (size_t j = 1; j <= NAME_MAX_LEN; j++)
+		pw[j] = pw[j - 1] * HASH_B;
+	nw = (struct win){ .d = ks->packed, .len = plen,
+			   .base = w->base + l->names, .work = w->work };
+	for (uint32_t i = 0, p = 0; i < l->n; i++) {
 		size_t hdr, len, bl = 0;
 		uint32_t v = vms_le32(w->d + l->offsets + 4ull * i);
+		uint64_t h = 0;
+		int type = -1;
 
-		if (!entry_at(w, p, &hdr, &len))
+		if (!entry_at(&nw, p, &hdr, &len))
 			return vms_err_at(ctx, -EBADMSG, LAYER,
-					  w->base + p,
+					  nw.base + p,
 					  "kallsyms name %u at physical %#llx "
 					  "is malformed", i,
-					  (unsigned long long)(w->base + p));
+					  (unsigned long long)(nw.base + p));
+		/* bl: bytes expanded, the type letter included, so that the
+		 * name's own byte pos is bl - 1. */
 		for (size_t k = 0; k < len; k++) {
-			uint8_t tok = w->d[p + hdr + k];
-			if (bl + t->len[tok] > NAME_MAX_LEN)
+			uint8_t tok = ks->packed[p + hdr + k];
+
+			if (type < 0 && ks->tok_len[tok]) {
+				type = (unsigned char)
+					ks->tokens[ks->tok_at[tok]];
+				h = th1[tok];
+			} else if (bl) {
+				h += th[tok] * pw[bl - 1];
+			}
+			bl += ks->tok_len[tok];
+			if (bl > NAME_MAX_LEN)
 				return vms_err_at(ctx, -EBADMSG, LAYER,
-						  w->base + p,
+						  nw.base + p,
 						  "kallsyms name %u at physical "
 						  "%#llx expands beyond %u "
 						  "bytes", i,
-						  (unsigned long long)(w->base +
+						  (unsigned long long)(nw.base +
 								       p),
 						  NAME_MAX_LEN);
-			memcpy(buf + bl, t->str[tok], t->len[tok]);
-			bl += t->len[tok];
 		}
-		p += hdr + len;
 		if (bl < 2)
-			return vms_err_at(ctx, -EBADMSG, LAYER, w->base + p,
+			return vms_err_at(ctx, -EBADMSG, LAYER, nw.base + p,
 					  "kallsyms name %u is empty", i);
-		/* Under the memory cap: VMS_KSYM_MAX names of NAME_MAX_LEN
-		 * bytes stay under 4 GiB, as the 32-bit offsets need. */
-		if ((err = vms_grow(ctx, &ks->pool, &cap, used + bl, 1, 65536,
-				    SIZE_MAX)))
-			return err;
-		ks->type[i] = buf[0];
+		ks->entry[i] = p;
+		p += (uint32_t)(hdr + len); /* within plen, from entry_at */
+		ks->type[i] = (char)type;
+		ks->hash[i] = hash_final(h);
+		/* The expansion less its type letter, and a NUL. VMS_KSYM_MAX
+		 * names of NAME_MAX_LEN bytes stay under 4 GiB, as the 32-bit
+		 * offsets need. */
 		ks->name[i] = (uint32_t)used;
-		memcpy(ks->pool + used, buf + 1, bl - 1);
-		ks->pool[used + bl - 1] = 0;
 		used += bl;
 		if (!l->abs_percpu)
 			ks->addr[i] = base + v;
@@ -568,6 +694,14 @@ static int expand(struct vms_ctx *ctx, const struct win *w,
 		else
 			ks->addr[i] = base - 1 - (uint64_t)(int64_t)(int32_t)v;
 	}
+	/* Zeroed, untouched until names are expanded into it: calloc of
+	 * this size maps fresh pages, which cost nothing until used. */
+	if ((err = vms_cap(ctx, used, 1, "kallsyms names expanded",
+			   w->base + l->names)))
+		return err;
+	if (!(ks->pool = calloc(used ? used : 1, 1)))
+		return -ENOMEM;
+	ks->pool_size = used;
 	ks->n = l->n;
 	ks->relative_base = base;
 	return vms_ksyms_index(ks);
@@ -603,7 +737,7 @@ int vms_ksyms_decode(struct vms_ctx *ctx, const uint8_t *data, size_t len,
 			(unsigned long long)(base + l.names));
 		return -ENOENT;
 	}
-	err = expand(ctx, &w, &t, &l, &ks);
+	err = scan_names(ctx, &w, &t, &l, &ks);
 	if (err) {
 		vms_ksyms_fini(&ks);
 		return err;

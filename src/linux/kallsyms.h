@@ -14,7 +14,20 @@ struct vms_ksyms {
 	uint64_t *addr;		/* runtime address of each symbol */
 	char *type;		/* nm-style type letter of each symbol */
 	uint32_t *name;		/* offset of each name in @pool */
-	char *pool;		/* NUL-terminated names */
+	char *pool;		/* NUL-terminated names; read them with
+				 * vms_ksyms_name() */
+	size_t pool_size;
+	/* A decoded table expands names on first use (vms_ksyms_name):
+	 * most commands need a few dozen of some 100,000, and expanding
+	 * every one was a third of a cold `ps`. These are its copies of
+	 * the guest's tables (so that a live guest that changes them
+	 * cannot make a name disagree with its hash): kallsyms_names,
+	 * where each symbol's entry starts in it, and the 256 tokens. */
+	uint8_t *packed;	/* NULL: @pool is complete */
+	uint32_t *entry;
+	char *tokens;
+	uint16_t tok_at[256];
+	uint8_t tok_len[256];
 	/* The name index (vms_ksyms_index): each symbol's name hash, and
 	 * the symbols by the hash's low bits, those of bucket b at
 	 * by_name[bucket[b]] up to by_name[bucket[b + 1]]. */
@@ -51,7 +64,9 @@ extern const uint8_t vms_ksyms_digits[20];
 
 /* Build @ks->by_addr once (0, or -ENOMEM). */
 int vms_ksyms_sort_by_addr(struct vms_ksyms *ks);
-/* Build the name index from n, name and pool (vms_ksyms_decode does). */
+/* Build the name index: from the hashes vms_ksyms_decode() took of the
+ * packed names, or, for a table built by hand (@packed NULL), from n,
+ * name and pool. */
 int vms_ksyms_index(struct vms_ksyms *ks);
 
 /* Position in @ks->by_addr of the first symbol above @addr (needs
@@ -62,6 +77,12 @@ size_t vms_ksyms_upper(const struct vms_ksyms *ks, uint64_t addr);
 int64_t vms_ksyms_floor(const struct vms_ksyms *ks, uint64_t addr);
 /* Whether @addr lies in the kernel image, from _text to _end. */
 bool vms_ksyms_in_image(const struct vms_ksyms *ks, uint64_t addr);
+
+/* The name of symbol @i (< @ks->n), without its type letter, expanded
+ * into @ks->pool the first time it is asked for; the pointer stays valid
+ * until vms_ksyms_fini(). Not safe against a concurrent call on the
+ * same table. */
+const char *vms_ksyms_name(const struct vms_ksyms *ks, uint32_t i);
 
 /* Index of symbol @name, or -1. */
 int64_t vms_ksyms_lookup(const struct vms_ksyms *ks, const char *name);
