@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,9 @@ struct qemu_priv {
 	size_t nb;
 	int pid;		/* QEMU's, once a backend needs it */
 	char *maps;		/* /proc/PID/maps, read once */
+	/* vmsight sent "stop" and no "cont" since: what resume_async,
+	 * called from a signal handler, may undo. */
+	volatile sig_atomic_t stopped;
 };
 
 static void qemu_close(struct vms_source *src)
@@ -147,21 +151,29 @@ static int qemu_pause(struct vms_source *src, bool *was_running)
 
 	if (err || !*was_running)
 		return err;
+	p->stopped = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	return vms_qmp_cmd(p->qmp, "stop", NULL, NULL);
 }
 
 static int qemu_resume(struct vms_source *src)
 {
 	struct qemu_priv *p = src->priv;
+	int err = vms_qmp_cmd(p->qmp, "cont", NULL, NULL);
 
-	return vms_qmp_cmd(p->qmp, "cont", NULL, NULL);
+	if (!err)
+		p->stopped = 0;
+	return err;
 }
 
 static void qemu_resume_async(struct vms_source *src)
 {
 	struct qemu_priv *p = src->priv;
 
-	vms_qmp_send_async(p->qmp, "{\"execute\":\"cont\"}\n");
+	if (p->stopped)
+		vms_qmp_send_async(p->qmp, "{\"execute\":\"cont\","
+				   "\"id\":\"vmsight-cont\"}\n",
+				   "vmsight-cont");
 }
 
 /*

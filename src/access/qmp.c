@@ -357,19 +357,68 @@ int vms_qmp_peer_pid(struct vms_qmp *q, int *ret)
 	return 0;
 }
 
-void vms_qmp_send_async(struct vms_qmp *q, const char *line)
+/* Whether @id, quoted, is in the @n bytes at @p (no memmem: not on the
+ * list of async-signal-safe functions). */
+static bool has_id(const char *p, size_t n, const char *id, size_t idn)
 {
-	size_t n = strlen(line);
+	for (size_t i = 0; i + idn + 2 <= n; i++)
+		if (p[i] == '"' && p[i + idn + 1] == '"' &&
+		    !memcmp(p + i + 1, id, idn))
+			return true;
+	return false;
+}
 
-	while (q && q->fd >= 0 && n) {
+void vms_qmp_send_async(struct vms_qmp *q, const char *line, const char *id)
+{
+	size_t n = strlen(line), idn = strlen(id), keep = 0;
+	int saved = errno;
+	struct timespec t0, t;
+	char buf[4096];
+
+	if (!q || q->fd < 0 || idn + 2 > sizeof(buf) / 2)
+		return;
+	while (n) {
 		ssize_t w = send(q->fd, line, n, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return;
+			goto out;
 		line += w;
 		n -= (size_t)w;
 	}
+	/* QEMU's monitor clears its queue of requests when the client's
+	 * connection closes (monitor/qmp.c, on CHR_EVENT_CLOSED): wait for
+	 * the answer, which comes once the command ran. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+		long ms;
+		ssize_t r;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ms = 2000 - ((t.tv_sec - t0.tv_sec) * 1000 +
+			     (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (ms <= 0)
+			break;
+		r = poll(&pfd, 1, (int)ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		r = recv(q->fd, buf + keep, sizeof(buf) - keep, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (has_id(buf, keep + (size_t)r, id, idn))
+			break;
+		/* Keep a tail that may hold the start of the id. */
+		n = keep + (size_t)r;
+		keep = VMS_MIN(n, idn + 1);
+		memmove(buf, buf + n - keep, keep);
+	}
+out:
+	errno = saved;
 }
 
 void vms_qmp_close(struct vms_qmp *q)

@@ -19,9 +19,13 @@ int vms_qmp_open_fd(struct vms_ctx *ctx, int fd, const char *path,
 		    struct vms_qmp **ret);
 void vms_qmp_close(struct vms_qmp *q);
 
-/* Send @cmd (a complete JSON line) without waiting for the reply, with
- * write(2) only: callable from a signal handler. */
-void vms_qmp_send_async(struct vms_qmp *q, const char *line);
+/* Send @line (a complete JSON command line whose "id" is the string
+ * @id) and wait up to 2 s for QEMU's answer naming @id, with
+ * async-signal-safe calls only: for a signal handler about to end the
+ * process. QEMU drops the commands it has queued when their connection
+ * closes, so one sent just before exiting could otherwise be lost. The
+ * client must not be used afterwards (its buffer is bypassed). */
+void vms_qmp_send_async(struct vms_qmp *q, const char *line, const char *id);
 
 /* Run @cmd with @args (may be NULL); its "return" value into *@ret (a
  * new reference, if @ret is not NULL). QEMU's error becomes the

@@ -4,6 +4,7 @@
  * layer. This is the only file that sees every layer; it holds no logic
  * of its own beyond argument checks and lazy kernel loading.
  */
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@ struct vms_session {
 	const struct vms_policy *policy; /* borrowed, may be NULL */
 	const struct vms_yara *yara;	/* borrowed, may be NULL */
 	bool paused;			/* vmsight stopped the guest */
+	/* A pause is under way (vms_session_resume_async): the guest may
+	 * be stopped before its reply sets @paused. */
+	volatile sig_atomic_t pausing;
 	struct timespec paused_at;	/* when */
 };
 
@@ -223,9 +227,18 @@ VMS_API int vms_session_pause(struct vms_session *s)
 			       "live sources", s->path);
 	if (s->paused)
 		return 0;
-	if ((err = s->src->ops->pause(s->src, &was_running)))
+	/* A signal that ends vmsight between QEMU stopping the guest and
+	 * its reply arriving must still resume it: resume_async is armed
+	 * from before the stop is sent (the source knows whether it sent
+	 * one) until @paused says it all. */
+	s->pausing = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	err = s->src->ops->pause(s->src, &was_running);
+	s->paused = !err && was_running;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	s->pausing = 0;
+	if (err)
 		return err;
-	s->paused = was_running;
 	s->ctx.racing = false; /* stopped, by vmsight or by its owner */
 	clock_gettime(CLOCK_MONOTONIC, &s->paused_at);
 	return 0;
@@ -255,7 +268,7 @@ VMS_API int vms_session_resume(struct vms_session *s, uint64_t *paused_ns)
 
 VMS_API void vms_session_resume_async(struct vms_session *s)
 {
-	if (s && s->paused && s->src->ops->resume_async)
+	if (s && (s->paused || s->pausing) && s->src->ops->resume_async)
 		s->src->ops->resume_async(s->src);
 }
 
