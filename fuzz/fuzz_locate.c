@@ -16,6 +16,7 @@
  * alone on its list, an empty module list, and the BTF at BTF (a cut of
  * a real kernel's, from the btf corpus); and the same image with the
  * __start_BTF symbol renamed, so that the BTF must be found by a scan.
+ * Odd-sized inputs come with a vCPU whose CR3 is the image's tables.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -80,6 +81,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vms_ctx_init(&ctx);
 	if (vms_source_open(&ctx, path, &src))
 		abort();
+	/* An odd-sized input also has a vCPU on the image's own tables
+	 * (CR4.LA57 from the first byte), as a dump's CPU notes give: the
+	 * image it maps is scanned before the rest of memory. */
+	if (size & 1) {
+		src->ncpus = 1;
+		memset(&src->cpus[0], 0, sizeof(src->cpus[0]));
+		src->cpus[0].cr0 = 0x80000001u;
+		src->cpus[0].cr3 = IMG_PA + OFF_PGT;
+		src->cpus[0].cr4 = data[0] & 1 ? 1u << 12 : 0;
+		src->cpus[0].rip = TEXT;
+	}
 	if (!vms_kernel_load_impl(&ctx, src, false, &k)) {
 		walk(k);
 		vms_kernel_free(k);
@@ -194,8 +206,10 @@ int main(int argc, char **argv)
 	}
 	btf_len = fread(btf_raw, 1, sizeof(btf_raw), f);
 	fclose(f);
+	/* image-vcpu: one zero byte more, an odd size (see above). */
 	return image(btf_raw, btf_len, true, img, &end) ||
 	       seed_write(argv[2], "image", img, end) ||
+	       seed_write(argv[2], "image-vcpu", img, end + 1) ||
 	       image(btf_raw, btf_len, false, img, &end) ||
 	       seed_write(argv[2], "image-btf-by-scan", img, end);
 }

@@ -8,7 +8,11 @@
  *     each hit as the scan meets it (kallsyms.c); the scan ends at the
  *     first hit that steps 2 and 4 accept, so memory above the kernel is
  *     not read. A hit may be a stale copy of the image, such as the
- *     decompressor's leftovers; step 2 rejects those.
+ *     decompressor's leftovers; step 2 rejects those. With vCPU
+ *     registers (a dump's CPU notes, a live guest), the image that a
+ *     vCPU's page tables map is scanned first (scan_mapped_image()):
+ *     KASLR may have put it hundreds of megabytes above the bottom of
+ *     RAM, and the whole scan is for when that finds nothing.
  *  2. placement: the kernel image is physically contiguous and mapped
  *     linearly, so P(v) = text_pa + (v - _text). For every page-aligned
  *     text_pa that puts the decoded tables inside the image, check that
@@ -44,6 +48,13 @@
 #define WIN_AFTER (24u << 20)
 #define MAX_IMAGE (1ull << 30)
 #define PHYS_ALIGN 0x200000ull	/* x86-64's smallest CONFIG_PHYSICAL_ALIGN */
+/* The image map's extent with KASLR (KERNEL_IMAGE_SIZE, 1 GiB; 512 MiB
+ * without), and how much of a mapped image is scanned first: kallsyms
+ * lie in its .rodata, some tens of megabytes in on distribution
+ * kernels. */
+#define IMAGE_MAP_SIZE (1ull << 30)
+#define IMAGE_SCAN (128ull << 20)
+#define SCAN_CHUNK (16u << 20)
 
 int vms_vmcoreinfo_get(const char *vmci, const char *key, char *buf,
 		       size_t len)
@@ -83,6 +94,7 @@ struct search {
 	int err;			/* a host limit: the search ends */
 	struct vms_error why;		/* its message (a scan clears ctx's) */
 	bool found;
+	uint64_t done_lo, done_hi;	/* a range scanned already */
 };
 
 static int try_candidate(struct search *st, uint64_t pa);
@@ -103,6 +115,8 @@ static int scan_cb(uint64_t paddr, const uint8_t *data, size_t len,
 		p = q + 1;
 		if (st->n && st->last == pa) /* chunk overlap */
 			continue;
+		if (pa >= st->done_lo && pa < st->done_hi)
+			continue; /* tried by scan_mapped_image() */
 		st->last = pa;
 		st->n++;
 		if (try_candidate(st, pa))
@@ -384,6 +398,93 @@ static int try_candidate(struct search *st, uint64_t pa)
 	return 0;
 }
 
+/* The physical address that @c's page tables map the bottom of the
+ * kernel image map to, or 0. cleanup_highmap() (arch/x86/mm/init_64.c)
+ * unmaps the image map below _text, so the first 2 MiB there that maps
+ * is _text's. Under page-table isolation the user half of the PGD pair
+ * maps the entry text only, so its kernel half is tried first. */
+static uint64_t mapped_image(struct vms_kernel *k, const struct vms_cpu *c)
+{
+	uint64_t root = paging_root(c);
+	const uint64_t roots[2] = { root & ~0x1000ull, root };
+
+	if (!root)
+		return 0;
+	vms_mmu_init(&k->mmu, k->src, c->cr4 & (1u << 12) ?
+			      &vms_x86_64_5level : &vms_x86_64_4level);
+	for (int r = 0; r < 2; r++) {
+		if (r && roots[1] == roots[0])
+			break;
+		for (uint64_t off = 0; off < IMAGE_MAP_SIZE;
+		     off += PHYS_ALIGN) {
+			uint64_t pa;
+
+			if (!vms_mmu_translate(&k->mmu, roots[r],
+					       START_KERNEL_MAP + off, &pa,
+					       NULL, true))
+				return pa & ~(PHYS_ALIGN - 1);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Scan the image that the first vCPU with paging on maps (see
+ * mapped_image()) for kallsyms, as the whole scan would, before it: 1
+ * ends the search as scan_cb()'s 1 does. The range scanned is left out
+ * of the whole scan. A guest can point a vCPU at a forged image; its
+ * candidates are checked like any other, and only cost time.
+ */
+static int scan_mapped_image(struct vms_kernel *k, struct search *st)
+{
+	const struct vms_seg *s;
+	uint64_t lo = 0, hi;
+	uint8_t *buf = NULL;
+	int ret = 0;
+
+	for (unsigned int i = 0; i < k->src->ncpus && !lo; i++)
+		lo = mapped_image(k, &k->src->cpus[i]);
+	if (!lo || vms_source_seg_of(k->src, lo, &s)) {
+		vms_err_clear(k->ctx);
+		return 0;
+	}
+	hi = s->start + s->size - lo > IMAGE_SCAN ? lo + IMAGE_SCAN
+						  : s->start + s->size;
+	vms_log(k->ctx, VMS_LOG_DEBUG, "a vCPU maps a kernel image at "
+		"physical %#llx: scanning it first",
+		(unsigned long long)lo);
+	for (uint64_t a = lo; a < hi && !ret;
+	     a += SCAN_CHUNK - sizeof(vms_ksyms_digits)) {
+		size_t n = (size_t)VMS_MIN((uint64_t)SCAN_CHUNK, hi - a);
+		const uint8_t *p = vms_source_ptr(k->src, a, n);
+
+		if (!p) {
+			/* A compressed dump or a live guest's memory read
+			 * through QEMU: the chunk in one read, else page by
+			 * page with holes as zeros, as the whole scan does. */
+			if (!buf && !(buf = malloc(SCAN_CHUNK)))
+				return -ENOMEM;
+			if (vms_source_read(k->src, a, buf, n))
+				for (size_t o = 0; o < n; o += VMS_PAGE_SIZE) {
+					size_t m = VMS_MIN(n - o, VMS_PAGE_SIZE);
+
+					if (vms_source_read(k->src, a + o,
+							    buf + o, m))
+						memset(buf + o, 0, m);
+				}
+			vms_err_clear(k->ctx);
+			p = buf;
+		}
+		ret = scan_cb(a, p, n, st);
+		if (a + n >= hi)
+			break;
+	}
+	free(buf);
+	st->done_lo = lo;
+	st->done_hi = hi;
+	return ret;
+}
+
 static int find_kernel(struct vms_kernel *k, bool running)
 {
 	struct search st = { .k = k };
@@ -403,8 +504,12 @@ static int find_kernel(struct vms_kernel *k, bool running)
 	if (running && !st.usable)
 		return vms_err(k->ctx, -EAGAIN, LAYER, "%s: no vCPU runs a "
 			       "kernel with paging on yet", k->src->path);
-	err = vms_source_scan(k->src, 16u << 20, sizeof(vms_ksyms_digits),
-			      scan_cb, &st);
+	err = st.usable ? scan_mapped_image(k, &st) : 0;
+	if (err < 0)
+		return err;
+	if (!err)
+		err = vms_source_scan(k->src, SCAN_CHUNK,
+				      sizeof(vms_ksyms_digits), scan_cb, &st);
 	if (err < 0)
 		return err;
 	if (st.err) {

@@ -879,6 +879,16 @@ def main():
                   "%s %s: VMCOREINFO %s and kallsyms found by %s"
                   % (g["name"], fmt, info["vmcoreinfo"],
                      info["kallsyms_source"]))
+            if fmt in ("elf", "kdump-zlib") and not has_vmci:
+                # QEMU's CPU notes: the scan starts at the image the
+                # vCPUs' page tables map, which must be the one found.
+                rc, _, err = run([a.vmsight, "info", "-v", path])
+                want = ("a vCPU maps a kernel image at physical %#x: "
+                        "scanning it first" % int(info["text_paddr"], 16))
+                check(rc == 0 and want in err,
+                      "%s %s: the scan began at the image the vCPUs map "
+                      "(physical %s)" % (g["name"], fmt, info["text_paddr"]),
+                      err[-2000:])
 
         views_match_truth(a, g, truth, dumps)
         maps_match_truth(a, g, truth, dumps)
