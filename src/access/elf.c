@@ -55,6 +55,9 @@ int vms_elf_open(struct vms_source *src)
 				  src->path, eh.e_phnum,
 				  (unsigned long long)eh.e_phoff);
 
+	/* The largest PT_LOAD so far, by physical range. */
+	uint64_t big_lo = 0, big_hi = 0;
+
 	for (unsigned int i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 		uint64_t fend;
@@ -85,6 +88,21 @@ int vms_elf_open(struct vms_source *src)
 					  ph.p_offset,
 					  "%s: ELF segment %u has p_memsz < "
 					  "p_filesz", src->path, i);
+		/* A dump of the guest's virtual mappings (QEMU's
+		 * dump-guest-memory with paging=true) has a PT_LOAD for every
+		 * alias of every page, some 66,000 for 512 MiB, after those
+		 * of the direct map. One inside a range added before adds
+		 * nothing (the earlier wins, vms_source_finish_segs), and is
+		 * dropped here rather than sorted and trimmed away. */
+		if (ph.p_paddr >= big_lo && ph.p_memsz <= big_hi - big_lo &&
+		    ph.p_paddr - big_lo <= big_hi - big_lo - ph.p_memsz)
+			continue;
+		if (ph.p_filesz == ph.p_memsz &&
+		    ph.p_memsz > big_hi - big_lo &&
+		    !vms_add_overflows(ph.p_paddr, ph.p_memsz, &fend)) {
+			big_lo = ph.p_paddr;
+			big_hi = fend;
+		}
 		err = vms_source_add_seg(src, ph.p_paddr, ph.p_filesz,
 					 VMS_SEG_MAPPED, m + ph.p_offset);
 		if (!err)

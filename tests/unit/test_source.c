@@ -3,6 +3,7 @@
  * The access layer on generated dumps: every format, with holes, read
  * back byte for byte; and broken inputs, each refused with a clear error.
  */
+#include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -381,6 +382,73 @@ static void grow_stops_at_the_memory_cap(void **state)
 	free(v);
 }
 
+/*
+ * A core of virtual mappings (QEMU's paging=true) repeats physical
+ * ranges, one PT_LOAD per alias. An alias inside a range given before
+ * must read as that range (the earlier wins) even where its own file
+ * data differs, and add no segment; one outside it is memory as usual.
+ */
+static void elf_aliases_of_earlier_ranges_add_nothing(void **state)
+{
+	enum { BIG = 64u << 10, DATA = 4096 };
+	/* The range, aliases at its start (which sorting alone would order
+	 * either way against it), inside it and at its end, one outside,
+	 * and one that straddles its end. */
+	static const uint64_t pa[] = { 0, 0, 0x1000, BIG - 0x1000, 0x20000,
+				       BIG - 0x800 };
+	static const uint64_t len[] = { BIG, 0x1000, 0x1000, 0x1000, 0x1000,
+					0x1000 };
+	enum { N = sizeof(pa) / sizeof(pa[0]) };
+	size_t size = DATA + BIG + (N - 1) * 0x1000;
+	uint8_t *f = calloc(1, size), got[16];
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)f;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(f + sizeof(*eh));
+	struct vms_source *src = NULL;
+	struct vms_ctx ctx;
+	uint64_t off = DATA;
+	char *path;
+
+	(void)state;
+	assert_non_null(f);
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_type = ET_CORE;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_phoff = sizeof(*eh);
+	eh->e_ehsize = sizeof(*eh);
+	eh->e_phentsize = sizeof(*ph);
+	eh->e_phnum = N;
+	for (int i = 0; i < N; i++) {
+		ph[i] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = off,
+				      .p_paddr = pa[i], .p_filesz = len[i],
+				      .p_memsz = len[i] };
+		memset(f + off, 'a' + i, len[i]);
+		off += len[i];
+	}
+	path = tmpfile_with(f, size);
+	vms_ctx_init(&ctx);
+	assert_int_equal(vms_source_open(&ctx, path, &src), 0);
+	/* The range, the straddler's part past it, and the outsider. */
+	assert_int_equal(src->nsegs, 3);
+	for (int i = 1; i < 4; i++) {
+		assert_int_equal(vms_source_read(src, pa[i], got, 16), 0);
+		assert_int_equal(got[0], 'a');
+		assert_int_equal(got[15], 'a');
+	}
+	assert_int_equal(vms_source_read(src, 0x20000, got, 16), 0);
+	assert_int_equal(got[0], 'a' + 4);
+	assert_int_equal(vms_source_read(src, BIG - 1, got, 2), 0);
+	assert_int_equal(got[0], 'a');
+	assert_int_equal(got[1], 'a' + 5);
+	vms_source_close(src);
+	unlink(path);
+	free(path);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +457,7 @@ int main(void)
 		cmocka_unit_test(raw_reads_back_every_byte),
 		cmocka_unit_test(elf_with_holes_reads_back),
 		cmocka_unit_test(vmcore_layout_with_overlapping_text_reads_back),
+		cmocka_unit_test(elf_aliases_of_earlier_ranges_add_nothing),
 		cmocka_unit_test(lime_with_holes_reads_back),
 		cmocka_unit_test(kdump_every_compression_reads_back),
 		cmocka_unit_test(scan_visits_all_present_memory),
