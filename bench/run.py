@@ -131,10 +131,12 @@ def guest_dumps(g, mem, procs):
         vm.wait_ready()
         if procs:
             # The lab's init runs each console line in a shell.
+            # The console echoes the command: the line waited for must
+            # be one only its end prints (the count, not "$i").
             vm.send("i=0; while [ $i -lt %d ]; do sleep 1000000 & "
-                    "i=$((i+1)); done; echo VMS-BENCH spawned" % procs)
-            live_test.wait_for(vm.proc, vm.console, "VMS-BENCH spawned",
-                               600)
+                    "i=$((i+1)); done; echo VMS-BENCH spawned $i" % procs)
+            live_test.wait_for(vm.proc, vm.console,
+                               "VMS-BENCH spawned %d" % procs, 1200)
             time.sleep(2)
         q = lab.Qmp(vm.qmp)
         q.cmd("stop")
