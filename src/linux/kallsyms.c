@@ -526,33 +526,24 @@ int64_t vms_ksyms_lookup(const struct vms_ksyms *ks, const char *name)
 	return -1;
 }
 
-/* Where entry @e's tokens start, and how many there are (the entry was
- * checked when the table was decoded; this is the table's own copy). */
-static const uint8_t *packed_entry(const uint8_t *e, size_t *len)
-{
-	*len = e[0];
-	if (!(*len & 0x80))
-		return e + 1;
-	*len = (*len & 0x7f) | (size_t)e[1] << 7;
-	return e + 2;
-}
-
 const char *vms_ksyms_name(const struct vms_ksyms *ks, uint32_t i)
 {
+	const struct win pw = { .d = ks->packed, .len = ks->packed_len };
 	char *out;
 	const uint8_t *tk;
-	size_t len, room, o = 0;
+	size_t hdr, len, room, o = 0;
 	bool type = true; /* the expansion's first byte is the type */
 
 	if (i >= ks->n)
 		return "";
 	out = ks->pool + ks->name[i];
-	/* Every name has a byte: a NUL first means not yet expanded. */
-	if (*out || !ks->packed)
+	/* Every name has a byte: a NUL first means not yet expanded. The
+	 * entry was checked when the table was decoded, from this copy. */
+	if (*out || !ks->packed || !entry_at(&pw, ks->entry[i], &hdr, &len))
 		return out;
 	room = (i + 1 < ks->n ? ks->name[i + 1] : ks->pool_size) -
 	       ks->name[i] - 1;
-	tk = packed_entry(ks->packed + ks->entry[i], &len);
+	tk = ks->packed + ks->entry[i] + hdr;
 	for (size_t k = 0; k < len; k++) {
 		const char *s = ks->tokens + ks->tok_at[tk[k]];
 		size_t n = ks->tok_len[tk[k]];
@@ -635,6 +626,7 @@ static int scan_names(struct vms_ctx *ctx, const struct win *w,
 	    !ks->packed || copy_tokens(t, ks, th, th1))
 		return -ENOMEM;
 	memcpy(ks->packed, w->d + l->names, plen);
+	ks->packed_len = plen;
 	pw[0] = 1;
 	for (size_t j = 1; j <= NAME_MAX_LEN; j++)
 		pw[j] = pw[j - 1] * HASH_B;

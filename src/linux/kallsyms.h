@@ -24,6 +24,7 @@ struct vms_ksyms {
 	 * cannot make a name disagree with its hash): kallsyms_names,
 	 * where each symbol's entry starts in it, and the 256 tokens. */
 	uint8_t *packed;	/* NULL: @pool is complete */
+	size_t packed_len;
 	uint32_t *entry;
 	char *tokens;
 	uint16_t tok_at[256];

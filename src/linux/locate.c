@@ -127,6 +127,22 @@ static int scan_cb(uint64_t paddr, const uint8_t *data, size_t len,
 	return st->n >= MAX_HITS;
 }
 
+/* @len bytes of physical memory at @pa into @buf, for a scan: in one
+ * read (a compressed dump, or a live guest's memory read through QEMU),
+ * else page by page with what cannot be read as zeros. */
+static void read_zero_filled(struct vms_source *src, uint64_t pa,
+			     uint8_t *buf, size_t len)
+{
+	if (vms_source_read(src, pa, buf, len))
+		for (size_t o = 0; o < len; o += VMS_PAGE_SIZE) {
+			size_t m = VMS_MIN(len - o, VMS_PAGE_SIZE);
+
+			if (vms_source_read(src, pa + o, buf + o, m))
+				memset(buf + o, 0, m);
+		}
+	vms_err_clear(src->ctx);
+}
+
 /* A readable window of physical memory around @pa, within its segment.
  * *@owned is set when the window had to be copied. */
 static int window(struct vms_source *src, uint64_t pa, const uint8_t **data,
@@ -149,13 +165,10 @@ static int window(struct vms_source *src, uint64_t pa, const uint8_t **data,
 	*len = (size_t)(hi - lo);
 	if ((*data = vms_source_ptr(src, lo, *len)))
 		return 0;
-	*owned = calloc(1, *len);
+	*owned = malloc(*len);
 	if (!*owned)
 		return -ENOMEM;
-	for (uint64_t a = lo; a < hi; a += VMS_PAGE_SIZE)
-		vms_source_read(src, a, *owned + (a - lo),
-				VMS_MIN(VMS_PAGE_SIZE, hi - a));
-	vms_err_clear(src->ctx);
+	read_zero_filled(src, lo, *owned, *len);
 	*data = *owned;
 	return 0;
 }
@@ -459,20 +472,9 @@ static int scan_mapped_image(struct vms_kernel *k, struct search *st)
 		const uint8_t *p = vms_source_ptr(k->src, a, n);
 
 		if (!p) {
-			/* A compressed dump or a live guest's memory read
-			 * through QEMU: the chunk in one read, else page by
-			 * page with holes as zeros, as the whole scan does. */
 			if (!buf && !(buf = malloc(SCAN_CHUNK)))
 				return -ENOMEM;
-			if (vms_source_read(k->src, a, buf, n))
-				for (size_t o = 0; o < n; o += VMS_PAGE_SIZE) {
-					size_t m = VMS_MIN(n - o, VMS_PAGE_SIZE);
-
-					if (vms_source_read(k->src, a + o,
-							    buf + o, m))
-						memset(buf + o, 0, m);
-				}
-			vms_err_clear(k->ctx);
+			read_zero_filled(k->src, a, buf, n);
 			p = buf;
 		}
 		ret = scan_cb(a, p, n, st);
