@@ -16,7 +16,9 @@
 
 bool vms_elf_probe(const uint8_t *p, uint64_t len)
 {
-	return len >= EI_NIDENT && !memcmp(p, ELFMAG, SELFMAG);
+	/* The magic alone: a file cut inside the ELF header is then told
+	 * that it is truncated, not that it is no dump. */
+	return len >= SELFMAG && !memcmp(p, ELFMAG, SELFMAG);
 }
 
 int vms_elf_open(struct vms_source *src)
@@ -51,7 +53,7 @@ int vms_elf_open(struct vms_source *src)
 	    phend > src->map_len)
 		return vms_err_at(src->ctx, -EBADMSG, "access", eh.e_phoff,
 				  "%s: ELF program headers (%u at offset "
-				  "%#llx) overrun the file",
+				  "%#llx) overrun the file: truncated dump?",
 				  src->path, eh.e_phnum,
 				  (unsigned long long)eh.e_phoff);
 

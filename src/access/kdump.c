@@ -94,8 +94,9 @@ bool vms_kdump_probe(const uint8_t *p, uint64_t len)
 
 bool vms_kdump_flat_probe(const uint8_t *p, uint64_t len)
 {
-	return len >= 32 && !memcmp(p, "makedumpfile\0\0\0\0", 16) &&
-	       vms_be64(p + 16) == 1;
+	/* The signature alone, as for the other formats; the type is
+	 * checked when opening, so that a cut header reads as one. */
+	return len >= 12 && !memcmp(p, "makedumpfile", 12);
 }
 
 /* Logical (plain-file) reads: a pointer to the byte at @loff and, in
@@ -334,6 +335,45 @@ corrupt:
 			  (unsigned long long)doff);
 }
 
+/*
+ * Writers (makedumpfile, QEMU's dump/dump.c) put the page data after the
+ * descriptors in pfn order, except that zero pages share one copy at the
+ * start, so the data of the last pages ends the file. A dump cut short
+ * in its data still opens, since the pages it holds are readable, but
+ * says so now rather than at the first page found missing. The last
+ * 4096 descriptors (96 KiB) are enough unless the top 16 MiB of RAM are
+ * all zero, and keep the cost of opening independent of the dump's size.
+ */
+static int check_tail(struct vms_source *src, struct kdump *kd)
+{
+	uint64_t first = kd->npages > 4096 ? kd->npages - 4096 : 0;
+	uint64_t end = 0, at = 0;
+
+	for (uint64_t i = first; i < kd->npages; i++) {
+		uint8_t pd[PD_SIZE];
+		uint64_t e;
+		int err = kd_read(src, kd, kd->pd_off + i * PD_SIZE, pd,
+				  PD_SIZE);
+
+		if (err)
+			return err;
+		if (vms_add_overflows(vms_le64(pd), vms_le32(pd + 8), &e))
+			e = UINT64_MAX;
+		if (e > end) {
+			end = e;
+			at = i;
+		}
+	}
+	if (end > kd->lsize)
+		vms_log(src->ctx, VMS_LOG_WARN,
+			"%s: kdump page data runs to offset %#llx (descriptor "
+			"%llu) but the file ends at %#llx: truncated dump? "
+			"Pages whose data is missing will not read",
+			src->path, (unsigned long long)end,
+			(unsigned long long)at, (unsigned long long)kd->lsize);
+	return 0;
+}
+
 static void kdump_close(struct vms_source *src)
 {
 	struct kdump *kd = src->priv;
@@ -369,6 +409,19 @@ int vms_kdump_open(struct vms_source *src, bool flattened)
 	kd->flat = flattened;
 	kd->lsize = src->map_len;
 	if (flattened) {
+		if (src->map_len < 24)
+			return vms_err(src->ctx, -EBADMSG, LAYER,
+				       "%s: flattened kdump header cut short "
+				       "(%llu bytes): truncated dump?",
+				       src->path,
+				       (unsigned long long)src->map_len);
+		if (memcmp(src->map + 12, "\0\0\0\0", 4) ||
+		    vms_be64(src->map + 16) != 1)
+			return vms_err_at(src->ctx, -ENOTSUP, LAYER, 16,
+					  "%s: makedumpfile file of type %#llx "
+					  "is not a flattened kdump (type 1)",
+					  src->path, (unsigned long long)
+					  vms_be64(src->map + 16));
 		err = flat_index(src, kd);
 		if (err)
 			return err;
@@ -450,6 +503,9 @@ int vms_kdump_open(struct vms_source *src, bool flattened)
 				  "%s: %llu page descriptors do not fit in the "
 				  "file: truncated dump?", src->path,
 				  (unsigned long long)kd->npages);
+	err = check_tail(src, kd);
+	if (err)
+		return err;
 	/* One paged segment per run of RAM pages in bitmap 1. */
 	for (pfn = 0; pfn < kd->max_mapnr;) {
 		if (!bit(kd->bitmap1, pfn)) {

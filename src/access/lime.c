@@ -17,7 +17,7 @@
 
 bool vms_lime_probe(const uint8_t *p, uint64_t len)
 {
-	return len >= LIME_HDR && vms_le32(p) == LIME_MAGIC;
+	return len >= 4 && vms_le32(p) == LIME_MAGIC;
 }
 
 int vms_lime_open(struct vms_source *src)
@@ -30,11 +30,20 @@ int vms_lime_open(struct vms_source *src)
 		uint64_t s, e, size;
 		int err;
 
-		if (src->map_len - off < LIME_HDR || vms_le32(h) != LIME_MAGIC)
+		if (src->map_len - off < LIME_HDR)
+			return vms_err_at(src->ctx, -EBADMSG, "access", off,
+					  "%s: LiME range header at offset "
+					  "%#llx is cut short (%llu of %u "
+					  "bytes): truncated dump?", src->path,
+					  (unsigned long long)off,
+					  (unsigned long long)(src->map_len -
+							       off),
+					  LIME_HDR);
+		if (vms_le32(h) != LIME_MAGIC)
 			return vms_err_at(src->ctx, -EBADMSG, "access", off,
 					  "%s: bad LiME range header at file "
-					  "offset %#llx",
-					  src->path, (unsigned long long)off);
+					  "offset %#llx (magic %#x)", src->path,
+					  (unsigned long long)off, vms_le32(h));
 		if (vms_le32(h + 4) != 1)
 			return vms_err_at(src->ctx, -ENOTSUP, "access", off,
 					  "%s: LiME version %u at offset "
@@ -47,7 +56,8 @@ int vms_lime_open(struct vms_source *src)
 		    ++n > LIME_MAX_RANGES)
 			return vms_err_at(src->ctx, -EBADMSG, "access", off,
 					  "%s: LiME range %#llx-%#llx at "
-					  "offset %#llx overruns the file",
+					  "offset %#llx overruns the file: "
+					  "truncated dump?",
 					  src->path, (unsigned long long)s,
 					  (unsigned long long)e,
 					  (unsigned long long)off);

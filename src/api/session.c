@@ -767,7 +767,7 @@ VMS_API int vms_proc_cred_get(const struct vms_proc *p, struct vms_cred *ret)
 }
 
 static int read_area(struct vms_session *s, const struct vms_proc *p,
-		     bool environ, void *buf, size_t len, size_t *ret_len,
+		     bool env, void *buf, size_t len, size_t *ret_len,
 		     size_t *ret_full)
 {
 	size_t got, full;
@@ -777,7 +777,7 @@ static int read_area(struct vms_session *s, const struct vms_proc *p,
 		return err;
 	if (!p || (!buf && len) || !ret_len)
 		return -EINVAL;
-	err = vms_task_read_area(s->kernel, &p->t, environ, buf, len, &got,
+	err = vms_task_read_area(s->kernel, &p->t, env, buf, len, &got,
 				 &full);
 	if (err)
 		return err;

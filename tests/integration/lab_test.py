@@ -721,10 +721,25 @@ def expect_error(a, args, code, needle, desc):
           "exit %d, stdout %r, stderr %r" % (rc, out[:200], err[:400]))
 
 
-def broken_inputs(a, g, raw, tmp):
+def broken_inputs(a, g, dumps, tmp):
     """Real memory with the kernel's BTF, or its kallsyms, wiped; a
-    non-Linux image; usage errors. Each gets one clear line."""
+    non-Linux image; the dumps QEMU wrote, cut short; usage errors. Each
+    gets one clear line."""
     import mmap, shutil
+    raw = dumps["raw"]
+    # Cut inside the ELF header, the program headers, the flattened
+    # kdump's header and first record, and 1 MiB in. (The unit tests cut
+    # synthetic dumps at every 8th byte of their headers.)
+    cut = os.path.join(tmp, "cut")
+    for fmt in ("elf", "kdump-zlib"):
+        with open(dumps[fmt], "rb") as f:
+            head = f.read(1 << 20)
+        for at in (32, 100, 4096 + 8, 1 << 20):
+            with open(cut, "wb") as f:
+                f.write(head[:at])
+            expect_error(a, ["ps", cut], 1, "truncated",
+                         "%s %s cut at %d bytes" % (g["name"], fmt, at))
+    os.unlink(cut)
     rc, out, _ = run([a.vmsight, "info", "--json", raw])
     info = json.loads(out)
     text_va = int(info["text_vaddr"], 16)
@@ -957,7 +972,7 @@ def main():
               "exit %d\n%s\nlisteners %s" % (rc, "\n".join(map(str, bad)),
                                              listen))
 
-        broken_inputs(a, g, dumps["raw"], tmp)
+        broken_inputs(a, g, dumps, tmp)
     finally:
         import shutil
         shutil.rmtree(tmp, ignore_errors=True)

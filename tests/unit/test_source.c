@@ -161,6 +161,33 @@ static void kdump_every_compression_reads_back(void **state)
 	}
 }
 
+/* Two vCPUs with distinct registers, and a VMCOREINFO, for a written
+ * core's notes. */
+static void give_cpus(struct vms_source *src)
+{
+	src->ncpus = 2;
+	for (unsigned int c = 0; c < 2; c++) {
+		struct vms_cpu *k = &src->cpus[c];
+		*k = (struct vms_cpu){ .index = c };
+		for (int r = 0; r < VMS_NGPR; r++)
+			k->gpr[r] = 0x1000ull * (c + 1) + (uint64_t)r;
+		k->rip = 0xffffffff81000000ull + c;
+		k->rflags = 0x246;
+		k->cs = c ? 0x33 : 0x10;
+		k->ss = c ? 0x2b : 0x18;
+		k->fs_base = 0x7f0000000000ull + c;
+		k->gs_base = 0xffff888000000000ull + c;
+		k->kernel_gs_base = 0x1234 + c;
+		k->has_kernel_gs_base = true;
+		k->cr0 = 0x80050033;
+		k->cr2 = 0x42 + c;
+		k->cr3 = 0x1a422000ull + 0x1000 * c;
+		k->cr4 = 0x750ef0;
+	}
+	free(src->vmcoreinfo);
+	src->vmcoreinfo = strdup("OSRELEASE=6.1.0\nPAGESIZE=4096\n");
+}
+
 /* A dump written out as an ELF core reads back the same: memory, holes
  * left out (not turned into zeros), every register the core holds, and
  * VMCOREINFO; all-zero pages are holes in the file. */
@@ -178,27 +205,7 @@ static void written_core_reads_back(void **state)
 
 		vms_ctx_init(&ctx);
 		assert_int_equal(vms_source_open(&ctx, in, &src), 0);
-		src->ncpus = 2;
-		for (unsigned int c = 0; c < 2; c++) {
-			struct vms_cpu *k = &src->cpus[c];
-			*k = (struct vms_cpu){ .index = c };
-			for (int r = 0; r < VMS_NGPR; r++)
-				k->gpr[r] = 0x1000ull * (c + 1) + (uint64_t)r;
-			k->rip = 0xffffffff81000000ull + c;
-			k->rflags = 0x246;
-			k->cs = c ? 0x33 : 0x10;
-			k->ss = c ? 0x2b : 0x18;
-			k->fs_base = 0x7f0000000000ull + c;
-			k->gs_base = 0xffff888000000000ull + c;
-			k->kernel_gs_base = 0x1234 + c;
-			k->has_kernel_gs_base = true;
-			k->cr0 = 0x80050033;
-			k->cr2 = 0x42 + c;
-			k->cr3 = 0x1a422000ull + 0x1000 * c;
-			k->cr4 = 0x750ef0;
-		}
-		free(src->vmcoreinfo);
-		src->vmcoreinfo = strdup("OSRELEASE=6.1.0\nPAGESIZE=4096\n");
+		give_cpus(src);
 		fd = open(out, O_WRONLY);
 		assert_int_equal(vms_source_write_elf(src, fd, &size), 0);
 		close(fd);
@@ -324,7 +331,393 @@ static void broken_inputs_get_clear_errors(void **state)
 	truncate_copy("flat-kdump-zlib", 4096 + 8, -EBADMSG, "truncated");
 	truncate_copy("flat-kdump-zlib", 100000, -EBADMSG, "truncated");
 	truncate_copy("kdump-zlib", 600, -EBADMSG, "truncated");
-	truncate_copy("lime", 4000, -EBADMSG, "overruns");
+	truncate_copy("lime", 4000, -EBADMSG, "truncated");
+}
+
+/* Offsets to cut a dump at. */
+struct cuts {
+	uint64_t *at;
+	size_t n, cap;
+};
+
+static void cut_at(struct cuts *c, uint64_t at)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 1024;
+		c->at = realloc(c->at, c->cap * sizeof(*c->at));
+		assert_non_null(c->at);
+	}
+	c->at[c->n++] = at;
+}
+
+/* Every 8th byte of [@from, @to), and the last. */
+static void cut_every_8(struct cuts *c, uint64_t from, uint64_t to)
+{
+	for (uint64_t at = from; at < to; at += 8)
+		cut_at(c, at);
+	if (to > from)
+		cut_at(c, to - 1);
+}
+
+static int desc_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x > y ? -1 : x < y;
+}
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+	struct stat st;
+	uint8_t *d;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	*len = (size_t)st.st_size;
+	d = malloc(*len);
+	assert_non_null(d);
+	assert_int_equal(pread(fd, d, *len, 0), (ssize_t)*len);
+	close(fd);
+	return d;
+}
+
+/* The message of a refused open: one line that names the file. */
+static void expect_one_line(const struct vms_ctx *ctx, const char *path,
+			    const char *needle, uint64_t at)
+{
+	const char *m = ctx->err.msg;
+
+	if (!*m || strchr(m, '\n') || !strstr(m, path) || !strstr(m, needle))
+		fail_msg("cut at %#llx: error \"%s\" is not one line naming "
+			 "%s and saying \"%s\"", (unsigned long long)at, m,
+			 path, needle);
+}
+
+/*
+ * A copy of the dump @path cut at each offset of @c, from the longest
+ * down (each cut shortens the same copy), refused by name: "truncated",
+ * or, shorter than the format's signature (@magic bytes), "not a memory
+ * dump", since nothing then tells it from any other short file.
+ */
+static void expect_cuts_refused(const char *what, const char *path,
+				struct cuts *c, uint64_t magic)
+{
+	size_t len;
+	uint8_t *d = slurp(path, &len);
+	char *copy = tmpfile_with(d, len);
+	unsigned int tried = 0;
+
+	free(d);
+	vms_qsort(c->at, c->n, sizeof(*c->at), desc_cmp);
+	for (size_t i = 0; i < c->n; i++) {
+		struct vms_ctx ctx;
+		struct vms_source *src = NULL;
+		uint64_t at = c->at[i];
+		int err;
+
+		if ((i && at == c->at[i - 1]) || at >= len)
+			continue;
+		assert_int_equal(truncate(copy, (off_t)at), 0);
+		tried++;
+		vms_ctx_init(&ctx);
+		err = vms_source_open(&ctx, copy, &src);
+		if (err >= 0 || src)
+			fail_msg("%s cut at %#llx opened", path,
+				 (unsigned long long)at);
+		expect_one_line(&ctx, copy,
+				!at	    ? "empty file"
+				: at < magic ? "not a memory dump"
+					     : "truncated",
+				at);
+	}
+	print_message("%s: %u cuts refused\n", what, tried);
+	unlink(copy);
+	free(copy);
+	free(c->at);
+	c->at = NULL;
+	c->n = c->cap = 0;
+}
+
+/* An ELF core with notes (2 vCPUs, VMCOREINFO) and holes. */
+static char *elf_with_notes(void)
+{
+	struct vms_ctx ctx;
+	struct vms_source *src = NULL;
+	char *in = mkdump("elf", true), *out = tmpfile_with(NULL, 0);
+	int fd;
+
+	vms_ctx_init(&ctx);
+	assert_int_equal(vms_source_open(&ctx, in, &src), 0);
+	give_cpus(src);
+	fd = open(out, O_WRONLY);
+	assert_int_equal(vms_source_write_elf(src, fd, NULL), 0);
+	close(fd);
+	vms_source_close(src);
+	unlink(in);
+	free(in);
+	return out;
+}
+
+/* Header layouts, read back by the test to find where to cut and flip:
+ * ELF's program headers; kdump's block size (4096, all the reader
+ * supports), blocks of sub-header and bitmaps; LiME's range headers. */
+static void elf_segments(const uint8_t *d, size_t len, uint64_t *data,
+			 struct cuts *c)
+{
+	Elf64_Ehdr eh;
+	memcpy(&eh, d, sizeof(eh));
+	*data = len;
+	for (unsigned int i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		memcpy(&ph, d + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type == PT_LOAD && ph.p_offset < *data)
+			*data = ph.p_offset;
+		if (c && ph.p_filesz) {
+			cut_at(c, ph.p_offset + ph.p_filesz / 2);
+			cut_at(c, ph.p_offset + ph.p_filesz - 1);
+		}
+	}
+}
+
+static uint64_t kdump_pd_off(const uint8_t *d)
+{
+	return (1 + (uint64_t)vms_le32(d + 432) + vms_le32(d + 436)) * 4096;
+}
+
+/*
+ * Broken dumps: each format cut at every 8th byte of its headers (ELF's
+ * header, program headers and notes; kdump's header, sub-header, bitmaps
+ * and page descriptors; the flattened header and every record's header;
+ * every LiME range header), and inside each segment, record and range.
+ * Every cut is refused with one line that says the dump is truncated.
+ */
+static void cut_dumps_are_refused_as_truncated(void **state)
+{
+	struct cuts c = { 0 };
+	size_t len;
+	uint8_t *d;
+	uint64_t data;
+	char *path;
+	(void)state;
+
+	path = elf_with_notes();
+	d = slurp(path, &len);
+	elf_segments(d, len, &data, &c);
+	cut_every_8(&c, 0, data + 1);
+	expect_cuts_refused("ELF", path, &c, SELFMAG);
+	free(d);
+	unlink(path);
+	free(path);
+
+	/* Plain kdump: up to the first page's data (a cut after it is a
+	 * dump short of some pages: kdump_cut_in_its_data_...). */
+	path = mkdump("kdump-zlib", true);
+	d = slurp(path, &len);
+	data = vms_le64(d + kdump_pd_off(d));
+	assert_true(data > kdump_pd_off(d) && data < len);
+	cut_every_8(&c, 0, data);
+	expect_cuts_refused("kdump", path, &c, 8);
+	free(d);
+	unlink(path);
+	free(path);
+
+	/* Flattened: the header, then each record's header, data and the
+	 * end marker; the records are the whole file, so any cut shows. */
+	path = mkdump("flat-kdump-zlib", true);
+	d = slurp(path, &len);
+	cut_every_8(&c, 0, 4096 + 16);
+	for (uint64_t off = 4096, n; off + 16 <= len; off += 16 + n) {
+		n = vms_be64(d + off + 8);
+		cut_every_8(&c, off, off + 17);
+		if (n == UINT64_MAX)
+			break;
+		cut_at(&c, off + 16 + n / 2);
+		cut_at(&c, off + 16 + n - 1);
+	}
+	expect_cuts_refused("flattened kdump", path, &c, 12);
+	free(d);
+	unlink(path);
+	free(path);
+
+	/* LiME: each range header and inside each range. A cut exactly
+	 * between two ranges is a complete LiME file of fewer ranges, as
+	 * the format has no count or end marker to tell. */
+	path = mkdump("lime", true);
+	d = slurp(path, &len);
+	for (uint64_t off = 0; off + 32 <= len;) {
+		uint64_t n = vms_le64(d + off + 16) - vms_le64(d + off + 8) + 1;
+		cut_every_8(&c, off ? off + 8 : 0, off + 32);
+		cut_at(&c, off + 1);
+		cut_at(&c, off + 32 + n / 2);
+		cut_at(&c, off + 32 + n - 1);
+		off += 32 + n;
+	}
+	expect_cuts_refused("LiME", path, &c, 4);
+	free(d);
+	unlink(path);
+	free(path);
+}
+
+static void keep_warning(enum vms_log_level level, const char *msg,
+			 void *arg)
+{
+	if (level == VMS_LOG_WARN)
+		snprintf(arg, 512, "%s", msg);
+}
+
+/* A plain kdump cut inside its page data, as a full disk leaves one:
+ * it opens, saying at once that it is truncated, the pages it holds
+ * read back, and one whose data is gone fails by itself. */
+static void kdump_cut_in_its_data_opens_with_a_warning(void **state)
+{
+	char *path = mkdump("kdump-zlib", true), warn[512] = "";
+	struct vms_source *src = NULL;
+	struct vms_ctx ctx;
+	uint8_t *d, buf[8];
+	size_t len;
+	(void)state;
+
+	d = slurp(path, &len);
+	assert_int_equal(truncate(path, (off_t)(len - len / 4)), 0);
+	free(d);
+	vms_ctx_init(&ctx);
+	ctx.log = keep_warning;
+	ctx.log_arg = warn;
+	assert_int_equal(vms_source_open(&ctx, path, &src), 0);
+	if (!strstr(warn, "truncated") || !strstr(warn, path))
+		fail_msg("warning \"%s\"", warn);
+	assert_int_equal(vms_source_read(src, 4096, buf, 8), 0);
+	assert_memory_equal(buf, mem + 4096, 8);
+	assert_int_equal(vms_source_read(src, MEM - 8, buf, 8), -EBADMSG);
+	expect_one_line(&ctx, path, "truncated", MEM - 8);
+	vms_source_close(src);
+
+	/* The whole dump says nothing. */
+	unlink(path);
+	free(path);
+	path = mkdump("kdump-zlib", true);
+	warn[0] = 0;
+	assert_int_equal(vms_source_open(&ctx, path, &src), 0);
+	assert_string_equal(warn, "");
+	vms_source_close(src);
+	unlink(path);
+	free(path);
+}
+
+struct flips {
+	unsigned int opened, refused;
+};
+
+/*
+ * Flip each bit of @path's bytes [@from, @to), one at a time, and open
+ * it: either it is refused with one line naming it, or it opens and each
+ * read of a spread of addresses gives memory or one line of error.
+ */
+static void flip_each_bit(const char *path, uint64_t from, uint64_t to,
+			  struct flips *f)
+{
+	int fd = open(path, O_RDWR);
+
+	assert_true(fd >= 0);
+	for (uint64_t off = from; off < to; off++) {
+		uint8_t orig, b;
+		assert_int_equal(pread(fd, &orig, 1, (off_t)off), 1);
+		for (int bit = 0; bit < 8; bit++) {
+			struct vms_ctx ctx;
+			struct vms_source *src = NULL;
+
+			b = orig ^ (uint8_t)(1u << bit);
+			assert_int_equal(pwrite(fd, &b, 1, (off_t)off), 1);
+			vms_ctx_init(&ctx);
+			if (vms_source_open(&ctx, path, &src)) {
+				assert_null(src);
+				expect_one_line(&ctx, path, "", off);
+				f->refused++;
+				continue;
+			}
+			f->opened++;
+			for (uint64_t pa = 0; pa < MEM + 8192; pa += MEM / 16 +
+							       4096 - 8) {
+				uint8_t buf[16];
+				vms_err_clear(&ctx);
+				if (vms_source_read(src, pa, buf, 16) &&
+				    (!ctx.err.msg[0] ||
+				     strchr(ctx.err.msg, '\n')))
+					fail_msg("bit %d of %#llx: read of %#llx"
+						 ": \"%s\"", bit,
+						 (unsigned long long)off,
+						 (unsigned long long)pa,
+						 ctx.err.msg);
+			}
+			vms_source_close(src);
+		}
+		assert_int_equal(pwrite(fd, &orig, 1, (off_t)off), 1);
+	}
+	close(fd);
+}
+
+/* Broken dumps: every bit of every header flipped in turn (ELF's header,
+ * program headers and notes; kdump's header, sub-header, the start of
+ * each bitmap and the first and last page descriptors; the flattened
+ * header and the first records' headers; every LiME range header). No
+ * crash, and a refusal is one line. */
+static void bit_flipped_headers_open_or_are_refused(void **state)
+{
+	struct flips f = { 0, 0 };
+	uint64_t data, pd, half, n;
+	size_t len;
+	uint8_t *d;
+	char *path;
+	(void)state;
+
+	path = elf_with_notes();
+	d = slurp(path, &len);
+	elf_segments(d, len, &data, NULL);
+	flip_each_bit(path, 0, data, &f);
+	free(d);
+	unlink(path);
+	free(path);
+
+	path = mkdump("kdump-zlib", true);
+	d = slurp(path, &len);
+	pd = kdump_pd_off(d);
+	half = (uint64_t)vms_le32(d + 436) * 4096 / 2;
+	n = (vms_le64(d + pd) - pd) / 24;
+	flip_each_bit(path, 0, 464, &f);
+	flip_each_bit(path, 4096, 4096 + 104, &f);
+	flip_each_bit(path, 8192, 8192 + 32, &f);
+	flip_each_bit(path, 8192 + half, 8192 + half + 32, &f);
+	flip_each_bit(path, pd, pd + 4 * 24, &f);
+	flip_each_bit(path, pd + (n - 4) * 24, pd + n * 24, &f);
+	free(d);
+	unlink(path);
+	free(path);
+
+	path = mkdump("flat-kdump-zlib", true);
+	d = slurp(path, &len);
+	flip_each_bit(path, 0, 32, &f);
+	data = 4096;
+	for (int i = 0; i < 4 && data + 16 <= len; i++) {
+		flip_each_bit(path, data, data + 16, &f);
+		data += 16 + vms_be64(d + data + 8);
+	}
+	free(d);
+	unlink(path);
+	free(path);
+
+	path = mkdump("lime", true);
+	d = slurp(path, &len);
+	for (uint64_t off = 0; off + 32 <= len;) {
+		n = vms_le64(d + off + 16) - vms_le64(d + off + 8) + 1;
+		flip_each_bit(path, off, off + 32, &f);
+		off += 32 + n;
+	}
+	free(d);
+	unlink(path);
+	free(path);
+	/* Both outcomes happen: the flips reach checks and the readers. */
+	print_message("%u flips opened, %u refused\n", f.opened, f.refused);
+	assert_true(f.opened > 100 && f.refused > 100);
 }
 
 /* The arrays every layer grows: doubling from the first size, capped at
@@ -463,6 +856,9 @@ int main(void)
 		cmocka_unit_test(scan_visits_all_present_memory),
 		cmocka_unit_test(written_core_reads_back),
 		cmocka_unit_test(broken_inputs_get_clear_errors),
+		cmocka_unit_test(cut_dumps_are_refused_as_truncated),
+		cmocka_unit_test(kdump_cut_in_its_data_opens_with_a_warning),
+		cmocka_unit_test(bit_flipped_headers_open_or_are_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
