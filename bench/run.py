@@ -294,6 +294,12 @@ def main():
     mem_rows = []
     for fmt in ("raw", "elf"):
         log("memory: " + fmt)
+        # The page cache holds the dump first (the other tasks' runs
+        # leave only parts of it there), so that the first pass measures
+        # what vmsight does, mapping the file's pages, not the disk.
+        with open(dumps[fmt], "rb", buffering=0) as f:
+            while f.read(8 << 20):
+                pass
         p = subprocess.run([a.bench_mem, dumps[fmt], "5"],
                            capture_output=True, text=True, check=True)
         recs = [json.loads(x) for x in p.stdout.splitlines()]
@@ -328,8 +334,8 @@ def targets(a, dumps, rows, mem_rows):
         frac = m["read_phys"][1] / m["memcpy"][1]
         first = m["read_phys"][0] / m["memcpy"][1]
         out.append("| physical reads at 70%% of memcpy (%s) | %.0f%% once "
-                   "mapped; %.0f%% on the first pass, which faults the "
-                   "file's pages in | %s |"
+                   "mapped; %.0f%% on the first pass, which maps the "
+                   "file's pages (from the page cache) | %s |"
                    % (fmt, 100 * frac, 100 * first,
                       "yes, once mapped" if frac >= 0.7 else "no"))
     for fmt, m in mem_rows:
