@@ -236,6 +236,12 @@ struct vms_kernel {
 	uint64_t *carved;
 	size_t ncarved;
 	bool carved_done;
+	/* vsyscall_mode's address and its enum's NONE (maps.c), looked up
+	 * once per kernel, not once per process: finding an enum means a
+	 * pass over every BTF type. 0: not yet; 1: found; -1: absent. */
+	int gate_known;
+	uint64_t gate_mode_va;
+	int64_t gate_none;
 };
 
 /* Find everything; on failure the context says what is missing. With
