@@ -123,10 +123,11 @@ def guest_dumps(g, mem, procs):
     os.makedirs(d)
     log("booting %s with %s of RAM and %d extra processes" % (
         g["name"], mem, procs))
-    # drgn finds the kernel only through VMCOREINFO, which QEMU puts in
-    # its dumps only with this device (the lab's -vmcoreinfo guests had
-    # it too).
-    extra = ["-device", "vmcoreinfo"] if g.get("vmcoreinfo") else []
+    # drgn finds the kernel only through VMCOREINFO, and crash finds
+    # KASLR's offset through it, which QEMU puts in its dumps only with
+    # this device: every bench guest has it, whether or not the lab's
+    # guest of that kernel had it.
+    extra = ["-device", "vmcoreinfo"]
     with live_test.Guest(g, "file", mem, extra) as vm:
         vm.wait_ready()
         if procs:

@@ -54,7 +54,8 @@ struct vms_ctx {
 	 * and lengths, the host these bounds. */
 	uint64_t max_memory;	/* bytes of one buffer sized by guest data */
 	uint32_t max_seconds;	/* time of one operation; 0: no cap */
-	uint64_t deadline_ns;	/* CLOCK_MONOTONIC end of this one; 0: none */
+	uint64_t deadline_ns;	/* CLOCK_MONOTONIC end of this one; 0: not
+				 * set yet (vms_op_begin) */
 	uint32_t ticks;		/* vms_tick calls since the clock was read */
 };
 
@@ -64,7 +65,7 @@ struct vms_ctx {
 void vms_ctx_init(struct vms_ctx *ctx);
 
 /* An operation (one library call that walks the guest, or one step of a
- * watch) starts: its max_seconds run from now. */
+ * watch) starts: its max_seconds run from its first vms_tick. */
 void vms_op_begin(struct vms_ctx *ctx);
 /* A unit of a walk or scan is done: -ETIMEDOUT, recorded, once the
  * operation has run past its max_seconds (the clock is read every 1024

@@ -26,19 +26,32 @@ static uint64_t mono_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+/*
+ * The clock is read lazily. An operation that never ticks, one read or
+ * one translation through the API (millions a second), reads it never:
+ * in a VM a clock read can cost more than the translation. One that
+ * ticks reads it at its first tick, when its time starts.
+ */
 void vms_op_begin(struct vms_ctx *ctx)
 {
-	ctx->deadline_ns = ctx->max_seconds
-		? mono_ns() + (uint64_t)ctx->max_seconds * 1000000000u : 0;
-	ctx->ticks = 0;
+	ctx->deadline_ns = 0;
+	ctx->ticks = 1023; /* the next tick reads the clock */
 }
 
 int vms_tick(struct vms_ctx *ctx)
 {
-	if (!ctx->deadline_ns || ++ctx->ticks < 1024)
+	uint64_t now;
+
+	if (!ctx->max_seconds || ++ctx->ticks < 1024)
 		return 0;
 	ctx->ticks = 0;
-	if (mono_ns() < ctx->deadline_ns)
+	now = mono_ns();
+	if (!ctx->deadline_ns) {
+		ctx->deadline_ns = now + (uint64_t)ctx->max_seconds *
+					       1000000000u;
+		return 0;
+	}
+	if (now < ctx->deadline_ns)
 		return 0;
 	return vms_err(ctx, -ETIMEDOUT, "core",
 		       "the operation ran past its cap of %u s (a guest that "
