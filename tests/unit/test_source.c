@@ -381,6 +381,20 @@ static uint8_t *slurp(const char *path, size_t *len)
 	return d;
 }
 
+/* Remove a dump made for a test, and free its path and contents. */
+static void drop_dump(char *path, uint8_t *d)
+{
+	free(d);
+	unlink(path);
+	free(path);
+}
+
+/* The bytes of the LiME range whose header is at @off. */
+static uint64_t lime_range_len(const uint8_t *d, uint64_t off)
+{
+	return vms_le64(d + off + 16) - vms_le64(d + off + 8) + 1;
+}
+
 /* The message of a refused open: one line that names the file. */
 static void expect_one_line(const struct vms_ctx *ctx, const char *path,
 			    const char *needle, uint64_t at)
@@ -505,9 +519,7 @@ static void cut_dumps_are_refused_as_truncated(void **state)
 	elf_segments(d, len, &data, &c);
 	cut_every_8(&c, 0, data + 1);
 	expect_cuts_refused("ELF", path, &c, SELFMAG);
-	free(d);
-	unlink(path);
-	free(path);
+	drop_dump(path, d);
 
 	/* Plain kdump: up to the first page's data (a cut after it is a
 	 * dump short of some pages: kdump_cut_in_its_data_...). */
@@ -517,9 +529,7 @@ static void cut_dumps_are_refused_as_truncated(void **state)
 	assert_true(data > kdump_pd_off(d) && data < len);
 	cut_every_8(&c, 0, data);
 	expect_cuts_refused("kdump", path, &c, 8);
-	free(d);
-	unlink(path);
-	free(path);
+	drop_dump(path, d);
 
 	/* Flattened: the header, then each record's header, data and the
 	 * end marker; the records are the whole file, so any cut shows. */
@@ -535,9 +545,7 @@ static void cut_dumps_are_refused_as_truncated(void **state)
 		cut_at(&c, off + 16 + n - 1);
 	}
 	expect_cuts_refused("flattened kdump", path, &c, 12);
-	free(d);
-	unlink(path);
-	free(path);
+	drop_dump(path, d);
 
 	/* LiME: each range header and inside each range. A cut exactly
 	 * between two ranges is a complete LiME file of fewer ranges, as
@@ -545,7 +553,7 @@ static void cut_dumps_are_refused_as_truncated(void **state)
 	path = mkdump("lime", true);
 	d = slurp(path, &len);
 	for (uint64_t off = 0; off + 32 <= len;) {
-		uint64_t n = vms_le64(d + off + 16) - vms_le64(d + off + 8) + 1;
+		uint64_t n = lime_range_len(d, off);
 		cut_every_8(&c, off ? off + 8 : 0, off + 32);
 		cut_at(&c, off + 1);
 		cut_at(&c, off + 32 + n / 2);
@@ -553,9 +561,7 @@ static void cut_dumps_are_refused_as_truncated(void **state)
 		off += 32 + n;
 	}
 	expect_cuts_refused("LiME", path, &c, 4);
-	free(d);
-	unlink(path);
-	free(path);
+	drop_dump(path, d);
 }
 
 static void keep_warning(enum vms_log_level level, const char *msg,
@@ -674,9 +680,7 @@ static void bit_flipped_headers_open_or_are_refused(void **state)
 	d = slurp(path, &len);
 	elf_segments(d, len, &data, NULL);
 	flip_each_bit(path, 0, data, &f);
-	free(d);
-	unlink(path);
-	free(path);
+	drop_dump(path, d);
 
 	path = mkdump("kdump-zlib", true);
 	d = slurp(path, &len);
@@ -689,9 +693,7 @@ static void bit_flipped_headers_open_or_are_refused(void **state)
 	flip_each_bit(path, 8192 + half, 8192 + half + 32, &f);
 	flip_each_bit(path, pd, pd + 4 * 24, &f);
 	flip_each_bit(path, pd + (n - 4) * 24, pd + n * 24, &f);
-	free(d);
-	unlink(path);
-	free(path);
+	drop_dump(path, d);
 
 	path = mkdump("flat-kdump-zlib", true);
 	d = slurp(path, &len);
@@ -701,20 +703,15 @@ static void bit_flipped_headers_open_or_are_refused(void **state)
 		flip_each_bit(path, data, data + 16, &f);
 		data += 16 + vms_be64(d + data + 8);
 	}
-	free(d);
-	unlink(path);
-	free(path);
+	drop_dump(path, d);
 
 	path = mkdump("lime", true);
 	d = slurp(path, &len);
 	for (uint64_t off = 0; off + 32 <= len;) {
-		n = vms_le64(d + off + 16) - vms_le64(d + off + 8) + 1;
 		flip_each_bit(path, off, off + 32, &f);
-		off += 32 + n;
+		off += 32 + lime_range_len(d, off);
 	}
-	free(d);
-	unlink(path);
-	free(path);
+	drop_dump(path, d);
 	/* Both outcomes happen: the flips reach checks and the readers. */
 	print_message("%u flips opened, %u refused\n", f.opened, f.refused);
 	assert_true(f.opened > 100 && f.refused > 100);
