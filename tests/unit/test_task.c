@@ -209,6 +209,12 @@ static void walk_past_the_time_cap_fails(void **state)
 		assert_non_null(strstr(f.ctx.err.msg, "--max-time"));
 		vms_err_clear(&f.ctx);
 	}
+	/* The clock is read at an operation's first tick, not at its
+	 * start: a call that never ticks costs no clock read. */
+	vms_op_begin(&f.ctx);
+	assert_int_equal(f.ctx.deadline_ns, 0);
+	assert_int_equal(vms_tick(&f.ctx), 0);
+	assert_true(f.ctx.deadline_ns > 0);
 	/* A new operation has its own time; 0 seconds is no cap. */
 	f.ctx.racing = false;
 	vms_op_begin(&f.ctx);
@@ -216,6 +222,7 @@ static void walk_past_the_time_cap_fails(void **state)
 	assert_int_equal(status, 0);
 	f.ctx.max_seconds = 0;
 	vms_op_begin(&f.ctx);
+	assert_int_equal(vms_tick(&f.ctx), 0);
 	assert_int_equal(f.ctx.deadline_ns, 0);
 	close_kernel(&f);
 }
