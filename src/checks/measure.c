@@ -69,10 +69,6 @@ struct meas {
 	vms_measurement_fn fn;
 	void *arg;
 	struct vms_chk_sites sites;
-	/* MOD_TEXT, MOD_RODATA, MOD_RO_AFTER_INIT (-1: absent), found on
-	 * the first module: each is a pass over every BTF type. */
-	int64_t mem_type[3];
-	bool mem_types_known;
 };
 
 static int put(struct meas *m, const char *kind, const char *object,
@@ -162,15 +158,8 @@ static int module(struct meas *m, const struct vms_chk_mod *md)
 	int err = 0;
 
 	if (l->mod_mem != VMS_NO_MEMBER) {
-		static const char *const types[] = { "MOD_TEXT", "MOD_RODATA",
-						     "MOD_RO_AFTER_INIT" };
-		for (size_t i = 0; i < 3 && !m->mem_types_known; i++)
-			if (vms_btf_enum_value(k->btf, types[i],
-					       &m->mem_type[i]))
-				m->mem_type[i] = -1;
-		m->mem_types_known = true;
 		for (size_t i = 0; i < 3; i++) {
-			int64_t t = m->mem_type[i];
+			int64_t t = l->mod_mem_type[i];
 			if (t < 0 || (size_t)t >= l->mod_mem_n)
 				continue;
 			if ((err = vms_mod_mem(k, md->addr, (size_t)t, &r[nr])))

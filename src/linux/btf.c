@@ -667,6 +667,12 @@ int vms_layout_resolve_modules(struct vms_ctx *ctx, struct btf *btf,
 	l->mod_mem = VMS_NO_MEMBER;
 	if (!vms_btf_member_array(btf, "module", "mem", &l->mod_mem,
 				  &l->mod_mem_n, &l->mod_mem_elem)) {
+		static const char *const types[] = { "MOD_TEXT", "MOD_RODATA",
+						     "MOD_RO_AFTER_INIT" };
+		for (size_t i = 0; i < 3; i++)
+			if (vms_btf_enum_value(btf, types[i],
+					       &l->mod_mem_type[i]))
+				l->mod_mem_type[i] = -1;
 		if (vms_btf_member(btf, "module_memory", "base",
 				   &l->modmem_base, NULL) ||
 		    vms_btf_member(btf, "module_memory", "size",
@@ -940,6 +946,8 @@ int vms_layout_resolve_maps(struct vms_ctx *ctx, struct btf *btf,
 	    l->mr64_npiv >= l->mr64_nslot + 1 || l->ma64_npiv >= l->ma64_nslot + 1)
 		return vms_err(ctx, -EBADMSG, LAYER,
 			       "implausible maple node geometry in BTF");
+	l->have_vsyscall_none = !vms_btf_enum_value_near(btf, "XONLY", "NONE",
+							 &l->vsyscall_none);
 	l->have_maps = true;
 	return 0;
 }

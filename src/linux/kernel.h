@@ -71,6 +71,9 @@ struct vms_layout {
 	size_t taint_c_true;		/* taint_flag.c_true */
 	size_t taint_module;		/* taint_flag.module */
 	int64_t mod_state_live, mod_state_coming, mod_state_going;
+	/* enum mod_mem_type's MOD_TEXT, MOD_RODATA, MOD_RO_AFTER_INIT
+	 * (with module.mem, 6.4+); -1 where the enum lacks one. */
+	int64_t mod_mem_type[3];
 
 	bool have_fs;			/* the mount/path fields resolved */
 	size_t task_nsproxy;		/* task_struct.nsproxy */
@@ -121,6 +124,10 @@ struct vms_layout {
 	size_t ma64_pivot, ma64_slot;	/* maple_arange_64 */
 	size_t ma64_npiv, ma64_nslot;
 	int64_t mt_dense, mt_leaf, mt_range, mt_arange; /* enum maple_type */
+	/* NONE of vsyscall_mode's anonymous enum (the one that also names
+	 * XONLY); have_vsyscall_none false without vsyscall emulation. */
+	int64_t vsyscall_none;
+	bool have_vsyscall_none;
 	size_t vma_start, vma_end, vma_flags, vma_pgoff, vma_file, vma_mm;
 	size_t vma_ops, vma_private;	/* vm_area_struct.vm_ops, vm_private_data */
 	size_t vmops_name;		/* vm_operations_struct.name */
@@ -236,12 +243,6 @@ struct vms_kernel {
 	uint64_t *carved;
 	size_t ncarved;
 	bool carved_done;
-	/* vsyscall_mode's address and its enum's NONE (maps.c), looked up
-	 * once per kernel, not once per process: finding an enum means a
-	 * pass over every BTF type. 0: not yet; 1: found; -1: absent. */
-	int gate_known;
-	uint64_t gate_mode_va;
-	int64_t gate_none;
 };
 
 /* Find everything; on failure the context says what is missing. With

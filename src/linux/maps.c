@@ -236,22 +236,16 @@ static int describe(struct vms_kernel *k, uint64_t *root,
 
 static bool gate_shown(struct vms_kernel *k)
 {
+	uint64_t mode_va;
 	uint8_t b[4];
 
-	if (!k->gate_known)
-		k->gate_known = vms_kernel_sym(k, "vsyscall_mode",
-					       &k->gate_mode_va) ||
-					vms_btf_enum_value_near(k->btf, "XONLY",
-								"NONE",
-								&k->gate_none)
-					? -1 : 1;
-	/* The mode itself is read each time: a live guest's could only
-	 * change by a write we should not hide. */
-	if (k->gate_known < 0 || vms_kernel_read(k, k->gate_mode_va, b, 4)) {
+	if (!k->l.have_vsyscall_none ||
+	    vms_kernel_sym(k, "vsyscall_mode", &mode_va) ||
+	    vms_kernel_read(k, mode_va, b, 4)) {
 		vms_err_clear(k->ctx);
 		return false;
 	}
-	return (int32_t)vms_le32(b) != k->gate_none;
+	return (int32_t)vms_le32(b) != k->l.vsyscall_none;
 }
 
 int vms_vma_collect(struct vms_kernel *k, const struct vms_task *t,
