@@ -16,7 +16,10 @@
  * alone on its list, an empty module list, and the BTF at BTF (a cut of
  * a real kernel's, from the btf corpus); and the same image with the
  * __start_BTF symbol renamed, so that the BTF must be found by a scan.
- * Odd-sized inputs come with a vCPU whose CR3 is the image's tables.
+ * Odd-sized inputs come with a vCPU whose CR3 is the image's tables;
+ * inputs whose size has bit 1 set, with a copy of the input's
+ * init_top_pgt page below 1 MiB, where the real-mode trampoline's page
+ * table lies.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +34,7 @@
 
 #define IMG_PA DATA_PA	/* 2 MiB-aligned: one large page maps it */
 #define IMG_MAX (1u << 20)
+#define TRAMP_PA 0x9c000ull	/* trampoline_pgd, as the lab's guests have */
 
 /* The image, by offset from _text (the generator's TEXT). */
 #define OFF_BANNER 0x4000
@@ -78,6 +82,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fd < 0)
 		fd = fuzz_memfd("vmsight-fuzz-locate", MEM, path);
 	fuzz_place(fd, IMG_PA, data, size, &last);
+	/* Bit 1 of the size: the input's init_top_pgt page (what of it
+	 * there is) also at TRAMP_PA, as setup_real_mode() copies it into
+	 * trampoline_pgd; else zeros there. */
+	{
+		static size_t tramp_last;
+		size_t n = size > OFF_PGT ? VMS_MIN(size - OFF_PGT, 4096) : 0;
+
+		fuzz_place(fd, TRAMP_PA, data + OFF_PGT, size & 2 ? n : 0,
+			   &tramp_last);
+	}
 	vms_ctx_init(&ctx);
 	if (vms_source_open(&ctx, path, &src))
 		abort();
@@ -169,13 +183,17 @@ static int image(const uint8_t *btf_raw, size_t btf_len, bool btf_symbols,
 	memcpy(img + OFF_BTF, btf_raw, btf_len);
 	snprintf((char *)img + OFF_BANNER, 256, "Linux version 6.99.0-fuzz "
 		 "(vmsight@seed) #1 SMP PREEMPT_DYNAMIC\n");
-	/* init_top_pgt -> PDPT -> PD: _text's 2 MiB page at IMG_PA. */
+	/* init_top_pgt -> PDPT -> PD: _text's 2 MiB page at IMG_PA, and
+	 * the next one after it, as a kernel larger than 2 MiB maps its
+	 * image (the locator checks that the image map is linear there). */
 	put64(img + OFF_PGT + 8 * ((TEXT >> 39) & 511),
 	      (IMG_PA + OFF_PGT + 0x1000) | 3);
 	put64(img + OFF_PGT + 0x1000 + 8 * ((TEXT >> 30) & 511),
 	      (IMG_PA + OFF_PGT + 0x2000) | 3);
 	put64(img + OFF_PGT + 0x2000 + 8 * ((TEXT >> 21) & 511),
 	      IMG_PA | 0x83);
+	put64(img + OFF_PGT + 0x2000 + 8 * (((TEXT >> 21) + 1) & 511),
+	      (IMG_PA + (2u << 20)) | 0x83);
 	/* init_task alone on the task list; no modules. */
 	put64(img + OFF_TASK + tasks, TEXT + OFF_TASK + tasks);
 	put64(img + OFF_TASK + tasks + 8, TEXT + OFF_TASK + tasks);
@@ -206,10 +224,12 @@ int main(int argc, char **argv)
 	}
 	btf_len = fread(btf_raw, 1, sizeof(btf_raw), f);
 	fclose(f);
-	/* image-vcpu: one zero byte more, an odd size (see above). */
+	/* image-vcpu: one zero byte more, an odd size; image-trampoline:
+	 * two more, with bit 1 set (see above). */
 	return image(btf_raw, btf_len, true, img, &end) ||
 	       seed_write(argv[2], "image", img, end) ||
 	       seed_write(argv[2], "image-vcpu", img, end + 1) ||
+	       seed_write(argv[2], "image-trampoline", img, end + 2) ||
 	       image(btf_raw, btf_len, false, img, &end) ||
 	       seed_write(argv[2], "image-btf-by-scan", img, end);
 }

@@ -22,7 +22,8 @@ kallsyms: generated kallsyms tables (fuzz-seed-kallsyms, with --build).
 btf:      cuts of the lab's 6.1 and 6.12 kernels' BTF, and the host's,
           holding what src/ asks for (fuzz-seed-btf, with --build).
 locate:   a kernel image that loads, around the 6.12 BTF cut, with and
-          without __start_BTF (fuzz-seed-locate, with --build).
+          without __start_BTF, and with a vCPU or a trampoline page
+          table (fuzz-seed-locate, with --build).
 policy:   the lab's policy and a policy using every directive.
 baseline: the first lines of a baseline of a lab dump, when the lab is
           there.

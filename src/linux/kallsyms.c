@@ -719,6 +719,15 @@ static int scan_names(struct vms_ctx *ctx, const struct win *w,
 	return vms_ksyms_index(ks);
 }
 
+bool vms_ksyms_has_tokens(const uint8_t *data, size_t len, size_t digits)
+{
+	uint64_t work = 0;
+	struct win w = { .d = data, .len = len, .work = &work };
+	struct tokens t;
+
+	return digits < len && find_tokens(&w, digits, &t);
+}
+
 int vms_ksyms_decode(struct vms_ctx *ctx, const uint8_t *data, size_t len,
 		     uint64_t base, size_t digits, struct vms_ksyms *ret)
 {

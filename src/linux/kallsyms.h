@@ -59,6 +59,11 @@ struct vms_ksyms {
 int vms_ksyms_decode(struct vms_ctx *ctx, const uint8_t *data, size_t len,
 		     uint64_t base, size_t digits, struct vms_ksyms *ret);
 void vms_ksyms_fini(struct vms_ksyms *ks);
+/* Whether a token table and its index lie at the signature at @digits
+ * (the first step of vms_ksyms_decode()). It reads at most 64 KiB before
+ * @digits and 66 KiB after it: a window that holds those and fails here
+ * fails in any larger window too. */
+bool vms_ksyms_has_tokens(const uint8_t *data, size_t len, size_t digits);
 
 /* The signature searched for: token strings for bytes '0'..'9'. */
 extern const uint8_t vms_ksyms_digits[20];

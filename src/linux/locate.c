@@ -8,11 +8,14 @@
  *     each hit as the scan meets it (kallsyms.c); the scan ends at the
  *     first hit that steps 2 and 4 accept, so memory above the kernel is
  *     not read. A hit may be a stale copy of the image, such as the
- *     decompressor's leftovers; step 2 rejects those. With vCPU
- *     registers (a dump's CPU notes, a live guest), the image that a
- *     vCPU's page tables map is scanned first (scan_mapped_image()):
- *     KASLR may have put it hundreds of megabytes above the bottom of
- *     RAM, and the whole scan is for when that finds nothing.
+ *     decompressor's leftovers; step 2 rejects those. Before the whole
+ *     scan, the kernel images that page tables map are scanned: with
+ *     vCPU registers (a dump's CPU notes, a live guest), the one a
+ *     vCPU's CR3 maps (scan_cpu_image()), then the one that the real-
+ *     mode trampoline's page table below 1 MiB maps, which needs
+ *     nothing but memory (scan_trampoline_image()). KASLR may have put
+ *     the image hundreds of megabytes above the bottom of RAM, and the
+ *     whole scan is for when neither finds it.
  *  2. placement: the kernel image is physically contiguous and mapped
  *     linearly, so P(v) = text_pa + (v - _text). For every page-aligned
  *     text_pa that puts the decoded tables inside the image, check that
@@ -46,6 +49,9 @@
 #define MAX_HITS 64
 #define WIN_BEFORE (40u << 20)
 #define WIN_AFTER (24u << 20)
+/* The window tried first where it must be copied (see decode_at()). */
+#define WIN_SMALL_BEFORE (8u << 20)
+#define WIN_SMALL_AFTER (4u << 20)
 #define MAX_IMAGE (1ull << 30)
 #define PHYS_ALIGN 0x200000ull	/* x86-64's smallest CONFIG_PHYSICAL_ALIGN */
 /* The image map's extent with KASLR (KERNEL_IMAGE_SIZE, 1 GiB; 512 MiB
@@ -55,6 +61,11 @@
 #define IMAGE_MAP_SIZE (1ull << 30)
 #define IMAGE_SCAN (128ull << 20)
 #define SCAN_CHUNK (16u << 20)
+/* Images scanned before the whole scan, at most: each costs up to
+ * IMAGE_SCAN bytes, and a guest can forge page tables. */
+#define MAX_IMAGES 4
+/* The real-mode trampoline lies below this (see trampoline_image()). */
+#define LOW_MEMORY (1u << 20)
 
 int vms_vmcoreinfo_get(const char *vmci, const char *key, char *buf,
 		       size_t len)
@@ -94,10 +105,22 @@ struct search {
 	int err;			/* a host limit: the search ends */
 	struct vms_error why;		/* its message (a scan clears ctx's) */
 	bool found;
-	uint64_t done_lo, done_hi;	/* a range scanned already */
+	/* Images scanned before the whole scan, which skips them. */
+	uint64_t done[MAX_IMAGES][2];	/* [start, end) */
+	size_t ndone;
 };
 
 static int try_candidate(struct search *st, uint64_t pa);
+static bool host_limit(int err);
+
+/* Whether @pa lies in an image that scan_image() scanned. */
+static bool scanned(const struct search *st, uint64_t pa)
+{
+	for (size_t i = 0; i < st->ndone; i++)
+		if (pa >= st->done[i][0] && pa < st->done[i][1])
+			return true;
+	return false;
+}
 
 static int scan_cb(uint64_t paddr, const uint8_t *data, size_t len,
 		   void *arg)
@@ -115,8 +138,8 @@ static int scan_cb(uint64_t paddr, const uint8_t *data, size_t len,
 		p = q + 1;
 		if (st->n && st->last == pa) /* chunk overlap */
 			continue;
-		if (pa >= st->done_lo && pa < st->done_hi)
-			continue; /* tried by scan_mapped_image() */
+		if (scanned(st, pa))
+			continue; /* tried by scan_image() */
 		st->last = pa;
 		st->n++;
 		if (try_candidate(st, pa))
@@ -143,10 +166,12 @@ static void read_zero_filled(struct vms_source *src, uint64_t pa,
 	vms_err_clear(src->ctx);
 }
 
-/* A readable window of physical memory around @pa, within its segment.
- * *@owned is set when the window had to be copied. */
-static int window(struct vms_source *src, uint64_t pa, const uint8_t **data,
-		  size_t *len, uint64_t *base, uint8_t **owned)
+/* A readable window of physical memory around @pa, within its segment:
+ * @before bytes below it, @after above. *@owned is set when the window
+ * had to be copied. */
+static int window(struct vms_source *src, uint64_t pa, uint64_t before,
+		  uint64_t after, const uint8_t **data, size_t *len,
+		  uint64_t *base, uint8_t **owned)
 {
 	const struct vms_seg *s;
 	uint64_t lo, hi;
@@ -155,12 +180,11 @@ static int window(struct vms_source *src, uint64_t pa, const uint8_t **data,
 	if (vms_source_seg_of(src, pa, &s))
 		return -EFAULT;
 	/* Page-aligned, so that window offsets keep physical alignment. */
-	lo = pa - s->start > WIN_BEFORE ? (pa - WIN_BEFORE) & ~0xfffull
-					: s->start;
+	lo = pa - s->start > before ? (pa - before) & ~0xfffull : s->start;
 	if (lo < s->start)
 		lo = s->start;
-	hi = s->start + s->size - pa > WIN_AFTER ? pa + WIN_AFTER
-						 : s->start + s->size;
+	hi = s->start + s->size - pa > after ? pa + after
+					     : s->start + s->size;
 	*base = lo;
 	*len = (size_t)(hi - lo);
 	if ((*data = vms_source_ptr(src, lo, *len)))
@@ -173,14 +197,49 @@ static int window(struct vms_source *src, uint64_t pa, const uint8_t **data,
 	return 0;
 }
 
+/* Decode the kallsyms whose token table's signature is at @pa. The
+ * window is WIN_BEFORE and WIN_AFTER around it, room for the cap's
+ * 4,000,000 symbols. Where it must be copied (a compressed dump, a live
+ * guest read through QEMU), WIN_SMALL_BEFORE and WIN_SMALL_AFTER are
+ * tried first: Debian's 6.12 kernel (163,000 symbols) has 2.1 MiB of
+ * tables before its token table and 0.7 MiB after, and copying the
+ * whole window out of a zstd kdump costs about 0.1 s a candidate. The
+ * decoder searches outwards from the token table and cross-checks every
+ * table, so a window that cuts a table makes it fail, never decode
+ * something else; then the whole window is tried, unless the small one
+ * holds no token table at all (vms_ksyms_has_tokens()). */
 static int decode_at(struct vms_kernel *k, uint64_t pa)
 {
 	const uint8_t *data;
 	uint8_t *owned;
 	size_t len;
 	uint64_t base;
-	int err = window(k->src, pa, &data, &len, &base, &owned);
+	int err;
 
+	if (!vms_source_ptr(k->src, pa, 1)) {
+		bool retry = false;
+
+		err = window(k->src, pa, WIN_SMALL_BEFORE, WIN_SMALL_AFTER,
+			     &data, &len, &base, &owned);
+		if (err)
+			return err;
+		err = vms_ksyms_decode(k->ctx, data, len, base,
+				       (size_t)(pa - base), &k->ks);
+		/* With no token table at all (most candidates), the larger
+		 * window has none either. */
+		if (err && !host_limit(err))
+			retry = vms_ksyms_has_tokens(data, len,
+						     (size_t)(pa - base));
+		free(owned);
+		if (!retry)
+			return err;
+		vms_log(k->ctx, VMS_LOG_DEBUG, "kallsyms at physical %#llx: "
+			"no whole tables in a small window; trying the whole "
+			"window", (unsigned long long)pa);
+		vms_err_clear(k->ctx);
+	}
+	err = window(k->src, pa, WIN_BEFORE, WIN_AFTER, &data, &len, &base,
+		     &owned);
 	if (err)
 		return err;
 	err = vms_ksyms_decode(k->ctx, data, len, base, (size_t)(pa - base),
@@ -411,61 +470,79 @@ static int try_candidate(struct search *st, uint64_t pa)
 	return 0;
 }
 
-/* The physical address that @c's page tables map the bottom of the
- * kernel image map to, or 0. cleanup_highmap() (arch/x86/mm/init_64.c)
- * unmaps the image map below _text, so the first 2 MiB there that maps
- * is _text's. Under page-table isolation the user half of the PGD pair
- * maps the entry text only, so its kernel half is tried first. */
-static uint64_t mapped_image(struct vms_kernel *k, const struct vms_cpu *c)
+/* The physical address that the page tables at @root, walked in @mode,
+ * map the bottom of the kernel image map to, or 0. cleanup_highmap()
+ * (arch/x86/mm/init_64.c) unmaps the image map below _text, so the first
+ * 2 MiB there that maps is _text's. The image is larger than 2 MiB and
+ * mapped linearly, so the next 2 MiB must follow it: a walk in the wrong
+ * paging mode that ends on a 1 GiB page of the direct map, read as a
+ * 2 MiB one, does not. */
+static uint64_t image_base(struct vms_kernel *k, uint64_t root,
+			   const struct vms_paging_mode *mode)
 {
-	uint64_t root = paging_root(c);
-	const uint64_t roots[2] = { root & ~0x1000ull, root };
+	vms_mmu_init(&k->mmu, k->src, mode);
+	for (uint64_t off = 0; off < IMAGE_MAP_SIZE; off += PHYS_ALIGN) {
+		uint64_t va = START_KERNEL_MAP + off, pa, next;
 
-	if (!root)
-		return 0;
-	vms_mmu_init(&k->mmu, k->src, c->cr4 & (1u << 12) ?
-			      &vms_x86_64_5level : &vms_x86_64_4level);
-	for (int r = 0; r < 2; r++) {
-		if (r && roots[1] == roots[0])
-			break;
-		for (uint64_t off = 0; off < IMAGE_MAP_SIZE;
-		     off += PHYS_ALIGN) {
-			uint64_t pa;
-
-			if (!vms_mmu_translate(&k->mmu, roots[r],
-					       START_KERNEL_MAP + off, &pa,
-					       NULL, true))
-				return pa & ~(PHYS_ALIGN - 1);
-		}
+		if (vms_mmu_translate(&k->mmu, root, va, &pa, NULL, true))
+			continue;
+		if (vms_mmu_translate(&k->mmu, root, va + PHYS_ALIGN, &next,
+				      NULL, true) ||
+		    next != pa + PHYS_ALIGN)
+			return 0;
+		return pa & ~(PHYS_ALIGN - 1);
 	}
 	return 0;
 }
 
+/* The image that @c's page tables map (image_base()), or 0. Under
+ * page-table isolation the user half of the PGD pair maps the entry
+ * text only, so its kernel half is tried first. */
+static uint64_t mapped_image(struct vms_kernel *k, const struct vms_cpu *c)
+{
+	uint64_t root = paging_root(c), base = 0;
+	const uint64_t roots[2] = { root & ~0x1000ull, root };
+
+	if (!root)
+		return 0;
+	for (int r = 0; r < 2 && !base; r++) {
+		if (r && roots[1] == roots[0])
+			break;
+		base = image_base(k, roots[r], c->cr4 & (1u << 12) ?
+						     &vms_x86_64_5level :
+						     &vms_x86_64_4level);
+	}
+	return base;
+}
+
 /*
- * Scan the image that the first vCPU with paging on maps (see
- * mapped_image()) for kallsyms, as the whole scan would, before it: 1
- * ends the search as scan_cb()'s 1 does. The range scanned is left out
- * of the whole scan. A guest can point a vCPU at a forged image; its
- * candidates are checked like any other, and only cost time.
+ * Scan up to IMAGE_SCAN bytes of a kernel image that page tables map at
+ * physical @lo for kallsyms, as the whole scan would, before it: 1 ends
+ * the search as scan_cb()'s 1 does. The range scanned is left out of
+ * the whole scan. A guest can forge the page tables that point here;
+ * the candidates are checked like any other, and only cost time.
  */
-static int scan_mapped_image(struct vms_kernel *k, struct search *st)
+static int scan_image(struct vms_kernel *k, struct search *st, uint64_t lo,
+		      const char *why)
 {
 	const struct vms_seg *s;
-	uint64_t lo = 0, hi;
+	uint64_t hi;
 	uint8_t *buf = NULL;
 	int ret = 0;
 
-	for (unsigned int i = 0; i < k->src->ncpus && !lo; i++)
-		lo = mapped_image(k, &k->src->cpus[i]);
-	if (!lo || vms_source_seg_of(k->src, lo, &s)) {
+	for (size_t i = 0; i < st->ndone; i++)
+		if (st->done[i][0] == lo)
+			return 0; /* (hits in overlaps are skipped by scan_cb) */
+	if (st->ndone == MAX_IMAGES)
+		return 0;
+	if (vms_source_seg_of(k->src, lo, &s)) {
 		vms_err_clear(k->ctx);
 		return 0;
 	}
 	hi = s->start + s->size - lo > IMAGE_SCAN ? lo + IMAGE_SCAN
 						  : s->start + s->size;
-	vms_log(k->ctx, VMS_LOG_DEBUG, "a vCPU maps a kernel image at "
-		"physical %#llx: scanning it first",
-		(unsigned long long)lo);
+	vms_log(k->ctx, VMS_LOG_DEBUG, "%s maps a kernel image at physical "
+		"%#llx: scanning it first", why, (unsigned long long)lo);
 	for (uint64_t a = lo; a < hi && !ret;
 	     a += SCAN_CHUNK - sizeof(vms_ksyms_digits)) {
 		size_t n = (size_t)VMS_MIN((uint64_t)SCAN_CHUNK, hi - a);
@@ -482,8 +559,83 @@ static int scan_mapped_image(struct vms_kernel *k, struct search *st)
 			break;
 	}
 	free(buf);
-	st->done_lo = lo;
-	st->done_hi = hi;
+	st->done[st->ndone][0] = lo;
+	st->done[st->ndone][1] = hi;
+	st->ndone++;
+	return ret;
+}
+
+/* The image that the first vCPU with paging on maps. */
+static int scan_cpu_image(struct vms_kernel *k, struct search *st)
+{
+	uint64_t lo = 0;
+
+	for (unsigned int i = 0; i < k->src->ncpus && !lo; i++)
+		lo = mapped_image(k, &k->src->cpus[i]);
+	return lo ? scan_image(k, st, lo, "a vCPU") : 0;
+}
+
+/* Whether the top-level table entry @e may point to a lower table in
+ * the dump: present, not a large page (PS is reserved at the top), at
+ * an address the dump holds. */
+static bool table_entry(struct vms_source *src, uint64_t e, uint64_t *next)
+{
+	const struct vms_seg *s;
+
+	*next = e & 0x000ffffffffff000ull;
+	if ((e & 0x81) != 1 || vms_source_seg_of(src, *next, &s)) {
+		vms_err_clear(src->ctx);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The image that the real-mode trampoline's page table maps, for a dump
+ * with no vCPU state (raw, LiME, an ELF core without notes). Secondary
+ * CPUs start in real mode, so the trampoline lies below 1 MiB
+ * (reserve_real_mode()), and setup_real_mode() (arch/x86/realmode/
+ * init.c) copies init_top_pgt's top entry, which maps the kernel image,
+ * into trampoline_pgd: entry 511 since the trampoline moved into the
+ * real-mode blob (v3.7), the whole kernel half since "x86/64/mm: Map all
+ * kernel memory into trampoline_pgd" (2021). So each page below 1 MiB
+ * whose entry 511 and that entry's own entry 510 or 511 (the image's
+ * PUD in 4-level paging, its P4D in 5-level) are tables is walked in
+ * both modes. A KASLR kernel is then found after scanning a few tens of
+ * megabytes of its image, not all memory below it.
+ */
+static int scan_trampoline_image(struct vms_kernel *k, struct search *st)
+{
+	const struct vms_paging_mode *const modes[2] = { &vms_x86_64_4level,
+							 &vms_x86_64_5level };
+	int ret = 0;
+
+	for (uint64_t pa = 0; pa < LOW_MEMORY && !ret; pa += VMS_PAGE_SIZE) {
+		uint8_t e[16];
+		uint64_t next, lo;
+		char why[64];
+
+		if (vms_source_read(k->src, pa + 0xff8, e, 8)) {
+			vms_err_clear(k->ctx);
+			continue;
+		}
+		if (!table_entry(k->src, vms_le64(e), &next))
+			continue;
+		if (vms_source_read(k->src, next + 0xff0, e, 16)) {
+			vms_err_clear(k->ctx);
+			continue;
+		}
+		if (!table_entry(k->src, vms_le64(e), &lo) &&
+		    !table_entry(k->src, vms_le64(e + 8), &lo))
+			continue;
+		snprintf(why, sizeof(why), "the page table at physical %#llx",
+			 (unsigned long long)pa);
+		for (int m = 0; m < 2 && !ret; m++)
+			if ((lo = image_base(k, pa, modes[m])))
+				ret = scan_image(k, st, lo, why);
+		if (st->ndone == MAX_IMAGES)
+			break;
+	}
 	return ret;
 }
 
@@ -506,7 +658,9 @@ static int find_kernel(struct vms_kernel *k, bool running)
 	if (running && !st.usable)
 		return vms_err(k->ctx, -EAGAIN, LAYER, "%s: no vCPU runs a "
 			       "kernel with paging on yet", k->src->path);
-	err = st.usable ? scan_mapped_image(k, &st) : 0;
+	err = st.usable ? scan_cpu_image(k, &st) : 0;
+	if (!err)
+		err = scan_trampoline_image(k, &st);
 	if (err < 0)
 		return err;
 	if (!err)

@@ -41,7 +41,7 @@ guests (check_test.py covers the rootkit guests).
 
 Output is TAP.
 """
-import argparse, hashlib, json, os, subprocess, sys, tempfile
+import argparse, hashlib, json, os, re, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_LINK = 0xffffffff81000000
@@ -721,6 +721,60 @@ def expect_error(a, args, code, needle, desc):
           "exit %d, stdout %r, stderr %r" % (rc, out[:200], err[:400]))
 
 
+def forged_tables(a, g, raw, copy, info):
+    """Five forged top-level page tables below the trampoline's, each
+    mapping 4 MiB without kallsyms at the bottom of the kernel image
+    map: the first four images are scanned and rejected, the fifth is
+    past the cap, and the whole scan still finds the kernel."""
+    import mmap, shutil, struct
+    rc, _, err = run([a.vmsight, "info", "-v", raw])
+    tramp = re.findall(r"the page table at physical (0x[0-9a-f]+) maps",
+                       err)
+    check(rc == 0 and len(tramp) == 1 and int(tramp[0], 16) >= 0x20000,
+          "%s: the trampoline's page table lies above the forged ones "
+          "(%s)" % (g["name"], tramp), err[-1000:])
+    if rc or len(tramp) != 1 or int(tramp[0], 16) < 0x20000:
+        return
+    # Images of 4 MiB whose 128 MiB scans miss the real kallsyms.
+    tok = int(info["kallsyms_paddr"], 16)
+    size = info["memory_bytes"]
+    first = ((tok >> 21) + 2) << 21
+    if first + (5 * 2 + 2 << 21) > size:
+        first = 2 << 21
+    check(first > tok or first + (148 << 20) <= tok,
+          "%s: forged images miss kallsyms" % g["name"])
+    shutil.copyfile(raw, copy)
+    with open(copy, "r+b") as f:
+        m = mmap.mmap(f.fileno(), 0)
+        for i in range(5):
+            pgd = 0x10000 + i * 0x3000
+            pud, pmd = pgd + 0x1000, pgd + 0x2000
+            img = first + (i * 2 << 21)
+            m[pgd:pgd + 0x3000] = bytes(0x3000)
+            m[pgd + 0xff8:pgd + 0x1000] = struct.pack("<Q", pud | 0x63)
+            m[pud + 510 * 8:pud + 511 * 8] = struct.pack("<Q", pmd | 0x63)
+            for j in (100, 101):
+                e = (img + ((j - 100) << 21)) | 0xe3
+                m[pmd + j * 8:pmd + j * 8 + 8] = struct.pack("<Q", e)
+        m.close()
+    rc, out, err = run([a.vmsight, "info", "-v", "--json", copy])
+    scanned = re.findall(r"the page table at physical (0x[0-9a-f]+) maps",
+                         err)
+    got = json.loads(out) if rc == 0 else {}
+    check(rc == 0 and scanned == ["0x%x" % (0x10000 + i * 0x3000)
+                                  for i in range(4)] and
+          got.get("text_paddr") == info["text_paddr"],
+          "%s: five forged page tables below 1 MiB: four images scanned, "
+          "then the whole scan finds the kernel at %s"
+          % (g["name"], info["text_paddr"]),
+          "exit %d, scanned %s, %s" % (rc, scanned, err[-1500:]))
+    rc1, out1, _ = run([a.vmsight, "ps", raw])
+    rc2, out2, err2 = run([a.vmsight, "ps", copy])
+    check(rc1 == rc2 == 0 and out1 == out2,
+          "%s: ps with the forged page tables equals ps without"
+          % g["name"], err2[-500:])
+
+
 def broken_inputs(a, g, dumps, tmp):
     """Real memory with the kernel's BTF, or its kallsyms, wiped; a
     non-Linux image; the dumps QEMU wrote, cut short; usage errors. Each
@@ -757,6 +811,7 @@ def broken_inputs(a, g, dumps, tmp):
             m.close()
         expect_error(a, ["ps", copy], 1, needle,
                      "%s: raw dump with its %s wiped" % (g["name"], what))
+    forged_tables(a, g, raw, copy, info)
     os.unlink(copy)
     zero = os.path.join(tmp, "zero.mem")
     with open(zero, "wb") as f:
@@ -904,6 +959,19 @@ def main():
                       "%s %s: the scan began at the image the vCPUs map "
                       "(physical %s)" % (g["name"], fmt, info["text_paddr"]),
                       err[-2000:])
+            elif not has_vmci:
+                # No vCPU state: the real-mode trampoline's page table,
+                # below 1 MiB, must lead to the image, first time.
+                rc, _, err = run([a.vmsight, "info", "-v", path])
+                found = re.findall(r"the page table at physical (0x[0-9a-f]+)"
+                                   r" maps a kernel image at physical "
+                                   r"(0x[0-9a-f]+)", err)
+                check(rc == 0 and len(found) == 1 and
+                      int(found[0][0], 16) < 1 << 20 and
+                      int(found[0][1], 16) == int(info["text_paddr"], 16),
+                      "%s %s: the scan began at the image that a page "
+                      "table below 1 MiB maps (physical %s)"
+                      % (g["name"], fmt, info["text_paddr"]), err[-2000:])
 
         views_match_truth(a, g, truth, dumps)
         maps_match_truth(a, g, truth, dumps)
@@ -929,6 +997,13 @@ def main():
               "vmsight gave %d lines, md5 %s; guest %d, %s" % (
                   len(lines), hashlib.md5(out.encode()).hexdigest(),
                   count, md5))
+        # A compressed dump is read through a copied window around the
+        # token table, a small one first (locate.c, decode_at()).
+        rc2, out2, err2 = run([a.vmsight, "symbols",
+                               dumps["derived-kdump-zstd"]])
+        check(rc2 == 0 and out2 == out,
+              "%s: symbols of the zstd kdump equal the raw dump's"
+              % g["name"], err2[-500:])
 
         # A clean guest: every check runs and finds nothing beyond what
         # the lab's policy (tests/lab/lab.policy) expects. The rule:

@@ -127,6 +127,66 @@ static void corrupt_tables_are_refused(void **state)
 	free(g);
 }
 
+/* Decode @g's window [@lo, @hi): 1 if it gives exactly @full, 0 if it is
+ * refused; any other table fails the test. */
+static int decode_cut(const struct gen *g, const struct vms_ksyms *full,
+		      size_t lo, size_t hi)
+{
+	struct vms_ctx ctx;
+	struct vms_ksyms ks;
+	int r;
+
+	vms_ctx_init(&ctx);
+	r = vms_ksyms_decode(&ctx, g->buf + lo, hi - lo, BASE_PA + lo,
+			     g->digits - lo, &ks);
+	if (r) {
+		assert_true(r == -ENOENT || r == -EBADMSG);
+		return 0;
+	}
+	assert_int_equal(ks.n, full->n);
+	for (uint32_t i = 0; i < ks.n; i++) {
+		assert_int_equal(ks.addr[i], full->addr[i]);
+		assert_int_equal(ks.type[i], full->type[i]);
+		assert_string_equal(vms_ksyms_name(&ks, i),
+				    vms_ksyms_name(full, i));
+	}
+	vms_ksyms_fini(&ks);
+	return 1;
+}
+
+/* The locator first decodes in a small window and, if that fails, in a
+ * larger one (locate.c, decode_at()): a window cut at either end must
+ * fail or give exactly the table the whole window gives, never another
+ * one. Cut at every 1000 bytes (8-aligned, as page-aligned windows
+ * are), in both table orders. */
+static void window_cuts_fail_or_decode_the_same(void **state)
+{
+	static const int orders[] = { 61, 612 };
+	struct vms_ctx ctx;
+	(void)state;
+	vms_ctx_init(&ctx);
+
+	for (int o = 0; o < 2; o++) {
+		struct gen *g = build(orders[o], o == 0, false);
+		struct vms_ksyms full;
+		size_t ok = 0, tries = 0;
+
+		assert_int_equal(vms_ksyms_decode(&ctx, g->buf, g->pos,
+						  BASE_PA, g->digits, &full),
+				 0);
+		for (size_t lo = 0; lo < g->digits; lo += 1000, tries++)
+			ok += (size_t)decode_cut(g, &full, lo, g->pos);
+		for (size_t hi = g->digits + 1; hi < g->pos;
+		     hi += 1000, tries++)
+			ok += (size_t)decode_cut(g, &full, 0, hi);
+		/* Both outcomes happen: cuts into the junk around the tables
+		 * decode, cuts into a table are refused. */
+		assert_true(ok > 0 && ok < tries);
+		vms_ksyms_fini(&full);
+		free(g);
+	}
+}
+
 /* Below the token table, 2 MiB that look like markers everywhere (a
  * zero, then a plausible group size, over and over): each is a marker
  * candidate with thousands of num_syms candidates below it. The search
@@ -214,6 +274,7 @@ int main(void)
 		cmocka_unit_test(corrupt_tables_are_refused),
 		cmocka_unit_test(
 			marker_lookalikes_are_searched_in_bounded_steps),
+		cmocka_unit_test(window_cuts_fail_or_decode_the_same),
 		cmocka_unit_test(name_index_finds_first_of_each_name),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
