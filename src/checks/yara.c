@@ -33,10 +33,16 @@
  * whole address space. Each object's scan is bounded by bytes (twice the
  * guest's RAM) and by page walks (eight per page of RAM, at least 16M);
  * a scan cut short is itself a finding, never a silent partial result.
+ *
+ * Processes are scanned in parallel, one libyara scanner per worker
+ * thread (struct pool); their findings come out in task-list order, the
+ * same whatever the number of threads.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <yara.h>
 
@@ -50,6 +56,11 @@
 #define SHOW_MATCHES 8		/* listed in a finding's evidence */
 #define SHOW_BYTES 48		/* of each listed match */
 #define SCAN_TIMEOUT 600	/* seconds per object (libyara's timer) */
+/* Processes are scanned by up to MAX_WORKERS threads (one per online
+ * CPU), JOBS of them in flight; YR_MAX_THREADS (32) bounds how many
+ * scanners may use one set of rules at once. */
+#define MAX_WORKERS 8
+#define JOBS 32
 
 struct vms_yara {
 	YR_RULES *rules;
@@ -237,6 +248,8 @@ struct blocks {
 	uint64_t max_bytes, max_walks;	/* bounds */
 	const char *stopped;		/* why the scan was cut short */
 	bool late;			/* past the operation's time cap */
+	pthread_mutex_t *lock;		/* held to read the guest, or NULL */
+	struct vms_error why;		/* the time cap's error, if late */
 };
 
 static const uint8_t *block_data(YR_MEMORY_BLOCK *blk)
@@ -261,8 +274,9 @@ static bool resident(struct blocks *b, uint64_t va, uint64_t *pa,
 	return false;
 }
 
-/* The next run of resident pages, as one block; NULL at the end. */
-static YR_MEMORY_BLOCK *block_next(YR_MEMORY_BLOCK_ITERATOR *it)
+/* The next run of resident pages, as one block; NULL at the end. The
+ * caller holds b->lock, if any. */
+static YR_MEMORY_BLOCK *next_block(YR_MEMORY_BLOCK_ITERATOR *it)
 {
 	struct blocks *b = it->context;
 
@@ -287,7 +301,11 @@ static YR_MEMORY_BLOCK *block_next(YR_MEMORY_BLOCK_ITERATOR *it)
 			break;
 		}
 		if (vms_tick(b->k->ctx)) {
-			b->late = true; /* the error is recorded */
+			/* Recorded; kept too, since another thread's scan
+			 * may clear the context's error before this one's
+			 * job is emitted. */
+			b->late = true;
+			b->why = b->k->ctx->err;
 			break;
 		}
 		if (!resident(b, b->pos, &pa, &psize, &skip)) {
@@ -305,10 +323,14 @@ static YR_MEMORY_BLOCK *block_next(YR_MEMORY_BLOCK_ITERATOR *it)
 			uint64_t in_page = psize - (pa & (psize - 1));
 			size_t n = (size_t)VMS_MIN(VMS_MIN(in_page, end - b->pos),
 						   BLOCK_MAX - len);
+			struct vms_error before = b->k->ctx->err;
+
 			if (vms_source_read(b->k->src, pa, b->buf + len, n)) {
 				/* Mapped but not in the dump (a device
-				 * page, or memory the dump left out). */
-				vms_err_clear(b->k->ctx);
+				 * page, or memory the dump left out). The
+				 * context's error is left as it was: it may
+				 * be another thread's. */
+				b->k->ctx->err = before;
 				if (!len)
 					b->pos = (b->pos | 0xfff) + 1;
 				break;
@@ -336,6 +358,23 @@ static YR_MEMORY_BLOCK *block_next(YR_MEMORY_BLOCK_ITERATOR *it)
 	return NULL;
 }
 
+/* libyara's iterator. The memory layer (translation caches, a
+ * compressed dump's page cache, the context's error) is not shared
+ * between threads: a scan in a worker thread reads the guest under
+ * b->lock, and libyara's matching, most of the time, runs outside it. */
+static YR_MEMORY_BLOCK *block_next(YR_MEMORY_BLOCK_ITERATOR *it)
+{
+	struct blocks *b = it->context;
+	YR_MEMORY_BLOCK *blk;
+
+	if (b->lock)
+		pthread_mutex_lock(b->lock);
+	blk = next_block(it);
+	if (b->lock)
+		pthread_mutex_unlock(b->lock);
+	return blk;
+}
+
 static YR_MEMORY_BLOCK *block_first(YR_MEMORY_BLOCK_ITERATOR *it)
 {
 	struct blocks *b = it->context;
@@ -359,9 +398,34 @@ struct hit {
 	int32_t len;
 };
 
+/* A finding a worker made, kept for the main thread to emit. */
+struct held {
+	struct held *next;
+	uint64_t target;
+	char *owner;
+	char evidence[];
+};
+
+/* One process, scanned by a worker (see vms_check_yara()). */
+struct job {
+	char object[160];	/* "pid 57 (sh)" */
+	uint64_t addr;		/* its task_struct */
+	uint64_t root;		/* its page tables */
+	struct vms_vma_list l;	/* its areas */
+	struct vms_range *r;	/* the same, as ranges */
+	bool scan;		/* false: only its held finding (no map) */
+	bool done;		/* scanned; the main thread emits it */
+	int err;		/* scan_object()'s, if negative */
+	struct vms_error why;	/* with -ETIMEDOUT: the time cap's error */
+	struct held *held, **tail; /* its findings, in order */
+};
+
 /* A scanner, and the object being scanned. */
 struct scan {
 	struct vms_chk *c;
+	struct job *job;	/* findings are held here, if set */
+	pthread_mutex_t *lock;	/* held to read the guest, or NULL */
+	struct vms_error why;	/* a scan past the time cap: its error */
 	YR_SCANNER *sc;		/* for c->yara's rules */
 	uint8_t *buf;		/* BLOCK_MAX bytes, the block being read */
 	const char *object;	/* "pid 57 (sh)", "kernel", "module rk" */
@@ -372,6 +436,30 @@ struct scan {
 	struct hit *hits;	/* MAX_MATCHES */
 	int err;		/* from the finding callback */
 };
+
+/* A finding on the object being scanned: emitted, or held in its job
+ * for the main thread, which emits the jobs in task-list order, so that
+ * the output is the same whatever the number of workers. */
+static int found(struct scan *s, const char *evidence, uint64_t target,
+		 const char *owner)
+{
+	size_t n = strlen(evidence) + 1;
+	struct held *h;
+
+	if (!s->job)
+		return vms_chk_emit(s->c, s->object, evidence, s->addr, target,
+				    owner);
+	if (!(h = malloc(sizeof(*h) + n)) || !(h->owner = strdup(owner))) {
+		free(h);
+		return -ENOMEM;
+	}
+	memcpy(h->evidence, evidence, n);
+	h->target = target;
+	h->next = NULL;
+	*s->job->tail = h;
+	s->job->tail = &h->next;
+	return 0;
+}
 
 static int hit_cmp(const void *a, const void *b)
 {
@@ -463,8 +551,7 @@ static int report(YR_SCAN_CONTEXT *ctx, struct scan *s, const YR_RULE *rule)
 			 " matches, without string matches");
 		snprintf(owner, sizeof(owner), "%s",
 			 s->module ? s->module : "");
-		return vms_chk_emit(s->c, s->object, evidence, s->addr, 0,
-				    owner);
+		return found(s, evidence, 0, owner);
 	}
 	o += (size_t)snprintf(evidence + o, sizeof(evidence) - o,
 			      " matches: %zu string match%s", total,
@@ -486,8 +573,7 @@ static int report(YR_SCAN_CONTEXT *ctx, struct scan *s, const YR_RULE *rule)
 		snprintf(evidence + o, sizeof(evidence) - o,
 			 ", and %zu more", total - shown);
 	owner_of(s, s->hits[0].addr, owner, sizeof(owner));
-	return vms_chk_emit(s->c, s->object, evidence, s->addr,
-			    s->hits[0].addr, owner);
+	return found(s, evidence, s->hits[0].addr, owner);
 }
 
 static int on_scan(YR_SCAN_CONTEXT *ctx, int msg, void *data, void *arg)
@@ -510,7 +596,7 @@ static int scan_object(struct scan *s, uint64_t root,
 	YR_SCANNER *sc = s->sc;
 	uint64_t ram = 0;
 	struct blocks b = { .k = c->k, .root = root, .r = r, .nr = nr,
-			    .buf = s->buf };
+			    .buf = s->buf, .lock = s->lock };
 	YR_MEMORY_BLOCK_ITERATOR it = { .context = &b, .first = block_first,
 					.next = block_next };
 	char evidence[256];
@@ -527,8 +613,10 @@ static int scan_object(struct scan *s, uint64_t root,
 	yr = Y.yr_scanner_scan_mem_blocks(sc, &it);
 	if (s->err < 0)
 		return s->err;
-	if (b.late)
+	if (b.late) {
+		s->why = b.why;
 		return -ETIMEDOUT;
+	}
 	if (yr == ERROR_SUCCESS && !b.stopped)
 		return 0;
 	if (b.stopped)
@@ -548,44 +636,7 @@ static int scan_object(struct scan *s, uint64_t root,
 			 : yr == ERROR_INSUFFICIENT_MEMORY ? "out of memory"
 							    : "scan failed",
 			 yr);
-	return vms_chk_emit(c, s->object, evidence, s->addr, 0,
-			    s->module ? s->module : "");
-}
-
-static int scan_process(struct scan *s, const struct vms_task *t)
-{
-	struct vms_chk *c = s->c;
-	struct vms_kernel *k = c->k;
-	struct vms_vma_list l = { 0 };
-	struct vms_range *r = NULL;
-	char object[160], evidence[512];
-	uint64_t root;
-	int err;
-
-	snprintf(object, sizeof(object), "pid %d (%s)", t->pid, t->comm);
-	s->object = object;
-	s->addr = t->addr;
-	if ((err = vms_task_pgd(k, t, &root)) ||
-	    (err = vms_vma_collect(k, t, &l))) {
-		snprintf(evidence, sizeof(evidence),
-			 "its memory map could not be read, so it was not "
-			 "scanned: %.400s", k->ctx->err.msg);
-		vms_err_clear(k->ctx);
-		return vms_chk_emit(c, object, evidence, t->addr, 0, "");
-	}
-	if (l.n && !(r = calloc(l.n, sizeof(*r)))) {
-		vms_vma_list_free(&l);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < l.n; i++)
-		r[i] = (struct vms_range){ l.v[i].start,
-					   l.v[i].end - l.v[i].start };
-	s->vmas = &l;
-	err = scan_object(s, root, r, l.n, true);
-	s->vmas = NULL;
-	free(r);
-	vms_vma_list_free(&l);
-	return err;
+	return found(s, evidence, 0, s->module ? s->module : "");
 }
 
 static const char *const image_sections[][2] = {
@@ -617,6 +668,231 @@ static int scan_open(struct scan *s, struct vms_chk *c)
 	}
 	Y.yr_scanner_set_timeout(s->sc, SCAN_TIMEOUT);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Processes, in parallel                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * libyara's matching is most of a process's scan (80% of the profile
+ * with 3,000 processes), and its scanners are independent: one per
+ * worker thread, all on the same rules. The main thread walks the task
+ * list and reads each process's memory map, and the workers read the
+ * process's memory themselves, block by block, under the one lock that
+ * guards the memory layer; their findings are held in the job and
+ * emitted by the main thread in task-list order.
+ */
+struct pool;
+
+struct worker {
+	struct pool *p;
+	struct scan s;
+	pthread_t tid;
+};
+
+struct pool {
+	struct vms_chk *c;
+	pthread_mutex_t mem;		/* the memory layer, and emitting */
+	pthread_mutex_t q;		/* the ring's state and jobs' done */
+	pthread_cond_t work, done;	/* a job queued; a job scanned */
+	struct job jobs[JOBS];		/* a ring */
+	size_t head, next, tail;	/* to emit (main), to scan, to fill */
+	bool stop;			/* no more jobs: workers return */
+	bool abort;			/* an error: scan nothing more */
+	struct vms_error why;		/* the first error's, for the end */
+	size_t n;			/* workers running */
+	struct worker w[MAX_WORKERS];
+};
+
+static void job_clear(struct job *j)
+{
+	while (j->held) {
+		struct held *h = j->held;
+		j->held = h->next;
+		free(h->owner);
+		free(h);
+	}
+	free(j->r);
+	vms_vma_list_free(&j->l);
+	memset(j, 0, sizeof(*j));
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct pool *p = w->p;
+	struct scan *s = &w->s;
+
+	pthread_mutex_lock(&p->q);
+	for (;;) {
+		struct job *j;
+
+		while (!p->stop && p->next == p->tail)
+			pthread_cond_wait(&p->work, &p->q);
+		if (p->next == p->tail)
+			break;
+		j = &p->jobs[p->next++ % JOBS];
+		if (j->scan && !p->abort) {
+			pthread_mutex_unlock(&p->q);
+			s->job = j;
+			s->object = j->object;
+			s->addr = j->addr;
+			s->vmas = &j->l;
+			j->err = scan_object(s, j->root, j->r, j->l.n, true);
+			j->why = s->why;
+			s->job = NULL;
+			s->vmas = NULL;
+			pthread_mutex_lock(&p->q);
+		}
+		j->done = true;
+		pthread_cond_broadcast(&p->done);
+	}
+	pthread_mutex_unlock(&p->q);
+	return NULL;
+}
+
+/* Emit the job at the head of the ring, scanned, and free it. */
+static int emit_head(struct pool *p)
+{
+	struct job *j = &p->jobs[p->head % JOBS];
+	int err = j->err < 0 ? j->err : 0;
+
+	pthread_mutex_lock(&p->mem);
+	for (struct held *h = j->held; h && !err && !p->abort; h = h->next)
+		err = vms_chk_emit(p->c, j->object, h->evidence, j->addr,
+				   h->target, h->owner);
+	/* Workers still scanning may clear the context's error: it is
+	 * put back when they are done (pool_finish()). */
+	if (err < 0 && !p->why.code)
+		p->why = j->err == -ETIMEDOUT ? j->why : p->c->k->ctx->err;
+	pthread_mutex_unlock(&p->mem);
+	job_clear(j);
+	pthread_mutex_lock(&p->q);
+	p->head++;
+	if (err < 0)
+		p->abort = true;
+	pthread_mutex_unlock(&p->q);
+	return err;
+}
+
+/* Emit the jobs scanned at the head of the ring; with @all, wait for
+ * every job, else only for room for one more. */
+static int emit_ready(struct pool *p, bool all)
+{
+	int err = 0;
+
+	for (;;) {
+		struct job *j;
+		int e;
+
+		pthread_mutex_lock(&p->q);
+		j = &p->jobs[p->head % JOBS];
+		while (p->head < p->tail && !j->done &&
+		       (all || p->tail - p->head == JOBS))
+			pthread_cond_wait(&p->done, &p->q);
+		if (p->head == p->tail || !j->done) {
+			pthread_mutex_unlock(&p->q);
+			return err;
+		}
+		pthread_mutex_unlock(&p->q);
+		if ((e = emit_head(p)) < 0 && !err)
+			err = e;
+	}
+}
+
+/* Queue process @t: its page tables and memory map are read here, with
+ * p->mem held. */
+static int submit(struct pool *p, const struct vms_task *t)
+{
+	struct vms_kernel *k = p->c->k;
+	struct job *j = &p->jobs[p->tail % JOBS];
+	char evidence[512];
+	int err = 0;
+
+	memset(j, 0, sizeof(*j));
+	j->tail = &j->held;
+	snprintf(j->object, sizeof(j->object), "pid %d (%s)", t->pid,
+		 t->comm);
+	j->addr = t->addr;
+	if (vms_task_pgd(k, t, &j->root) || vms_vma_collect(k, t, &j->l)) {
+		struct scan one = { .c = p->c, .job = j, .object = j->object,
+				    .addr = j->addr };
+		snprintf(evidence, sizeof(evidence),
+			 "its memory map could not be read, so it was not "
+			 "scanned: %.400s", k->ctx->err.msg);
+		vms_err_clear(k->ctx);
+		err = found(&one, evidence, 0, "");
+	} else if (j->l.n && !(j->r = calloc(j->l.n, sizeof(*j->r)))) {
+		err = -ENOMEM;
+	} else {
+		for (size_t i = 0; i < j->l.n; i++)
+			j->r[i] = (struct vms_range){
+				j->l.v[i].start,
+				j->l.v[i].end - j->l.v[i].start };
+		j->scan = true;
+	}
+	if (err < 0) {
+		job_clear(j);
+		return err;
+	}
+	pthread_mutex_lock(&p->q);
+	p->tail++;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->q);
+	return 0;
+}
+
+static int pool_start(struct pool *p, struct vms_chk *c)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t want = cpus < 1 ? 1 : VMS_MIN((size_t)cpus, MAX_WORKERS);
+
+	memset(p, 0, sizeof(*p));
+	p->c = c;
+	pthread_mutex_init(&p->mem, NULL);
+	pthread_mutex_init(&p->q, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	for (size_t i = 0; i < want; i++) {
+		struct worker *w = &p->w[p->n];
+
+		w->p = p;
+		if (scan_open(&w->s, c))
+			break;
+		w->s.lock = &p->mem;
+		if (pthread_create(&w->tid, NULL, work, w)) {
+			scan_close(&w->s);
+			break;
+		}
+		p->n++;
+	}
+	if (p->n)
+		return 0;
+	return vms_err(c->k->ctx, -EAGAIN, LAYER, "yara: no thread to scan "
+		       "processes could be started");
+}
+
+/* Wait for every job, emit it, and stop the workers: the first error. */
+static int pool_finish(struct pool *p)
+{
+	int err = emit_ready(p, true);
+
+	pthread_mutex_lock(&p->q);
+	p->stop = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->q);
+	for (size_t i = 0; i < p->n; i++) {
+		pthread_join(p->w[i].tid, NULL);
+		scan_close(&p->w[i].s);
+	}
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	pthread_mutex_destroy(&p->q);
+	pthread_mutex_destroy(&p->mem);
+	if (p->why.code)
+		p->c->k->ctx->err = p->why;
+	return err;
 }
 
 int vms_chk_yara_scan(struct vms_chk *c, const char *object, uint64_t root,
@@ -653,13 +929,14 @@ int vms_check_yara(struct vms_chk *c)
 {
 	struct vms_kernel *k = c->k;
 	struct scan s;
+	struct pool pool;
 	struct vms_task_walk w;
 	struct vms_task t;
 	struct vms_range img[8];
 	size_t nimg = 0;
 	uint64_t hole0 = 0, hole1 = 0, done = 0, total;
 	size_t nproc = 0;
-	int r = 0, err = 0;
+	int r = 0, err = 0, e;
 
 	if (!c->yara)
 		return 0; /* no rules, nothing to look for */
@@ -727,24 +1004,38 @@ int vms_check_yara(struct vms_chk *c)
 	if (err < 0)
 		goto out;
 
-	/* Every user process, through its own page tables. */
-	if ((err = vms_task_walk_init(&w, k)))
-		goto out;
-	while ((r = vms_task_walk_next(&w, &t)) == 1) {
-		if (t.kthread || !t.mm)
-			continue;
-		/* A process forked since the count must not take done past
-		 * total. */
-		done = VMS_MIN(done + 1, total);
-		vms_progress(k->ctx, done, total, "yara: pid %d (%s)", t.pid,
-			     t.comm);
-		if ((err = scan_process(&s, &t)) < 0)
-			break;
+	/* Every user process, through its own page tables, in parallel
+	 * (see struct pool). The main thread holds pool.mem while it reads
+	 * the guest or reports progress, and lets go of it while it waits
+	 * for room in the ring and emits. */
+	scan_close(&s);
+	if ((err = pool_start(&pool, c)))
+		return err;
+	pthread_mutex_lock(&pool.mem);
+	if (!(err = vms_task_walk_init(&w, k))) {
+		while ((r = vms_task_walk_next(&w, &t)) == 1) {
+			if (t.kthread || !t.mm)
+				continue;
+			/* A process forked since the count must not take
+			 * done past total. */
+			done = VMS_MIN(done + 1, total);
+			vms_progress(k->ctx, done, total, "yara: pid %d (%s)",
+				     t.pid, t.comm);
+			pthread_mutex_unlock(&pool.mem);
+			err = emit_ready(&pool, false);
+			pthread_mutex_lock(&pool.mem);
+			if (err < 0 || (err = submit(&pool, &t)) < 0)
+				break;
+		}
+		vms_task_walk_fini(&w);
 	}
-	vms_task_walk_fini(&w);
+	pthread_mutex_unlock(&pool.mem);
+	if ((e = pool_finish(&pool)) < 0 && err >= 0)
+		err = e;
 	if (err >= 0 && r >= 0)
 		vms_progress(k->ctx, total, total, "yara: done");
+	return err < 0 ? err : r < 0 ? r : 0;
 out:
 	scan_close(&s);
-	return err < 0 ? err : r < 0 ? r : 0;
+	return err;
 }

@@ -620,6 +620,27 @@ def yara_matches_truth(a, g, truth, dumps, tmp):
           % (g["name"], len(results_by_fmt)),
           "differing: %s" % sorted(set(results_by_fmt) - set(same)))
 
+    # A rule that matches in many processes: they are scanned in
+    # parallel (one scanner per CPU), and their findings must come out
+    # in task-list order, the order ps lists them.
+    bb = os.path.join(tmp, "busybox.yar")
+    with open(bb, "w") as f:
+        f.write('rule busybox { strings: $a = "BusyBox v1." '
+                'condition: $a }\n')
+    rc, out, err = run([a.vmsight, "check", "--json", "--only", "yara",
+                        "--yara", bb, dumps["raw"]])
+    pids = [int(json.loads(l)["object"].split()[1])
+            for l in out.splitlines()]
+    _, psout, _ = run([a.vmsight, "ps", "--json", dumps["raw"]])
+    order = [json.loads(l)["pid"] for l in psout.splitlines()]
+    # (Which applets have the page with the banner mapped is up to
+    # them: the count is not asserted beyond "many".)
+    check(rc == 3 and len(pids) >= 4 and len(set(pids)) == len(pids) and
+          pids == [p for p in order if p in set(pids)],
+          "%s: busybox found in %d processes, in task-list order"
+          % (g["name"], len(pids)),
+          "exit %d %s\nvmsight %s\nps %s" % (rc, err, pids, order))
+
     # The policy's yara directive, relative to the policy file.
     pol = os.path.join(tmp, "yara.policy")
     with open(pol, "w") as f:
