@@ -752,20 +752,28 @@ static void *work(void *arg)
 	return NULL;
 }
 
-/* Emit the job at the head of the ring, scanned, and free it. */
+/* Emit the job at the head of the ring, scanned, and free it: its
+ * findings, then its error, as a scan in the main thread would. */
 static int emit_head(struct pool *p)
 {
 	struct job *j = &p->jobs[p->head % JOBS];
-	int err = j->err < 0 ? j->err : 0;
+	int err = 0;
 
 	pthread_mutex_lock(&p->mem);
 	for (struct held *h = j->held; h && !err && !p->abort; h = h->next)
 		err = vms_chk_emit(p->c, j->object, h->evidence, j->addr,
 				   h->target, h->owner);
-	/* Workers still scanning may clear the context's error: it is
-	 * put back when they are done (pool_finish()). */
-	if (err < 0 && !p->why.code)
-		p->why = j->err == -ETIMEDOUT ? j->why : p->c->k->ctx->err;
+	/* The context's error may be another's by the end (the main
+	 * thread clears it after a memory map it cannot read): the first
+	 * is put back once the workers are done (pool_finish()). */
+	if (err >= 0 && j->err < 0 && !p->abort) {
+		err = j->err;
+		if (!p->why.code)
+			p->why = err == -ETIMEDOUT ? j->why
+						   : p->c->k->ctx->err;
+	} else if (err < 0 && !p->why.code) {
+		p->why = p->c->k->ctx->err;
+	}
 	pthread_mutex_unlock(&p->mem);
 	job_clear(j);
 	pthread_mutex_lock(&p->q);
