@@ -64,7 +64,7 @@
 /* Images scanned before the whole scan, at most: each costs up to
  * IMAGE_SCAN bytes, and a guest can forge page tables. */
 #define MAX_IMAGES 4
-/* The real-mode trampoline lies below this (see trampoline_image()). */
+/* The real-mode trampoline lies below this (scan_trampoline_image()). */
 #define LOW_MEMORY (1u << 20)
 
 int vms_vmcoreinfo_get(const char *vmci, const char *key, char *buf,
@@ -197,6 +197,29 @@ static int window(struct vms_source *src, uint64_t pa, uint64_t before,
 	return 0;
 }
 
+/* Decode the kallsyms whose token table's signature is at @pa, in a
+ * window of @before and @after bytes around it. On failure, *@tokens
+ * (if not NULL) says whether the window holds a token table there. */
+static int decode_in(struct vms_kernel *k, uint64_t pa, uint64_t before,
+		     uint64_t after, bool *tokens)
+{
+	const uint8_t *data;
+	uint8_t *owned;
+	size_t len;
+	uint64_t base;
+	int err = window(k->src, pa, before, after, &data, &len, &base,
+			 &owned);
+
+	if (err)
+		return err;
+	err = vms_ksyms_decode(k->ctx, data, len, base, (size_t)(pa - base),
+			       &k->ks);
+	if (err && tokens)
+		*tokens = vms_ksyms_has_tokens(data, len, (size_t)(pa - base));
+	free(owned);
+	return err;
+}
+
 /* Decode the kallsyms whose token table's signature is at @pa. The
  * window is WIN_BEFORE and WIN_AFTER around it, room for the cap's
  * 4,000,000 symbols. Where it must be copied (a compressed dump, a live
@@ -210,42 +233,22 @@ static int window(struct vms_source *src, uint64_t pa, uint64_t before,
  * holds no token table at all (vms_ksyms_has_tokens()). */
 static int decode_at(struct vms_kernel *k, uint64_t pa)
 {
-	const uint8_t *data;
-	uint8_t *owned;
-	size_t len;
-	uint64_t base;
+	bool tokens = true;
 	int err;
 
 	if (!vms_source_ptr(k->src, pa, 1)) {
-		bool retry = false;
-
-		err = window(k->src, pa, WIN_SMALL_BEFORE, WIN_SMALL_AFTER,
-			     &data, &len, &base, &owned);
-		if (err)
-			return err;
-		err = vms_ksyms_decode(k->ctx, data, len, base,
-				       (size_t)(pa - base), &k->ks);
+		err = decode_in(k, pa, WIN_SMALL_BEFORE, WIN_SMALL_AFTER,
+				&tokens);
 		/* With no token table at all (most candidates), the larger
 		 * window has none either. */
-		if (err && !host_limit(err))
-			retry = vms_ksyms_has_tokens(data, len,
-						     (size_t)(pa - base));
-		free(owned);
-		if (!retry)
+		if (!err || host_limit(err) || !tokens)
 			return err;
 		vms_log(k->ctx, VMS_LOG_DEBUG, "kallsyms at physical %#llx: "
 			"no whole tables in a small window; trying the whole "
 			"window", (unsigned long long)pa);
 		vms_err_clear(k->ctx);
 	}
-	err = window(k->src, pa, WIN_BEFORE, WIN_AFTER, &data, &len, &base,
-		     &owned);
-	if (err)
-		return err;
-	err = vms_ksyms_decode(k->ctx, data, len, base, (size_t)(pa - base),
-			       &k->ks);
-	free(owned);
-	return err;
+	return decode_in(k, pa, WIN_BEFORE, WIN_AFTER, NULL);
 }
 
 static bool banner_at(struct vms_source *src, uint64_t pa)
@@ -575,9 +578,10 @@ static int scan_cpu_image(struct vms_kernel *k, struct search *st)
 	return lo ? scan_image(k, st, lo, "a vCPU") : 0;
 }
 
-/* Whether the top-level table entry @e may point to a lower table in
- * the dump: present, not a large page (PS is reserved at the top), at
- * an address the dump holds. */
+/* Whether the page-table entry @e may point to a lower table in the
+ * dump: present, not a large page (reserved at the top level; on the
+ * way to the image map, the level below points to tables too), at an
+ * address the dump holds. */
 static bool table_entry(struct vms_source *src, uint64_t e, uint64_t *next)
 {
 	const struct vms_seg *s;
@@ -596,9 +600,9 @@ static bool table_entry(struct vms_source *src, uint64_t e, uint64_t *next)
  * CPUs start in real mode, so the trampoline lies below 1 MiB
  * (reserve_real_mode()), and setup_real_mode() (arch/x86/realmode/
  * init.c) copies init_top_pgt's top entry, which maps the kernel image,
- * into trampoline_pgd: entry 511 since the trampoline moved into the
- * real-mode blob (v3.7), the whole kernel half since "x86/64/mm: Map all
- * kernel memory into trampoline_pgd" (2021). So each page below 1 MiB
+ * into trampoline_pgd: entry 511 in every release that has that table,
+ * the whole kernel half since "x86/64/mm: Map all kernel memory into
+ * trampoline_pgd" (2021). So each page below 1 MiB
  * whose entry 511 and that entry's own entry 510 or 511 (the image's
  * PUD in 4-level paging, its P4D in 5-level) are tables is walked in
  * both modes. A KASLR kernel is then found after scanning a few tens of
@@ -612,7 +616,7 @@ static int scan_trampoline_image(struct vms_kernel *k, struct search *st)
 
 	for (uint64_t pa = 0; pa < LOW_MEMORY && !ret; pa += VMS_PAGE_SIZE) {
 		uint8_t e[16];
-		uint64_t next, lo;
+		uint64_t next, below, lo;
 		char why[64];
 
 		if (vms_source_read(k->src, pa + 0xff8, e, 8)) {
@@ -625,8 +629,8 @@ static int scan_trampoline_image(struct vms_kernel *k, struct search *st)
 			vms_err_clear(k->ctx);
 			continue;
 		}
-		if (!table_entry(k->src, vms_le64(e), &lo) &&
-		    !table_entry(k->src, vms_le64(e + 8), &lo))
+		if (!table_entry(k->src, vms_le64(e), &below) &&
+		    !table_entry(k->src, vms_le64(e + 8), &below))
 			continue;
 		snprintf(why, sizeof(why), "the page table at physical %#llx",
 			 (unsigned long long)pa);
