@@ -61,6 +61,12 @@ void vms_mmu_flush(struct vms_mmu *mmu);
 int vms_mmu_translate(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
 		      uint64_t *ret, uint64_t *page_size, bool quiet);
 
+/* vms_mmu_translate(), quiet, that also tells whether the mapping
+ * forbids execution: *@nx is set if the NX bit (63) is set in any entry
+ * of the walk, as the processor combines them (Intel SDM vol. 3, 4.6). */
+int vms_mmu_translate_nx(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
+			 uint64_t *ret, bool *nx);
+
 /* Lowest address of the upper (kernel) half under the mode. */
 static inline uint64_t vms_mmu_kernel_half(const struct vms_mmu *mmu)
 {

@@ -62,13 +62,15 @@ static size_t tlb_slot(uint64_t root, uint64_t vpn)
 	return (size_t)(h & (VMS_TLB_SIZE - 1));
 }
 
+static int walk(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
+		uint64_t *ret, uint64_t *page_size, bool quiet, bool *nx);
+
 int vms_mmu_translate(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
 		      uint64_t *ret, uint64_t *page_size, bool quiet)
 {
-	const struct vms_paging_mode *m = mmu->mode;
-	uint64_t vpn = vaddr >> 12, table = root & PTE_ADDR, entry = 0;
+	uint64_t vpn = vaddr >> 12, table = root & PTE_ADDR;
 	struct vms_tlb_entry *t = &mmu->tlb[tlb_slot(table, vpn)];
-	int shift = 12 + 9 * (m->levels - 1);
+	bool nx;
 
 	if (t->root == (table | 1) && t->vpn == vpn) {
 		mmu->hits++;
@@ -96,6 +98,26 @@ int vms_mmu_translate(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
 			return 0;
 		}
 	}
+	return walk(mmu, root, vaddr, ret, page_size, quiet, &nx);
+}
+
+int vms_mmu_translate_nx(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
+			 uint64_t *ret, bool *nx)
+{
+	return walk(mmu, root, vaddr, ret, NULL, true, nx);
+}
+
+/* The walk of vms_mmu_translate(), past its caches, which it fills; *@nx
+ * is set if an entry on the way forbids execution. */
+static int walk(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
+		uint64_t *ret, uint64_t *page_size, bool quiet, bool *nx)
+{
+	const struct vms_paging_mode *m = mmu->mode;
+	uint64_t vpn = vaddr >> 12, table = root & PTE_ADDR, entry = 0;
+	struct vms_tlb_entry *t = &mmu->tlb[tlb_slot(table, vpn)];
+	int shift = 12 + 9 * (m->levels - 1);
+
+	*nx = false;
 	if (page_size)
 		*page_size = 0;
 	if (!canonical(m, vaddr))
@@ -141,6 +163,7 @@ int vms_mmu_translate(struct vms_mmu *mmu, uint64_t root, uint64_t vaddr,
 						  level,
 						  (unsigned long long)eaddr);
 		}
+		*nx |= entry >> 63;
 		if (level > 1 && (entry & PTE_PS) &&
 		    (m->large_ok >> level & 1)) {
 			uint64_t size = 1ull << shift;

@@ -473,15 +473,41 @@ static int try_candidate(struct search *st, uint64_t pa)
 	return 0;
 }
 
+/* Where the image mapped at @va, physical @base, stops being text: the
+ * physical address of the first 2 MiB of it, within IMAGE_SCAN, that is
+ * mapped not executable, or @base where none is. The kallsyms tables lie
+ * in .rodata (scripts/kallsyms.c puts them there), which x86-64's
+ * vmlinux.lds.S aligns to 2 MiB after the text, and mark_rodata_ro()
+ * (arch/x86/mm/init_64.c) makes everything from _etext on NX: a scan
+ * that starts there skips the text, 16 MiB of Debian's 6.1 image. Only a
+ * linear map counts: a guest that forges the bits only moves the start
+ * of a scan that the whole scan backs up. */
+static uint64_t past_text(struct vms_kernel *k, uint64_t root, uint64_t va,
+			  uint64_t base)
+{
+	for (uint64_t off = 0; off < IMAGE_SCAN; off += PHYS_ALIGN) {
+		uint64_t pa;
+		bool nx;
+
+		if (vms_mmu_translate_nx(&k->mmu, root, va + off, &pa, &nx) ||
+		    pa != base + off)
+			break;
+		if (nx)
+			return base + off;
+	}
+	return base;
+}
+
 /* The physical address that the page tables at @root, walked in @mode,
- * map the bottom of the kernel image map to, or 0. cleanup_highmap()
- * (arch/x86/mm/init_64.c) unmaps the image map below _text, so the first
- * 2 MiB there that maps is _text's. The image is larger than 2 MiB and
- * mapped linearly, so the next 2 MiB must follow it: a walk in the wrong
- * paging mode that ends on a 1 GiB page of the direct map, read as a
- * 2 MiB one, does not. */
+ * map the bottom of the kernel image map to, or 0; *@start: where to
+ * scan it from (past_text()). cleanup_highmap() (arch/x86/mm/init_64.c)
+ * unmaps the image map below _text, so the first 2 MiB there that maps
+ * is _text's. The image is larger than 2 MiB and mapped linearly, so the
+ * next 2 MiB must follow it: a walk in the wrong paging mode that ends
+ * on a 1 GiB page of the direct map, read as a 2 MiB one, does not. */
 static uint64_t image_base(struct vms_kernel *k, uint64_t root,
-			   const struct vms_paging_mode *mode)
+			   const struct vms_paging_mode *mode,
+			   uint64_t *start)
 {
 	vms_mmu_init(&k->mmu, k->src, mode);
 	for (uint64_t off = 0; off < IMAGE_MAP_SIZE; off += PHYS_ALIGN) {
@@ -493,7 +519,9 @@ static uint64_t image_base(struct vms_kernel *k, uint64_t root,
 				      NULL, true) ||
 		    next != pa + PHYS_ALIGN)
 			return 0;
-		return pa & ~(PHYS_ALIGN - 1);
+		pa &= ~(PHYS_ALIGN - 1);
+		*start = past_text(k, root, va, pa);
+		return pa;
 	}
 	return 0;
 }
@@ -501,7 +529,8 @@ static uint64_t image_base(struct vms_kernel *k, uint64_t root,
 /* The image that @c's page tables map (image_base()), or 0. Under
  * page-table isolation the user half of the PGD pair maps the entry
  * text only, so its kernel half is tried first. */
-static uint64_t mapped_image(struct vms_kernel *k, const struct vms_cpu *c)
+static uint64_t mapped_image(struct vms_kernel *k, const struct vms_cpu *c,
+			     uint64_t *start)
 {
 	uint64_t root = paging_root(c), base = 0;
 	const uint64_t roots[2] = { root & ~0x1000ull, root };
@@ -513,29 +542,28 @@ static uint64_t mapped_image(struct vms_kernel *k, const struct vms_cpu *c)
 			break;
 		base = image_base(k, roots[r], c->cr4 & (1u << 12) ?
 						     &vms_x86_64_5level :
-						     &vms_x86_64_4level);
+						     &vms_x86_64_4level,
+				  start);
 	}
 	return base;
 }
 
 /*
- * Scan up to IMAGE_SCAN bytes of a kernel image that page tables map at
- * physical @lo for kallsyms, as the whole scan would, before it: 1 ends
- * the search as scan_cb()'s 1 does. The range scanned is left out of
- * the whole scan. A guest can forge the page tables that point here;
- * the candidates are checked like any other, and only cost time.
+ * Scan a kernel image that page tables map at physical @lo for kallsyms,
+ * as the whole scan would, before it: from @start (past its text, or
+ * @lo) up to IMAGE_SCAN bytes past @lo. 1 ends the search as scan_cb()'s
+ * 1 does. The range scanned is left out of the whole scan. A guest can
+ * forge the page tables that point here; the candidates are checked
+ * like any other, and only cost time.
  */
 static int scan_image(struct vms_kernel *k, struct search *st, uint64_t lo,
-		      const char *why)
+		      uint64_t start, const char *why)
 {
 	const struct vms_seg *s;
 	uint64_t hi;
 	uint8_t *buf = NULL;
 	int ret = 0;
 
-	for (size_t i = 0; i < st->ndone; i++)
-		if (st->done[i][0] == lo)
-			return 0; /* (hits in overlaps are skipped by scan_cb) */
 	if (st->ndone == MAX_IMAGES)
 		return 0;
 	if (vms_source_seg_of(k->src, lo, &s)) {
@@ -544,9 +572,15 @@ static int scan_image(struct vms_kernel *k, struct search *st, uint64_t lo,
 	}
 	hi = s->start + s->size - lo > IMAGE_SCAN ? lo + IMAGE_SCAN
 						  : s->start + s->size;
+	if (start < lo || start >= hi)
+		start = lo;
+	for (size_t i = 0; i < st->ndone; i++)
+		if (st->done[i][0] == start)
+			return 0; /* (hits in overlaps are skipped by scan_cb) */
 	vms_log(k->ctx, VMS_LOG_DEBUG, "%s maps a kernel image at physical "
-		"%#llx: scanning it first", why, (unsigned long long)lo);
-	for (uint64_t a = lo; a < hi && !ret;
+		"%#llx: scanning it first, from physical %#llx", why,
+		(unsigned long long)lo, (unsigned long long)start);
+	for (uint64_t a = start; a < hi && !ret;
 	     a += SCAN_CHUNK - sizeof(vms_ksyms_digits)) {
 		size_t n = (size_t)VMS_MIN((uint64_t)SCAN_CHUNK, hi - a);
 		const uint8_t *p = vms_source_ptr(k->src, a, n);
@@ -562,7 +596,7 @@ static int scan_image(struct vms_kernel *k, struct search *st, uint64_t lo,
 			break;
 	}
 	free(buf);
-	st->done[st->ndone][0] = lo;
+	st->done[st->ndone][0] = start;
 	st->done[st->ndone][1] = hi;
 	st->ndone++;
 	return ret;
@@ -571,11 +605,11 @@ static int scan_image(struct vms_kernel *k, struct search *st, uint64_t lo,
 /* The image that the first vCPU with paging on maps. */
 static int scan_cpu_image(struct vms_kernel *k, struct search *st)
 {
-	uint64_t lo = 0;
+	uint64_t lo = 0, start = 0;
 
 	for (unsigned int i = 0; i < k->src->ncpus && !lo; i++)
-		lo = mapped_image(k, &k->src->cpus[i]);
-	return lo ? scan_image(k, st, lo, "a vCPU") : 0;
+		lo = mapped_image(k, &k->src->cpus[i], &start);
+	return lo ? scan_image(k, st, lo, start, "a vCPU") : 0;
 }
 
 /* Whether the page-table entry @e may point to a lower table in the
@@ -616,7 +650,7 @@ static int scan_trampoline_image(struct vms_kernel *k, struct search *st)
 
 	for (uint64_t pa = 0; pa < LOW_MEMORY && !ret; pa += VMS_PAGE_SIZE) {
 		uint8_t e[16];
-		uint64_t next, below, lo;
+		uint64_t next, below, lo, start;
 		char why[64];
 
 		if (vms_source_read(k->src, pa + 0xff8, e, 8)) {
@@ -635,8 +669,8 @@ static int scan_trampoline_image(struct vms_kernel *k, struct search *st)
 		snprintf(why, sizeof(why), "the page table at physical %#llx",
 			 (unsigned long long)pa);
 		for (int m = 0; m < 2 && !ret; m++)
-			if ((lo = image_base(k, pa, modes[m])))
-				ret = scan_image(k, st, lo, why);
+			if ((lo = image_base(k, pa, modes[m], &start)))
+				ret = scan_image(k, st, lo, start, why);
 		if (st->ndone == MAX_IMAGES)
 			break;
 	}

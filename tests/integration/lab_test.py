@@ -179,6 +179,44 @@ def jsonl(out):
     return [json.loads(l) for l in out.splitlines()]
 
 
+def image_scan_began_right(a, g, fmt, path, info):
+    """With no VMCOREINFO, the kallsyms scan must begin at the image that
+    page tables map: the vCPUs' where QEMU's CPU notes are (ELF, kdump),
+    else the real-mode trampoline's, below 1 MiB, first time. It must
+    start past the image's text, at .rodata, where the kernel's own page
+    tables stop mapping it executable."""
+    rc, _, err = run([a.vmsight, "info", "-v", path])
+    text = int(info["text_paddr"], 16)
+    found = re.findall(r"(a vCPU|the page table at physical (0x[0-9a-f]+))"
+                       r" maps a kernel image at physical (0x[0-9a-f]+): "
+                       r"scanning it first, from physical (0x[0-9a-f]+)",
+                       err)
+    if fmt in ("elf", "kdump-zlib"):
+        check(rc == 0 and len(found) >= 1 and found[0][0] == "a vCPU" and
+              int(found[0][2], 16) == text,
+              "%s %s: the scan began at the image the vCPUs map "
+              "(physical %s)" % (g["name"], fmt, info["text_paddr"]),
+              err[-2000:])
+    else:
+        check(rc == 0 and len(found) == 1 and found[0][1] and
+              int(found[0][1], 16) < 1 << 20 and
+              int(found[0][2], 16) == text,
+              "%s %s: the scan began at the image that a page "
+              "table below 1 MiB maps (physical %s)"
+              % (g["name"], fmt, info["text_paddr"]), err[-2000:])
+    rc, out, _ = run([a.vmsight, "symbols", path])
+    sym = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 3 and f[2] in ("_text", "__start_rodata"):
+            sym.setdefault(f[2], int(f[0], 16))
+    check(rc == 0 and len(sym) == 2 and found and
+          int(found[0][3], 16) - text == sym["__start_rodata"] - sym["_text"],
+          "%s %s: the image scan started past the text, at .rodata "
+          "(%s)" % (g["name"], fmt, found[0][3] if found else "not logged"),
+          "symbols %r" % sym)
+
+
 def views_match_truth(a, g, truth, dumps):
     """The issue-3 views against the guest's own /proc, on every format,
     and identical across formats."""
@@ -970,29 +1008,8 @@ def main():
                   "%s %s: VMCOREINFO %s and kallsyms found by %s"
                   % (g["name"], fmt, info["vmcoreinfo"],
                      info["kallsyms_source"]))
-            if fmt in ("elf", "kdump-zlib") and not has_vmci:
-                # QEMU's CPU notes: the scan starts at the image the
-                # vCPUs' page tables map, which must be the one found.
-                rc, _, err = run([a.vmsight, "info", "-v", path])
-                want = ("a vCPU maps a kernel image at physical %#x: "
-                        "scanning it first" % int(info["text_paddr"], 16))
-                check(rc == 0 and want in err,
-                      "%s %s: the scan began at the image the vCPUs map "
-                      "(physical %s)" % (g["name"], fmt, info["text_paddr"]),
-                      err[-2000:])
-            elif not has_vmci:
-                # No vCPU state: the real-mode trampoline's page table,
-                # below 1 MiB, must lead to the image, first time.
-                rc, _, err = run([a.vmsight, "info", "-v", path])
-                found = re.findall(r"the page table at physical (0x[0-9a-f]+)"
-                                   r" maps a kernel image at physical "
-                                   r"(0x[0-9a-f]+)", err)
-                check(rc == 0 and len(found) == 1 and
-                      int(found[0][0], 16) < 1 << 20 and
-                      int(found[0][1], 16) == int(info["text_paddr"], 16),
-                      "%s %s: the scan began at the image that a page "
-                      "table below 1 MiB maps (physical %s)"
-                      % (g["name"], fmt, info["text_paddr"]), err[-2000:])
+            if not has_vmci:
+                image_scan_began_right(a, g, fmt, path, info)
 
         views_match_truth(a, g, truth, dumps)
         maps_match_truth(a, g, truth, dumps)

@@ -11,12 +11,14 @@
 #define MEM (64u << 20)
 #define P 0x1ull
 #define PS 0x80ull
+#define NX (1ull << 63)
 
 struct builder {
 	uint8_t *mem;		/* physical memory being built */
 	uint64_t next;		/* bump allocator for tables */
 	uint64_t root;		/* top-level table */
 	int levels;
+	bool exec;		/* map leaves without NX */
 	struct { uint64_t va, pa, size; } maps[64];
 	int nmaps;
 };
@@ -44,7 +46,7 @@ static void map(struct builder *b, uint64_t va, uint64_t pa, uint64_t size)
 		table = *e & 0x000ffffffffff000ull;
 	}
 	uint64_t *e = (uint64_t *)(b->mem + table) + ((va >> shift) & 511);
-	*e = pa | P | 2 | (stop > 12 ? PS : 0) | (1ull << 63); /* NX too */
+	*e = pa | P | 2 | (stop > 12 ? PS : 0) | (b->exec ? 0 : NX);
 	b->maps[b->nmaps].va = va;
 	b->maps[b->nmaps].pa = pa;
 	b->maps[b->nmaps++].size = size;
@@ -76,6 +78,24 @@ static void run(int levels)
 	map(&b, 0xffffffff81000000ull, 0x2400000, 2 << 20);
 	b.nmaps--;
 	b.root = root1;
+	/* Executable pages: a 2M one, and a 4K one whose PD entry forbids
+	 * execution for all below it. */
+	b.exec = true;
+	map(&b, 0xffffffff81400000ull, 0x2800000, 2 << 20);
+	map(&b, 0xffffffff81600000ull, 0x3003000, 4096);
+	b.exec = false;
+	uint64_t *pd_entry = NULL;
+	{
+		uint64_t t = b.root;
+		for (int l = levels, sh = 12 + 9 * (levels - 1); l > 2;
+		     l--, sh -= 9)
+			t = *((uint64_t *)(b.mem + t) +
+			      ((0xffffffff81600000ull >> sh) & 511)) &
+			    0x000ffffffffff000ull;
+		pd_entry = (uint64_t *)(b.mem + t) +
+			   ((0xffffffff81600000ull >> 21) & 511);
+		*pd_entry |= NX;
+	}
 	/* Write a marker into each small page's target. */
 	memcpy(b.mem + 0x3ff0000 + 0x10, "marker", 6);
 
@@ -130,6 +150,27 @@ static void run(int levels)
 					   false), 0);
 	assert_int_equal(pa, 0x2002000);
 	assert_int_equal(mmu->walks, walks + 2);
+	/* NX, as the processor combines it over the levels. */
+	bool nx = false;
+	assert_int_equal(vms_mmu_translate_nx(mmu, b.root,
+					      0xffffffff81000000ull + 4096,
+					      &pa, &nx), 0);
+	assert_int_equal(pa, 0x2001000);
+	assert_true(nx);
+	assert_int_equal(vms_mmu_translate_nx(mmu, b.root,
+					      0xffffffff81400000ull + 8, &pa,
+					      &nx), 0);
+	assert_int_equal(pa, 0x2800008);
+	assert_false(nx);
+	assert_int_equal(vms_mmu_translate_nx(mmu, b.root,
+					      0xffffffff81600000ull, &pa,
+					      &nx), 0);
+	assert_int_equal(pa, 0x3003000);
+	assert_true(nx);
+	assert_int_equal(vms_mmu_translate_nx(mmu, b.root,
+					      0xffffffff81202000ull, &pa,
+					      &nx), -EFAULT);
+	assert_int_equal(ctx.err.code, 0); /* quiet */
 	/* Unmapped neighbours fault, with the address in the message. */
 	assert_int_equal(vms_mmu_translate(mmu, b.root, 0xffffffff81202000ull,
 					   &pa, NULL, false), -EFAULT);
