@@ -3,8 +3,9 @@
  * Fuzz target: the kallsyms decoder. The input is a window of guest
  * memory (at physical BASE_PA); as the locator does, each run of the
  * token table's digit signature in it (at most 4) is a candidate, and
- * each is decoded. A table that decodes is then used as the checks use
- * it: sorted by address, searched by address and by name.
+ * each is decoded, reading names in place where the input's size is
+ * odd. A table that decodes is then used as the checks use it: sorted
+ * by address, searched by address and by name.
  *
  * Built with -DFUZZ_SEEDS, this file is instead the seed writer
  * (fuzz-seed-kallsyms DIR): the unit tests' generated tables
@@ -36,8 +37,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!q)
 			break;
 		p = q + 1;
-		if (vms_ksyms_decode(&ctx, data, size, BASE_PA,
-				     (size_t)(q - data), &ks)) {
+		/* Inputs of odd size expand names from the input in place,
+		 * as for a dump's mapping; others from a copy. */
+		if ((size & 1 ? vms_ksyms_decode_borrowed
+			      : vms_ksyms_decode)(&ctx, data, size, BASE_PA,
+						  (size_t)(q - data), &ks)) {
 			vms_err_clear(&ctx);
 			continue;
 		}

@@ -371,7 +371,7 @@ void vms_ksyms_fini(struct vms_ksyms *ks)
 	free(ks->bucket);
 	free(ks->by_name);
 	free(ks->by_addr);
-	free(ks->packed);
+	free(ks->packed_own);
 	free(ks->entry);
 	free(ks->tokens);
 	memset(ks, 0, sizeof(*ks));
@@ -601,7 +601,7 @@ static int copy_tokens(const struct tokens *t, struct vms_ksyms *ks,
  */
 static int scan_names(struct vms_ctx *ctx, const struct win *w,
 		      const struct tokens *t, const struct layout *l,
-		      struct vms_ksyms *ks)
+		      bool borrow, struct vms_ksyms *ks)
 {
 	uint64_t th[256], th1[256], pw[NAME_MAX_LEN + 1];
 	uint64_t base = vms_le64(w->d + l->relbase);
@@ -625,11 +625,15 @@ static int scan_names(struct vms_ctx *ctx, const struct win *w,
 	ks->name = malloc(sizeof(*ks->name) * l->n);
 	ks->hash = malloc(sizeof(*ks->hash) * ((size_t)l->n + 1));
 	ks->entry = malloc(sizeof(*ks->entry) * l->n);
-	ks->packed = malloc(plen);
+	if (!borrow)
+		ks->packed = ks->packed_own = malloc(plen);
+	else
+		ks->packed = w->d + l->names;
 	if (!ks->addr || !ks->type || !ks->name || !ks->hash || !ks->entry ||
 	    !ks->packed || copy_tokens(t, ks, th, th1))
 		return -ENOMEM;
-	memcpy(ks->packed, w->d + l->names, plen);
+	if (!borrow)
+		memcpy(ks->packed_own, w->d + l->names, plen);
 	ks->packed_len = plen;
 	pw[0] = 1;
 	for (size_t j = 1; j <= NAME_MAX_LEN; j++)
@@ -728,8 +732,9 @@ bool vms_ksyms_has_tokens(const uint8_t *data, size_t len, size_t digits)
 	return digits < len && find_tokens(&w, digits, &t);
 }
 
-int vms_ksyms_decode(struct vms_ctx *ctx, const uint8_t *data, size_t len,
-		     uint64_t base, size_t digits, struct vms_ksyms *ret)
+static int decode(struct vms_ctx *ctx, const uint8_t *data, size_t len,
+		  uint64_t base, size_t digits, bool borrow,
+		  struct vms_ksyms *ret)
 {
 	uint64_t work = 0;
 	struct win w = { .d = data, .len = len, .base = base, .work = &work };
@@ -758,7 +763,7 @@ int vms_ksyms_decode(struct vms_ctx *ctx, const uint8_t *data, size_t len,
 			(unsigned long long)(base + l.names));
 		return -ENOENT;
 	}
-	err = scan_names(ctx, &w, &t, &l, &ks);
+	err = scan_names(ctx, &w, &t, &l, borrow, &ks);
 	if (err) {
 		vms_ksyms_fini(&ks);
 		return err;
@@ -770,4 +775,17 @@ int vms_ksyms_decode(struct vms_ctx *ctx, const uint8_t *data, size_t len,
 	ks.offsets = base + l.offsets;
 	*ret = ks;
 	return 0;
+}
+
+int vms_ksyms_decode(struct vms_ctx *ctx, const uint8_t *data, size_t len,
+		     uint64_t base, size_t digits, struct vms_ksyms *ret)
+{
+	return decode(ctx, data, len, base, digits, false, ret);
+}
+
+int vms_ksyms_decode_borrowed(struct vms_ctx *ctx, const uint8_t *data,
+			      size_t len, uint64_t base, size_t digits,
+			      struct vms_ksyms *ret)
+{
+	return decode(ctx, data, len, base, digits, true, ret);
 }

@@ -23,7 +23,8 @@ struct vms_ksyms {
 	 * the guest's tables (so that a live guest that changes them
 	 * cannot make a name disagree with its hash): kallsyms_names,
 	 * where each symbol's entry starts in it, and the 256 tokens. */
-	uint8_t *packed;	/* NULL: @pool is complete */
+	const uint8_t *packed;	/* NULL: @pool is complete */
+	uint8_t *packed_own;	/* @packed where it is a copy */
 	size_t packed_len;
 	uint32_t *entry;
 	char *tokens;
@@ -58,6 +59,12 @@ struct vms_ksyms {
  */
 int vms_ksyms_decode(struct vms_ctx *ctx, const uint8_t *data, size_t len,
 		     uint64_t base, size_t digits, struct vms_ksyms *ret);
+/* vms_ksyms_decode(), but kallsyms_names is read in place when names are
+ * expanded, not copied: @data must outlive the table and not change (a
+ * dump file's mapping, not a live guest's memory). */
+int vms_ksyms_decode_borrowed(struct vms_ctx *ctx, const uint8_t *data,
+			      size_t len, uint64_t base, size_t digits,
+			      struct vms_ksyms *ret);
 void vms_ksyms_fini(struct vms_ksyms *ks);
 /* Whether a token table and its index lie at the signature at @digits
  * (the first step of vms_ksyms_decode()). It reads at most 64 KiB before

@@ -212,8 +212,14 @@ static int decode_in(struct vms_kernel *k, uint64_t pa, uint64_t before,
 
 	if (err)
 		return err;
-	err = vms_ksyms_decode(k->ctx, data, len, base, (size_t)(pa - base),
-			       &k->ks);
+	/* A dump's mapping outlives the kernel and does not change: its
+	 * names need no copy (1 MiB for Debian's 6.1). A live guest's do. */
+	if (!owned && !(k->src->ops && k->src->ops->pause))
+		err = vms_ksyms_decode_borrowed(k->ctx, data, len, base,
+						(size_t)(pa - base), &k->ks);
+	else
+		err = vms_ksyms_decode(k->ctx, data, len, base,
+				       (size_t)(pa - base), &k->ks);
 	if (err && tokens)
 		*tokens = vms_ksyms_has_tokens(data, len, (size_t)(pa - base));
 	free(owned);
