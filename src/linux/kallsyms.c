@@ -16,6 +16,8 @@
  *   kallsyms_token_index 256 u16: offset of string b in the token table
  *   kallsyms_offsets     N s32/u32, relative to kallsyms_relative_base
  *   kallsyms_relative_base  u64, relocated by KASLR: the runtime base
+ *   kallsyms_seqs_of_names  N 3-byte big-endian symbol indices, sorted
+ *                        by name (v6.2; Debian's 6.1): find_seqs()
  *
  * The order of the tables changed between releases (6.1: offsets,
  * relative_base, num_syms, names, markers, seqs_of_names, token_table,
@@ -185,6 +187,8 @@ struct layout {
 	size_t offsets;		/* window offset of kallsyms_offsets */
 	size_t relbase;		/* window offset of kallsyms_relative_base */
 	bool abs_percpu;	/* CONFIG_KALLSYMS_ABSOLUTE_PERCPU encoding */
+	size_t seqs;		/* window offset of kallsyms_seqs_of_names */
+	size_t seq_size;	/* its entries' size; 0: not found */
 };
 
 /* Do the markers at @m (with @es-byte entries) describe the names at
@@ -361,6 +365,35 @@ static bool find_offsets(const struct win *w, const struct tokens *t,
 	return false;
 }
 
+/*
+ * kallsyms_seqs_of_names (v6.2, commits 60443c88f3a8 and 19bd8981dc2e;
+ * Debian's 6.1 has it too): the symbols' indices sorted by name, 3 bytes
+ * big-endian each. It follows the markers where the offsets precede
+ * num_syms (6.1's order), and relative_base otherwise (6.12's). What is
+ * found here is not trusted: every name a lookup finds through it is
+ * compared with the query, and a miss falls back to the hash index
+ * (vms_ksyms_lookup()).
+ */
+static void find_seqs(const struct win *w, const struct tokens *t,
+		      struct layout *l)
+{
+	size_t s;
+
+	l->seq_size = 0;
+	if (l->offsets < l->num_syms) {
+		s = align8(w, l->markers + 4ull * l->nmarkers);
+		if (s > t->table || (t->table - s) / 3 < l->n ||
+		    t->table - s - 3ull * l->n >= 8)
+			return;
+	} else {
+		s = align8(w, l->relbase + 8);
+		if (s > w->len || (w->len - s) / 3 < l->n)
+			return;
+	}
+	l->seqs = s;
+	l->seq_size = 3;
+}
+
 void vms_ksyms_fini(struct vms_ksyms *ks)
 {
 	free(ks->addr);
@@ -372,6 +405,7 @@ void vms_ksyms_fini(struct vms_ksyms *ks)
 	free(ks->by_name);
 	free(ks->by_addr);
 	free(ks->packed_own);
+	free(ks->seqs_own);
 	free(ks->entry);
 	free(ks->tokens);
 	memset(ks, 0, sizeof(*ks));
@@ -408,12 +442,18 @@ int64_t vms_ksyms_floor(const struct vms_ksyms *ks, uint64_t addr)
 	return u ? (int64_t)ks->by_addr[u - 1] : -1;
 }
 
-bool vms_ksyms_in_image(const struct vms_ksyms *ks, uint64_t addr)
+bool vms_ksyms_in_image(struct vms_ksyms *ks, uint64_t addr)
 {
-	int64_t t = vms_ksyms_lookup(ks, "_text");
-	int64_t e = vms_ksyms_lookup(ks, "_end");
+	/* Looked up once: callers ask for every address they name. */
+	if (!ks->image_known) {
+		int64_t t = vms_ksyms_lookup(ks, "_text");
+		int64_t e = vms_ksyms_lookup(ks, "_end");
 
-	return t >= 0 && e >= 0 && ks->addr[t] <= addr && addr < ks->addr[e];
+		ks->image[0] = t >= 0 ? ks->addr[t] : 1;
+		ks->image[1] = e >= 0 && t >= 0 ? ks->addr[e] : 0;
+		ks->image_known = true;
+	}
+	return ks->image[0] <= addr && addr < ks->image[1];
 }
 
 int vms_ksyms_sort_by_addr(struct vms_ksyms *ks)
@@ -464,6 +504,63 @@ static uint32_t name_hash(const char *s)
 	return hash_final(poly((const uint8_t *)s, strlen(s)));
 }
 
+/* Each name's hash from its tokens, without expanding it. An entry that
+ * no longer parses (a dump file changed under its mapping) hashes to 0,
+ * and its lookups compare names and fail. */
+static void hash_packed(struct vms_ksyms *ks)
+{
+	const struct win pw_win = { .d = ks->packed, .len = ks->packed_len };
+	uint64_t th[256], th1[256], pw[NAME_MAX_LEN + 1];
+	size_t tok_max = 0;
+
+	for (int j = 0; j < 256; j++) {
+		const uint8_t *t = (const uint8_t *)ks->tokens + ks->tok_at[j];
+		size_t n = ks->tok_len[j];
+
+		/* @th1: the token without its first byte, for a name's first
+		 * token, which starts with the type letter. */
+		th[j] = poly(t, n);
+		th1[j] = n ? poly(t + 1, n - 1) : 0;
+		tok_max = VMS_MAX(tok_max, n);
+	}
+	pw[0] = 1;
+	for (size_t j = 1; j <= NAME_MAX_LEN; j++)
+		pw[j] = pw[j - 1] * HASH_B;
+	for (uint32_t i = 0; i < ks->n; i++) {
+		size_t hdr, len, bl = 0, k = 0;
+		uint64_t h = 0;
+		const uint8_t *tk;
+
+		ks->hash[i] = 0;
+		if (!entry_at(&pw_win, ks->entry[i], &hdr, &len))
+			continue;
+		tk = ks->packed + ks->entry[i] + hdr;
+		/* bl: bytes expanded, the type letter included, so that the
+		 * name's own byte pos is bl - 1. */
+		while (k < len && !ks->tok_len[tk[k]])
+			k++;
+		if (k < len) {
+			h = th1[tk[k]];
+			bl = ks->tok_len[tk[k++]];
+		}
+		/* Most of the cost of an index (1.2 million tokens for 6.1's
+		 * 95,000 symbols). When the longest token cannot take the
+		 * name past NAME_MAX_LEN, as for nearly every name, the loop
+		 * runs without the bound check. */
+		if (bl + (len - k) * tok_max <= NAME_MAX_LEN) {
+			for (; k < len; k++) {
+				h += th[tk[k]] * pw[bl - 1];
+				bl += ks->tok_len[tk[k]];
+			}
+		}
+		for (; k < len && bl <= NAME_MAX_LEN; k++) {
+			h += th[tk[k]] * pw[bl - 1];
+			bl += ks->tok_len[tk[k]];
+		}
+		ks->hash[i] = hash_final(h);
+	}
+}
+
 /*
  * The name index: each symbol's hash, and the symbols grouped by the
  * hash's low bits (a counting sort: bucket[b] to bucket[b + 1] in
@@ -482,26 +579,27 @@ int vms_ksyms_index(struct vms_ksyms *ks)
 	 * a lookup compares a few whole hashes more. */
 	while (nb < ks->n / 4 && nb < (1u << 28))
 		nb <<= 1;
-	if (!ks->packed) {
-		free(ks->hash);
-		ks->hash = malloc(((size_t)ks->n + 1) * sizeof(*ks->hash));
-	}
+	free(ks->hash);
 	free(ks->bucket);
 	free(ks->by_name);
+	ks->hash = malloc(((size_t)ks->n + 1) * sizeof(*ks->hash));
 	ks->bucket = calloc((size_t)nb + 1, sizeof(*ks->bucket));
 	ks->by_name = malloc(((size_t)ks->n + 1) * sizeof(*ks->by_name));
 	if (!ks->hash || !ks->bucket || !ks->by_name) {
+		free(ks->hash);
 		free(ks->bucket);
 		free(ks->by_name);
-		ks->bucket = ks->by_name = NULL;
+		ks->hash = ks->bucket = ks->by_name = NULL;
 		return -ENOMEM;
 	}
 	ks->nbucket = nb;
-	for (uint32_t i = 0; i < ks->n; i++) {
-		if (!ks->packed)
+	if (ks->packed)
+		hash_packed(ks);
+	else
+		for (uint32_t i = 0; i < ks->n; i++)
 			ks->hash[i] = name_hash(ks->pool + ks->name[i]);
+	for (uint32_t i = 0; i < ks->n; i++)
 		ks->bucket[(ks->hash[i] & (nb - 1)) + 1]++;
-	}
 	for (uint32_t b = 0; b < nb; b++)
 		ks->bucket[b + 1] += ks->bucket[b];
 	/* bucket[b] serves as b's fill point, and ends as its end... */
@@ -513,11 +611,103 @@ int vms_ksyms_index(struct vms_ksyms *ks)
 	return 0;
 }
 
-int64_t vms_ksyms_lookup(const struct vms_ksyms *ks, const char *name)
+/* Expand name @i into @out (@room bytes, at least 1), from the packed
+ * table; the bytes written, less the NUL. */
+static size_t expand(const struct vms_ksyms *ks, uint32_t i, char *out,
+		     size_t room)
+{
+	const struct win pw = { .d = ks->packed, .len = ks->packed_len };
+	const uint8_t *tk;
+	size_t hdr, len, o = 0;
+	bool type = true; /* the expansion's first byte is the type */
+
+	/* The entry was checked when the table was decoded; a dump file
+	 * changed since cannot make this read outside the table. */
+	if (entry_at(&pw, ks->entry[i], &hdr, &len)) {
+		tk = ks->packed + ks->entry[i] + hdr;
+		for (size_t k = 0; k < len; k++) {
+			const char *s = ks->tokens + ks->tok_at[tk[k]];
+			size_t n = ks->tok_len[tk[k]];
+
+			if (type && n) {
+				s++;
+				n--;
+				type = false;
+			}
+			n = VMS_MIN(n, room - 1 - o);
+			memcpy(out + o, s, n);
+			o += n;
+		}
+	}
+	out[o] = 0;
+	return o;
+}
+
+/* The name of symbol @i: cached in the pool, or expanded into @buf. */
+static const char *name_in(const struct vms_ksyms *ks, uint32_t i,
+			   char buf[NAME_MAX_LEN + 1])
+{
+	const char *p = ks->pool + ks->name[i];
+
+	if (*p || !ks->packed)
+		return p;
+	expand(ks, i, buf, NAME_MAX_LEN + 1);
+	return buf;
+}
+
+/* Entry @j of kallsyms_seqs_of_names, if it names a symbol. */
+static bool seq_at(const struct vms_ksyms *ks, uint32_t j, uint32_t *i)
+{
+	const uint8_t *p = ks->seqs + (size_t)ks->seq_size * j;
+
+	*i = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+	return *i < ks->n;
+}
+
+/* The first symbol named @name, by binary search in seqs_of_names as
+ * the kernel's own kallsyms_lookup_names() does: about 17 names of
+ * 95,000 expanded, and no index built. -1 where it finds none. */
+static int64_t seqs_lookup(const struct vms_ksyms *ks, const char *name)
+{
+	char buf[NAME_MAX_LEN + 1];
+	uint32_t lo = 0, hi = ks->n, i;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (!seq_at(ks, mid, &i))
+			return -1;
+		if (strcmp(name_in(ks, i, buf), name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < ks->n && seq_at(ks, lo, &i) &&
+	    !strcmp(name_in(ks, i, buf), name))
+		return i;
+	return -1;
+}
+
+/* Lookups answered by seqs_lookup() before the index is built anyway:
+ * past this many, the index's one pass costs less than the searches. */
+#define SEQS_LOOKUPS 256
+
+int64_t vms_ksyms_lookup(struct vms_ksyms *ks, const char *name)
 {
 	uint32_t h, b;
 
-	if (!ks->by_name)
+	/* A table that names its symbols in sorted order is searched
+	 * first: `ps` looks up 9 names, all found this way, and building
+	 * the index was a tenth of it. The guest's sorting is not trusted
+	 * for a miss: the index, built then, answers that. */
+	if (!ks->by_name && ks->seq_size && ks->seq_lookups < SEQS_LOOKUPS) {
+		int64_t i = seqs_lookup(ks, name);
+
+		ks->seq_lookups++;
+		if (i >= 0)
+			return i;
+	}
+	if (!ks->by_name && (!ks->n || vms_ksyms_index(ks)))
 		return -1;
 	h = name_hash(name);
 	b = h & (ks->nbucket - 1);
@@ -532,44 +722,21 @@ int64_t vms_ksyms_lookup(const struct vms_ksyms *ks, const char *name)
 
 const char *vms_ksyms_name(const struct vms_ksyms *ks, uint32_t i)
 {
-	const struct win pw = { .d = ks->packed, .len = ks->packed_len };
 	char *out;
-	const uint8_t *tk;
-	size_t hdr, len, room, o = 0;
-	bool type = true; /* the expansion's first byte is the type */
 
 	if (i >= ks->n)
 		return "";
 	out = ks->pool + ks->name[i];
-	/* Every name has a byte: a NUL first means not yet expanded. The
-	 * entry was checked when the table was decoded, from this copy. */
-	if (*out || !ks->packed || !entry_at(&pw, ks->entry[i], &hdr, &len))
+	/* Every name has a byte: a NUL first means not yet expanded. */
+	if (*out || !ks->packed)
 		return out;
-	room = (i + 1 < ks->n ? ks->name[i + 1] : ks->pool_size) -
-	       ks->name[i] - 1;
-	tk = ks->packed + ks->entry[i] + hdr;
-	for (size_t k = 0; k < len; k++) {
-		const char *s = ks->tokens + ks->tok_at[tk[k]];
-		size_t n = ks->tok_len[tk[k]];
-
-		if (type && n) {
-			s++;
-			n--;
-			type = false;
-		}
-		n = VMS_MIN(n, room - o);
-		memcpy(out + o, s, n);
-		o += n;
-	}
-	out[o] = 0;
+	expand(ks, i, out, (i + 1 < ks->n ? ks->name[i + 1] : ks->pool_size) -
+				   ks->name[i]);
 	return out;
 }
 
-/* Copy the tokens into @ks, and hash each whole (@h) and without its
- * first byte (@h1: a name's first token starts with its type letter,
- * which the name leaves out). */
-static int copy_tokens(const struct tokens *t, struct vms_ksyms *ks,
-		       uint64_t *h, uint64_t *h1)
+/* Copy the tokens into @ks. */
+static int copy_tokens(const struct tokens *t, struct vms_ksyms *ks)
 {
 	size_t total = 0;
 
@@ -579,31 +746,27 @@ static int copy_tokens(const struct tokens *t, struct vms_ksyms *ks,
 		return -ENOMEM;
 	total = 0;
 	for (int j = 0; j < 256; j++) {
-		const uint8_t *s = (const uint8_t *)ks->tokens + total;
 		size_t n = t->len[j];
 
-		/* Hashed from the copy: what the names expand from. */
 		memcpy(ks->tokens + total, t->str[j], n);
 		ks->tok_at[j] = (uint16_t)total; /* 256 * TOKEN_MAX fits */
 		ks->tok_len[j] = (uint8_t)n;
 		total += n;
-		h[j] = poly(s, n);
-		h1[j] = n ? poly(s + 1, n - 1) : 0;
 	}
 	return 0;
 }
 
 /*
- * One pass over the names: each symbol's address, type letter, name
- * hash and expanded length, with no name expanded (vms_ksyms_name does
- * that on use). The names are copied first and read from the copy, so
- * what was checked here is what will be expanded.
+ * One pass over the names: each symbol's address, type letter and
+ * expanded length, with no name expanded (vms_ksyms_name does that on
+ * use) and none hashed (vms_ksyms_lookup builds the index when it needs
+ * it). The names are copied first and read from the copy, unless
+ * @borrow, so that what was checked here is what will be expanded.
  */
 static int scan_names(struct vms_ctx *ctx, const struct win *w,
 		      const struct tokens *t, const struct layout *l,
 		      bool borrow, struct vms_ksyms *ks)
 {
-	uint64_t th[256], th1[256], pw[NAME_MAX_LEN + 1];
 	uint64_t base = vms_le64(w->d + l->relbase);
 	size_t used = 0, plen, tok_max = 0;
 	struct win nw;
@@ -623,21 +786,27 @@ static int scan_names(struct vms_ctx *ctx, const struct win *w,
 	ks->addr = malloc(sizeof(*ks->addr) * l->n);
 	ks->type = malloc(l->n);
 	ks->name = malloc(sizeof(*ks->name) * l->n);
-	ks->hash = malloc(sizeof(*ks->hash) * ((size_t)l->n + 1));
 	ks->entry = malloc(sizeof(*ks->entry) * l->n);
 	if (!borrow)
 		ks->packed = ks->packed_own = malloc(plen);
 	else
 		ks->packed = w->d + l->names;
-	if (!ks->addr || !ks->type || !ks->name || !ks->hash || !ks->entry ||
-	    !ks->packed || copy_tokens(t, ks, th, th1))
+	if (l->seq_size && !borrow) {
+		ks->seqs = ks->seqs_own = malloc(l->seq_size * l->n);
+		if (ks->seqs_own)
+			memcpy(ks->seqs_own, w->d + l->seqs,
+			       l->seq_size * l->n);
+	} else if (l->seq_size) {
+		ks->seqs = w->d + l->seqs;
+	}
+	if (!ks->addr || !ks->type || !ks->name || !ks->entry ||
+	    !ks->packed || (l->seq_size && !ks->seqs) ||
+	    copy_tokens(t, ks))
 		return -ENOMEM;
+	ks->seq_size = (uint8_t)l->seq_size;
 	if (!borrow)
 		memcpy(ks->packed_own, w->d + l->names, plen);
 	ks->packed_len = plen;
-	pw[0] = 1;
-	for (size_t j = 1; j <= NAME_MAX_LEN; j++)
-		pw[j] = pw[j - 1] * HASH_B;
 	for (int j = 0; j < 256; j++)
 		tok_max = VMS_MAX(tok_max, (size_t)ks->tok_len[j]);
 	nw = (struct win){ .d = ks->packed, .len = plen,
@@ -645,7 +814,6 @@ static int scan_names(struct vms_ctx *ctx, const struct win *w,
 	for (uint32_t i = 0, p = 0; i < l->n; i++) {
 		size_t hdr, len, bl = 0;
 		uint32_t v = vms_le32(w->d + l->offsets + 4ull * i);
-		uint64_t h = 0;
 		int type = -1;
 
 		if (!entry_at(&nw, p, &hdr, &len))
@@ -654,10 +822,10 @@ static int scan_names(struct vms_ctx *ctx, const struct win *w,
 					  "kallsyms name %u at physical %#llx "
 					  "is malformed", i,
 					  (unsigned long long)(nw.base + p));
-		/* bl: bytes expanded, the type letter included, so that the
-		 * name's own byte pos is bl - 1. The first token with bytes
-		 * gives the type letter (an empty token before it occurs
-		 * only in a forged table, and adds nothing). */
+		/* bl: bytes expanded, the type letter included. The first
+		 * token with bytes gives the type letter (an empty token
+		 * before it occurs only in a forged table, and adds
+		 * nothing). */
 		const uint8_t *tk = ks->packed + p + hdr;
 		size_t k = 0;
 
@@ -665,21 +833,16 @@ static int scan_names(struct vms_ctx *ctx, const struct win *w,
 			k++;
 		if (k < len) {
 			type = (unsigned char)ks->tokens[ks->tok_at[tk[k]]];
-			h = th1[tk[k]];
 			bl = ks->tok_len[tk[k++]];
 		}
-		/* This loop is most of the cost of decoding (1.2 million
-		 * tokens for 6.1's 95,000 symbols). When the longest token
-		 * cannot take the name past NAME_MAX_LEN, as for nearly
-		 * every name, it runs without the bound check. */
+		/* When the longest token cannot take the name past
+		 * NAME_MAX_LEN, as for nearly every name, the loop runs
+		 * without the bound check. */
 		if (bl + (len - k) * tok_max <= NAME_MAX_LEN) {
-			for (; k < len; k++) {
-				h += th[tk[k]] * pw[bl - 1];
+			for (; k < len; k++)
 				bl += ks->tok_len[tk[k]];
-			}
 		}
 		for (; k < len; k++) {
-			h += th[tk[k]] * pw[bl - 1];
 			bl += ks->tok_len[tk[k]];
 			if (bl > NAME_MAX_LEN)
 				return vms_err_at(ctx, -EBADMSG, LAYER,
@@ -697,7 +860,6 @@ static int scan_names(struct vms_ctx *ctx, const struct win *w,
 		ks->entry[i] = p;
 		p += (uint32_t)(hdr + len); /* within plen, from entry_at */
 		ks->type[i] = (char)type;
-		ks->hash[i] = hash_final(h);
 		/* The expansion less its type letter, and a NUL. VMS_KSYM_MAX
 		 * names of NAME_MAX_LEN bytes stay under 4 GiB, as the 32-bit
 		 * offsets need. */
@@ -720,7 +882,7 @@ static int scan_names(struct vms_ctx *ctx, const struct win *w,
 	ks->pool_size = used;
 	ks->n = l->n;
 	ks->relative_base = base;
-	return vms_ksyms_index(ks);
+	return 0;
 }
 
 bool vms_ksyms_has_tokens(const uint8_t *data, size_t len, size_t digits)
@@ -763,6 +925,11 @@ static int decode(struct vms_ctx *ctx, const uint8_t *data, size_t len,
 			(unsigned long long)(base + l.names));
 		return -ENOENT;
 	}
+	find_seqs(&w, &t, &l);
+	if (l.seq_size)
+		vms_log(ctx, VMS_LOG_DEBUG, "kallsyms: names sorted in "
+			"seqs_of_names at physical %#llx",
+			(unsigned long long)(base + l.seqs));
 	err = scan_names(ctx, &w, &t, &l, borrow, &ks);
 	if (err) {
 		vms_ksyms_fini(&ks);

@@ -27,6 +27,14 @@ struct vms_ksyms {
 	uint8_t *packed_own;	/* @packed where it is a copy */
 	size_t packed_len;
 	uint32_t *entry;
+	/* kallsyms_seqs_of_names, if found (find_seqs()): @seq_size bytes
+	 * an entry; where the table is copied, so is this. */
+	const uint8_t *seqs;
+	uint8_t *seqs_own;
+	uint8_t seq_size;	/* 0: none */
+	uint32_t seq_lookups;	/* lookups it answered or missed */
+	uint64_t image[2];	/* [_text, _end), once image_known */
+	bool image_known;
 	char *tokens;
 	uint16_t tok_at[256];
 	uint8_t tok_len[256];
@@ -89,7 +97,7 @@ size_t vms_ksyms_upper(const struct vms_ksyms *ks, uint64_t addr);
  * (needs vms_ksyms_sort_by_addr()). */
 int64_t vms_ksyms_floor(const struct vms_ksyms *ks, uint64_t addr);
 /* Whether @addr lies in the kernel image, from _text to _end. */
-bool vms_ksyms_in_image(const struct vms_ksyms *ks, uint64_t addr);
+bool vms_ksyms_in_image(struct vms_ksyms *ks, uint64_t addr);
 
 /* The name of symbol @i (< @ks->n), without its type letter, expanded
  * into @ks->pool the first time it is asked for; the pointer stays valid
@@ -98,6 +106,8 @@ bool vms_ksyms_in_image(const struct vms_ksyms *ks, uint64_t addr);
 const char *vms_ksyms_name(const struct vms_ksyms *ks, uint32_t i);
 
 /* Index of symbol @name, or -1. */
-int64_t vms_ksyms_lookup(const struct vms_ksyms *ks, const char *name);
+/* The first symbol named @name, or -1. Builds the name index on first
+ * need (vms_ksyms_index()), so not concurrently with itself. */
+int64_t vms_ksyms_lookup(struct vms_ksyms *ks, const char *name);
 
 #endif /* VMS_LINUX_KALLSYMS_H */

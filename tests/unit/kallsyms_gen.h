@@ -166,6 +166,39 @@ static inline void put_tokens(struct gen *g)
 	pad8(g);
 }
 
+/* kallsyms_seqs_of_names: the symbols' indices sorted by name (without
+ * the type letter), then by address, then by index, as scripts/kallsyms
+ * sorts them; 3 bytes big-endian each. */
+static const struct gen *seqs_gen;
+
+static inline int seqs_cmp(const void *x, const void *y)
+{
+	int i = *(const int *)x, j = *(const int *)y;
+	int c = strcmp(seqs_gen->names[i] + 1, seqs_gen->names[j] + 1);
+
+	if (c)
+		return c;
+	if (seqs_gen->addr[i] != seqs_gen->addr[j])
+		return seqs_gen->addr[i] < seqs_gen->addr[j] ? -1 : 1;
+	return i - j;
+}
+
+static inline void put_seqs(struct gen *g)
+{
+	static int order[N];
+
+	for (int i = 0; i < N; i++)
+		order[i] = i;
+	seqs_gen = g;
+	qsort(order, N, sizeof(order[0]), seqs_cmp);
+	for (int i = 0; i < N; i++) {
+		uint8_t b[3] = { (uint8_t)(order[i] >> 16),
+				 (uint8_t)(order[i] >> 8), (uint8_t)order[i] };
+		put(g, b, 3);
+	}
+	pad8(g);
+}
+
 /* The tables of the symbols and tokens in @g, laid out in @order, with
  * junk before and after.
  * order 61: offsets relbase num_syms names markers seqs tokens
@@ -180,15 +213,14 @@ static inline void gen_layout(struct gen *g, int order, bool abs_percpu)
 		put_offsets(g, abs_percpu);
 		put(g, &rb, 8);
 		put_names_markers(g);
-		for (int i = 0; i < N * 3; i++)
-			g->buf[g->pos++] = (uint8_t)(i * 13);
-		pad8(g);
+		put_seqs(g);
 		put_tokens(g);
 	} else {
 		put_names_markers(g);
 		put_tokens(g);
 		put_offsets(g, abs_percpu);
 		put(g, &rb, 8);
+		put_seqs(g);
 	}
 	for (size_t i = 0; i < 4096; i++)
 		g->buf[g->pos++] = (uint8_t)(i * 91 + 5); /* trailing junk */

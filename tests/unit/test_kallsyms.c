@@ -39,8 +39,17 @@ static void check_one(int order, bool abs_percpu, bool big, bool borrow)
 	 * letter and a name's first byte), expanding only it. */
 	for (int i = 0; i < N; i++)
 		assert_int_equal(ks.pool[ks.name[i]], 0);
+	/* The first lookups go through kallsyms_seqs_of_names, with no
+	 * index built and no name left expanded in the pool. */
+	assert_int_equal(ks.seq_size, 3);
+	assert_int_equal(vms_ksyms_lookup(&ks, g->names[500] + 1), 500);
+	assert_int_equal(vms_ksyms_lookup(&ks, g->names[0] + 1), 0);
+	assert_int_equal(vms_ksyms_lookup(&ks, g->names[N - 1] + 1), N - 1);
+	assert_null(ks.by_name);
+	assert_int_equal(ks.pool[ks.name[500]], 0);
 	for (int i = 0; i < N; i++)
 		assert_int_equal(vms_ksyms_lookup(&ks, g->names[i] + 1), i);
+	assert_non_null(ks.by_name); /* past SEQS_LOOKUPS */
 	assert_int_equal(ks.pool[ks.name[N - 1]], 'v');
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(ks.type[i], g->names[i][0]);
@@ -51,6 +60,52 @@ static void check_one(int order, bool abs_percpu, bool big, bool borrow)
 	assert_int_equal(vms_ksyms_lookup(&ks, "no_such_symbol"), -1);
 	vms_ksyms_fini(&ks);
 	free(g);
+}
+
+/* A seqs_of_names that lies (all one symbol, out of range, reversed)
+ * can make a lookup miss, never fail: the index answers misses. */
+static void forged_seqs_cost_only_time(void **state)
+{
+	(void)state;
+	for (int order = 61; order <= 612; order += 551) {
+		for (int forge = 0; forge < 3; forge++) {
+			struct gen *g = build(order, false, false);
+			struct vms_ctx ctx;
+			struct vms_ksyms ks;
+
+			vms_ctx_init(&ctx);
+			assert_int_equal(vms_ksyms_decode_borrowed(
+						 &ctx, g->buf, g->pos, BASE_PA,
+						 g->digits, &ks),
+					 0);
+			assert_int_equal(ks.seq_size, 3);
+			uint8_t *q = g->buf + (ks.seqs - g->buf);
+			for (int j = 0; j < N; j++) {
+				uint8_t *e = q + 3 * j, *r = q + 3 * (N - 1 - j);
+				if (forge == 0)
+					memset(e, 0, 3);
+				else if (forge == 1)
+					memset(e, 0xff, 3);
+				else if (j < N / 2)
+					for (int b = 0; b < 3; b++) {
+						uint8_t t = e[b];
+						e[b] = r[b];
+						r[b] = t;
+					}
+			}
+			assert_int_equal(vms_ksyms_lookup(&ks, "no_such"), -1);
+			assert_non_null(ks.by_name);
+			for (int i = N - 1; i >= 0; i--) {
+				assert_int_equal(vms_ksyms_lookup(
+							 &ks, g->names[i] + 1),
+						 i);
+				assert_string_equal(vms_ksyms_name(&ks, i),
+						    g->names[i] + 1);
+			}
+			vms_ksyms_fini(&ks);
+			free(g);
+		}
+	}
 }
 
 static void check(int order, bool abs_percpu, bool big)
@@ -293,6 +348,7 @@ int main(void)
 			marker_lookalikes_are_searched_in_bounded_steps),
 		cmocka_unit_test(window_cuts_fail_or_decode_the_same),
 		cmocka_unit_test(name_index_finds_first_of_each_name),
+		cmocka_unit_test(forged_seqs_cost_only_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
