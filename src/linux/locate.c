@@ -61,6 +61,11 @@
 #define IMAGE_MAP_SIZE (1ull << 30)
 #define IMAGE_SCAN (128ull << 20)
 #define SCAN_CHUNK (16u << 20)
+/* scan_image()'s chunks where memory must be copied to be scanned (a
+ * compressed dump, a live guest read through QEMU): the kallsyms token
+ * table lies about 3.5 MiB into .rodata on Debian's kernels, and each
+ * byte copied out of a zstd kdump costs about 4 ns. */
+#define SCAN_CHUNK_COPIED (4u << 20)
 /* Images scanned before the whole scan, at most: each costs up to
  * IMAGE_SCAN bytes, and a guest can forge page tables. */
 #define MAX_IMAGES 4
@@ -94,8 +99,16 @@ int vms_vmcoreinfo_get(const char *vmci, const char *key, char *buf,
  * vCPU state, the first that maps itself): a raw dump's kernel is then
  * found without reading the memory above it.
  */
+/* Physical memory that a scan holds copied (@len bytes at @lo), which a
+ * window around a candidate in it need not read again. */
+struct held {
+	const uint8_t *p;
+	uint64_t lo, len;
+};
+
 struct search {
 	struct vms_kernel *k;
+	struct held held;		/* the chunk being scanned */
 	bool usable;			/* a vCPU with paging on */
 	uint64_t last;			/* the last hit, for chunk overlaps */
 	size_t n;			/* candidates tried */
@@ -127,8 +140,12 @@ static int scan_cb(uint64_t paddr, const uint8_t *data, size_t len,
 {
 	struct search *st = arg;
 	const uint8_t *p = data, *end = data + len;
+	int ret = 0;
 
-	while (p < end && st->n < MAX_HITS) {
+	/* Held for the windows of this chunk's candidates only: the chunk
+	 * is the scanner's, and gone after this call. */
+	st->held = (struct held){ .p = data, .lo = paddr, .len = len };
+	while (p < end && st->n < MAX_HITS && !ret) {
 		const uint8_t *q = memmem(p, (size_t)(end - p),
 					  vms_ksyms_digits,
 					  sizeof(vms_ksyms_digits));
@@ -142,12 +159,12 @@ static int scan_cb(uint64_t paddr, const uint8_t *data, size_t len,
 			continue; /* tried by scan_image() */
 		st->last = pa;
 		st->n++;
-		if (try_candidate(st, pa))
-			return 1; /* found, or a host limit */
+		ret = try_candidate(st, pa); /* 1: found, or a host limit */
 	}
+	st->held = (struct held){ 0 };
 	/* Past MAX_HITS candidates (a guest can plant any number of
 	 * signatures), the scan goes no further. */
-	return st->n >= MAX_HITS;
+	return ret || st->n >= MAX_HITS;
 }
 
 /* @len bytes of physical memory at @pa into @buf, for a scan: in one
@@ -166,12 +183,32 @@ static void read_zero_filled(struct vms_source *src, uint64_t pa,
 	vms_err_clear(src->ctx);
 }
 
+/* @len bytes of physical memory at @lo into @buf, as read_zero_filled()
+ * does, but what @h holds of them copied from there. */
+static void read_reusing(struct vms_source *src, uint64_t lo, uint8_t *buf,
+			 size_t len, const struct held *h)
+{
+	uint64_t end = lo + len, s, e;
+
+	if (!h || !h->p || h->lo >= end || lo >= h->lo + h->len) {
+		read_zero_filled(src, lo, buf, len);
+		return;
+	}
+	s = VMS_MAX(lo, h->lo);
+	e = VMS_MIN(end, h->lo + h->len);
+	if (s > lo)
+		read_zero_filled(src, lo, buf, (size_t)(s - lo));
+	memcpy(buf + (s - lo), h->p + (s - h->lo), (size_t)(e - s));
+	if (end > e)
+		read_zero_filled(src, e, buf + (e - lo), (size_t)(end - e));
+}
+
 /* A readable window of physical memory around @pa, within its segment:
  * @before bytes below it, @after above. *@owned is set when the window
- * had to be copied. */
+ * had to be copied; what @h holds of it is taken from there. */
 static int window(struct vms_source *src, uint64_t pa, uint64_t before,
-		  uint64_t after, const uint8_t **data, size_t *len,
-		  uint64_t *base, uint8_t **owned)
+		  uint64_t after, const struct held *h, const uint8_t **data,
+		  size_t *len, uint64_t *base, uint8_t **owned)
 {
 	const struct vms_seg *s;
 	uint64_t lo, hi;
@@ -192,7 +229,7 @@ static int window(struct vms_source *src, uint64_t pa, uint64_t before,
 	*owned = malloc(*len);
 	if (!*owned)
 		return -ENOMEM;
-	read_zero_filled(src, lo, *owned, *len);
+	read_reusing(src, lo, *owned, *len, h);
 	*data = *owned;
 	return 0;
 }
@@ -201,13 +238,13 @@ static int window(struct vms_source *src, uint64_t pa, uint64_t before,
  * window of @before and @after bytes around it. On failure, *@tokens
  * (if not NULL) says whether the window holds a token table there. */
 static int decode_in(struct vms_kernel *k, uint64_t pa, uint64_t before,
-		     uint64_t after, bool *tokens)
+		     uint64_t after, const struct held *h, bool *tokens)
 {
 	const uint8_t *data;
 	uint8_t *owned;
 	size_t len;
 	uint64_t base;
-	int err = window(k->src, pa, before, after, &data, &len, &base,
+	int err = window(k->src, pa, before, after, h, &data, &len, &base,
 			 &owned);
 
 	if (err)
@@ -236,14 +273,15 @@ static int decode_in(struct vms_kernel *k, uint64_t pa, uint64_t before,
  * decoder searches outwards from the token table and cross-checks every
  * table, so a window that cuts a table makes it fail, never decode
  * something else; then the whole window is tried, unless the small one
- * holds no token table at all (vms_ksyms_has_tokens()). */
-static int decode_at(struct vms_kernel *k, uint64_t pa)
+ * holds no token table at all (vms_ksyms_has_tokens()). What @h holds
+ * (a scan's copied chunk, or NULL) is not read again. */
+static int decode_at(struct vms_kernel *k, uint64_t pa, const struct held *h)
 {
 	bool tokens = true;
 	int err;
 
 	if (!vms_source_ptr(k->src, pa, 1)) {
-		err = decode_in(k, pa, WIN_SMALL_BEFORE, WIN_SMALL_AFTER,
+		err = decode_in(k, pa, WIN_SMALL_BEFORE, WIN_SMALL_AFTER, h,
 				&tokens);
 		/* With no token table at all (most candidates), the larger
 		 * window has none either. */
@@ -254,7 +292,7 @@ static int decode_at(struct vms_kernel *k, uint64_t pa)
 			"window", (unsigned long long)pa);
 		vms_err_clear(k->ctx);
 	}
-	return decode_in(k, pa, WIN_BEFORE, WIN_AFTER, NULL);
+	return decode_in(k, pa, WIN_BEFORE, WIN_AFTER, h, NULL);
 }
 
 static bool banner_at(struct vms_source *src, uint64_t pa)
@@ -425,7 +463,7 @@ static int try_vmcoreinfo(struct vms_kernel *k)
 		   sizeof(vms_ksyms_digits));
 	if (!d)
 		return -ENOENT;
-	if ((err = decode_at(k, pa + (uint64_t)(d - page))))
+	if ((err = decode_at(k, pa + (uint64_t)(d - page), NULL)))
 		return host_limit(err) ? err : -ENOENT;
 	if (place(k)) {
 		vms_ksyms_fini(&k->ks);
@@ -441,7 +479,7 @@ static int try_vmcoreinfo(struct vms_kernel *k)
 static int try_candidate(struct search *st, uint64_t pa)
 {
 	struct vms_kernel *k = st->k;
-	int err = decode_at(k, pa);
+	int err = decode_at(k, pa, &st->held);
 
 	if (host_limit(err)) {
 		st->err = err;
@@ -586,18 +624,19 @@ static int scan_image(struct vms_kernel *k, struct search *st, uint64_t lo,
 	vms_log(k->ctx, VMS_LOG_DEBUG, "%s maps a kernel image at physical "
 		"%#llx: scanning it first, from physical %#llx", why,
 		(unsigned long long)lo, (unsigned long long)start);
-	for (uint64_t a = start; a < hi && !ret;
-	     a += SCAN_CHUNK - sizeof(vms_ksyms_digits)) {
-		size_t n = (size_t)VMS_MIN((uint64_t)SCAN_CHUNK, hi - a);
-		const uint8_t *p = vms_source_ptr(k->src, a, n);
+	for (uint64_t a = start, n; a < hi && !ret;
+	     a += n - sizeof(vms_ksyms_digits)) {
+		const uint8_t *p;
 
-		if (!p) {
-			if (!buf && !(buf = malloc(SCAN_CHUNK)))
+		n = VMS_MIN((uint64_t)SCAN_CHUNK, hi - a);
+		if (!(p = vms_source_ptr(k->src, a, (size_t)n))) {
+			n = VMS_MIN((uint64_t)SCAN_CHUNK_COPIED, n);
+			if (!buf && !(buf = malloc(SCAN_CHUNK_COPIED)))
 				return -ENOMEM;
-			read_zero_filled(k->src, a, buf, n);
+			read_zero_filled(k->src, a, buf, (size_t)n);
 			p = buf;
 		}
-		ret = scan_cb(a, p, n, st);
+		ret = scan_cb(a, p, (size_t)n, st);
 		if (a + n >= hi)
 			break;
 	}
@@ -729,7 +768,8 @@ static int find_kernel(struct vms_kernel *k, bool running)
 		vms_log(k->ctx, VMS_LOG_WARN, "no vCPU's page tables map a "
 			"kernel image found in %s; taking the first that maps "
 			"itself", k->src->path);
-		if (!(err = decode_at(k, st.first)) && !(err = place(k))) {
+		if (!(err = decode_at(k, st.first, NULL)) &&
+		    !(err = place(k))) {
 			k->kallsyms_source = "memory-scan";
 			return 0;
 		}
