@@ -877,6 +877,10 @@ static int pool_start(struct pool *p, struct vms_chk *c)
 	}
 	if (p->n)
 		return 0;
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	pthread_mutex_destroy(&p->q);
+	pthread_mutex_destroy(&p->mem);
 	return vms_err(c->k->ctx, -EAGAIN, LAYER, "yara: no thread to scan "
 		       "processes could be started");
 }
