@@ -851,6 +851,14 @@ static int submit(struct pool *p, const struct vms_task *t)
 	return 0;
 }
 
+static void pool_locks_destroy(struct pool *p)
+{
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->done);
+	pthread_mutex_destroy(&p->q);
+	pthread_mutex_destroy(&p->mem);
+}
+
 static int pool_start(struct pool *p, struct vms_chk *c)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -877,10 +885,7 @@ static int pool_start(struct pool *p, struct vms_chk *c)
 	}
 	if (p->n)
 		return 0;
-	pthread_cond_destroy(&p->work);
-	pthread_cond_destroy(&p->done);
-	pthread_mutex_destroy(&p->q);
-	pthread_mutex_destroy(&p->mem);
+	pool_locks_destroy(p);
 	return vms_err(c->k->ctx, -EAGAIN, LAYER, "yara: no thread to scan "
 		       "processes could be started");
 }
@@ -898,10 +903,7 @@ static int pool_finish(struct pool *p)
 		pthread_join(p->w[i].tid, NULL);
 		scan_close(&p->w[i].s);
 	}
-	pthread_cond_destroy(&p->work);
-	pthread_cond_destroy(&p->done);
-	pthread_mutex_destroy(&p->q);
-	pthread_mutex_destroy(&p->mem);
+	pool_locks_destroy(p);
 	if (p->why.code)
 		p->c->k->ctx->err = p->why;
 	return err;

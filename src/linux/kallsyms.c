@@ -54,6 +54,7 @@
  * like markers and names everywhere could otherwise make the search
  * quadratic, or worse. */
 #define WORK_MAX (4ull << 20)
+#define SEQ_SIZE 3	/* bytes of a kallsyms_seqs_of_names entry */
 
 const uint8_t vms_ksyms_digits[20] = "0\0" "1\0" "2\0" "3\0" "4\0"
 				     "5\0" "6\0" "7\0" "8\0" "9";
@@ -188,7 +189,7 @@ struct layout {
 	size_t relbase;		/* window offset of kallsyms_relative_base */
 	bool abs_percpu;	/* CONFIG_KALLSYMS_ABSOLUTE_PERCPU encoding */
 	size_t seqs;		/* window offset of kallsyms_seqs_of_names */
-	size_t seq_size;	/* its entries' size; 0: not found */
+	bool has_seqs;		/* found (find_seqs()) */
 };
 
 /* Do the markers at @m (with @es-byte entries) describe the names at
@@ -379,19 +380,19 @@ static void find_seqs(const struct win *w, const struct tokens *t,
 {
 	size_t s;
 
-	l->seq_size = 0;
+	l->has_seqs = false;
 	if (l->offsets < l->num_syms) {
 		s = align8(w, l->markers + 4ull * l->nmarkers);
-		if (s > t->table || (t->table - s) / 3 < l->n ||
-		    t->table - s - 3ull * l->n >= 8)
+		if (s > t->table || (t->table - s) / SEQ_SIZE < l->n ||
+		    t->table - s - (size_t)SEQ_SIZE * l->n >= 8)
 			return;
 	} else {
 		s = align8(w, l->relbase + 8);
-		if (s > w->len || (w->len - s) / 3 < l->n)
+		if (s > w->len || (w->len - s) / SEQ_SIZE < l->n)
 			return;
 	}
 	l->seqs = s;
-	l->seq_size = 3;
+	l->has_seqs = true;
 }
 
 void vms_ksyms_fini(struct vms_ksyms *ks)
@@ -658,7 +659,7 @@ static const char *name_in(const struct vms_ksyms *ks, uint32_t i,
 /* Entry @j of kallsyms_seqs_of_names, if it names a symbol. */
 static bool seq_at(const struct vms_ksyms *ks, uint32_t j, uint32_t *i)
 {
-	const uint8_t *p = ks->seqs + (size_t)ks->seq_size * j;
+	const uint8_t *p = ks->seqs + (size_t)SEQ_SIZE * j;
 
 	*i = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
 	return *i < ks->n;
@@ -700,7 +701,7 @@ int64_t vms_ksyms_lookup(struct vms_ksyms *ks, const char *name)
 	 * first: `ps` looks up 9 names, all found this way, and building
 	 * the index was a tenth of it. The guest's sorting is not trusted
 	 * for a miss: the index, built then, answers that. */
-	if (!ks->by_name && ks->seq_size && ks->seq_lookups < SEQS_LOOKUPS) {
+	if (!ks->by_name && ks->seqs && ks->seq_lookups < SEQS_LOOKUPS) {
 		int64_t i = seqs_lookup(ks, name);
 
 		ks->seq_lookups++;
@@ -756,6 +757,18 @@ static int copy_tokens(const struct tokens *t, struct vms_ksyms *ks)
 	return 0;
 }
 
+/* @n bytes at @p as a table keeps them: @p itself if @borrow, else a
+ * copy, which *@own holds (NULL: out of memory). */
+static const uint8_t *keep(const uint8_t *p, size_t n, bool borrow,
+			   uint8_t **own)
+{
+	if (borrow)
+		return p;
+	if ((*own = malloc(n ? n : 1)))
+		memcpy(*own, p, n);
+	return *own;
+}
+
 /*
  * One pass over the names: each symbol's address, type letter and
  * expanded length, with no name expanded (vms_ksyms_name does that on
@@ -787,25 +800,13 @@ static int scan_names(struct vms_ctx *ctx, const struct win *w,
 	ks->type = malloc(l->n);
 	ks->name = malloc(sizeof(*ks->name) * l->n);
 	ks->entry = malloc(sizeof(*ks->entry) * l->n);
-	if (!borrow)
-		ks->packed = ks->packed_own = malloc(plen);
-	else
-		ks->packed = w->d + l->names;
-	if (l->seq_size && !borrow) {
-		ks->seqs = ks->seqs_own = malloc(l->seq_size * l->n);
-		if (ks->seqs_own)
-			memcpy(ks->seqs_own, w->d + l->seqs,
-			       l->seq_size * l->n);
-	} else if (l->seq_size) {
-		ks->seqs = w->d + l->seqs;
-	}
+	ks->packed = keep(w->d + l->names, plen, borrow, &ks->packed_own);
+	if (l->has_seqs)
+		ks->seqs = keep(w->d + l->seqs, (size_t)SEQ_SIZE * l->n, borrow,
+				&ks->seqs_own);
 	if (!ks->addr || !ks->type || !ks->name || !ks->entry ||
-	    !ks->packed || (l->seq_size && !ks->seqs) ||
-	    copy_tokens(t, ks))
+	    !ks->packed || (l->has_seqs && !ks->seqs) || copy_tokens(t, ks))
 		return -ENOMEM;
-	ks->seq_size = (uint8_t)l->seq_size;
-	if (!borrow)
-		memcpy(ks->packed_own, w->d + l->names, plen);
 	ks->packed_len = plen;
 	for (int j = 0; j < 256; j++)
 		tok_max = VMS_MAX(tok_max, (size_t)ks->tok_len[j]);
@@ -926,7 +927,7 @@ static int decode(struct vms_ctx *ctx, const uint8_t *data, size_t len,
 		return -ENOENT;
 	}
 	find_seqs(&w, &t, &l);
-	if (l.seq_size)
+	if (l.has_seqs)
 		vms_log(ctx, VMS_LOG_DEBUG, "kallsyms: names sorted in "
 			"seqs_of_names at physical %#llx",
 			(unsigned long long)(base + l.seqs));

@@ -27,11 +27,10 @@ struct vms_ksyms {
 	uint8_t *packed_own;	/* @packed where it is a copy */
 	size_t packed_len;
 	uint32_t *entry;
-	/* kallsyms_seqs_of_names, if found (find_seqs()): @seq_size bytes
-	 * an entry; where the table is copied, so is this. */
+	/* kallsyms_seqs_of_names, 3 bytes an entry, or NULL if not found
+	 * (find_seqs()); where the table is copied, so is this. */
 	const uint8_t *seqs;
 	uint8_t *seqs_own;
-	uint8_t seq_size;	/* 0: none */
 	uint32_t seq_lookups;	/* lookups it answered or missed */
 	uint64_t image[2];	/* [_text, _end), once image_known */
 	bool image_known;

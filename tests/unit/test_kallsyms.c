@@ -41,7 +41,7 @@ static void check_one(int order, bool abs_percpu, bool big, bool borrow)
 		assert_int_equal(ks.pool[ks.name[i]], 0);
 	/* The first lookups go through kallsyms_seqs_of_names, with no
 	 * index built and no name left expanded in the pool. */
-	assert_int_equal(ks.seq_size, 3);
+	assert_non_null(ks.seqs);
 	assert_int_equal(vms_ksyms_lookup(&ks, g->names[500] + 1), 500);
 	assert_int_equal(vms_ksyms_lookup(&ks, g->names[0] + 1), 0);
 	assert_int_equal(vms_ksyms_lookup(&ks, g->names[N - 1] + 1), N - 1);
@@ -78,7 +78,7 @@ static void forged_seqs_cost_only_time(void **state)
 						 &ctx, g->buf, g->pos, BASE_PA,
 						 g->digits, &ks),
 					 0);
-			assert_int_equal(ks.seq_size, 3);
+			assert_non_null(ks.seqs);
 			uint8_t *q = g->buf + (ks.seqs - g->buf);
 			for (int j = 0; j < N; j++) {
 				uint8_t *e = q + 3 * j, *r = q + 3 * (N - 1 - j);
